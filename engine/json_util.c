@@ -1,0 +1,42 @@
+/* json_util.c — cJSON parsing with "file: not valid JSON near line L, column C". */
+#include "json_util.h"
+
+#include <string.h>
+
+#include "fileio.h"
+#include "gq_alloc.h"
+
+int gq_json_parse(cJSON **out, const char *text, size_t len, const char *what, gq_error *err)
+{
+    const char *end = NULL;
+    *out = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (*out) return GQ_OK;
+    /* cJSON reports where it stopped; turn that into line and column. */
+    size_t pos = (end && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < pos; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    if (len == 0)
+        return gq_error_set(err, GQ_ERR_FORMAT, "%s: not valid JSON: the file is empty", what);
+    return gq_error_set(err, GQ_ERR_FORMAT,
+                        "%s: not valid JSON near line %zu, column %zu (byte %zu of %zu)", what,
+                        line, col, pos, len);
+}
+
+int gq_json_load_file(cJSON **out, const char *path, gq_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = gq_file_read_all(path, &text, &len, err);
+    if (rc != GQ_OK) return rc;
+    rc = gq_json_parse(out, text, len, path, err);
+    gq_free(text);
+    return rc;
+}

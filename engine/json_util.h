@@ -1,0 +1,15 @@
+/* json_util.h — cJSON with error messages that name the file and place. */
+#ifndef GQ_JSON_UTIL_H
+#define GQ_JSON_UTIL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include "gq_error.h"
+
+/* Parse a whole file; on bad JSON the message says "<path>: not valid JSON
+ * near line L, column C".  Caller frees with cJSON_Delete. */
+int gq_json_load_file(cJSON **out, const char *path, gq_error *err);
+/* Same for a buffer already in memory; `what` names it in messages. */
+int gq_json_parse(cJSON **out, const char *text, size_t len, const char *what, gq_error *err);
+
+#endif
