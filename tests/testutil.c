@@ -54,7 +54,7 @@ const char *test_tmpdir(const char *name)
     const char *root = env_or("GQ_TMP", "/tmp/gqla-test");
     mkdir(root, 0777);
     snprintf(buf, sizeof buf, "%s/%s.%ld", root, name, (long)getpid());
-    char cmd[4200];
+    char cmd[8400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", buf, buf);
     if (system(cmd) != 0) fprintf(stderr, "cannot make %s\n", buf);
     return buf;
