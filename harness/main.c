@@ -1,3 +1,53 @@
-/* main.c — gqla-eval entry point: dispatches to the subcommands. */
+/* main.c — gqla-eval: evaluate GQA models and their GQLA conversions.
+ * Dispatches to the subcommands in harness/cmd_*.c. */
 #include <stdio.h>
-int main(void) { puts("gqla-eval " GQLA_VERSION); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const char *usage_text =
+    "gqla-eval " GQLA_VERSION " — log-likelihood evaluation of GQA models and their GQLA conversions\n"
+    "\n"
+    "Usage: gqla-eval COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
+    "  tokenize MODEL --text T [--json] [--no-bos]\n"
+    "                                   token ids of a text\n"
+    "  score MODEL (--ids 1,2,3 | --text T) [--from K] [--json]\n"
+    "                                   log P(token_i | tokens_<i) for every position\n"
+    "  ppl MODEL --file F [--ctx 512]   perplexity over non-overlapping windows\n"
+    "\n"
+    "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
+    "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
+    "holding only tokenizer.json (+ tokenizer_config.json).\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      this text (COMMAND --help: that command's options)\n"
+    "  --version       print the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 a check or gate failed, 2 an error (the message says which\n"
+    "file and where).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return GQ_EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return GQ_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("gqla-eval %s\n", GQLA_VERSION);
+        return GQ_EXIT_OK;
+    }
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc - 2, argv + 2);
+    if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ppl")) return cmd_ppl(argc - 2, argv + 2);
+    fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
+    return GQ_EXIT_ERROR;
+}

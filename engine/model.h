@@ -1,0 +1,40 @@
+/* model.h — the engine's face toward the rest of gqla-eval.
+ *
+ * A gq_model is a checkpoint (config + tensors, engine/checkpoint.h), its
+ * tokenizer, and — when opened with load_weights — float32 weights and the
+ * run state of a backend.  Callers: open, tokenize, score, close.
+ * Ownership: whoever opens closes; gq_model_close accepts NULL.
+ * Also opens a tokenizer-only folder (tokenizer.json without config.json):
+ * then gq_model_config() returns NULL and only tokenizing works.
+ */
+#ifndef GQ_MODEL_H
+#define GQ_MODEL_H
+
+#include <stdint.h>
+#include "checkpoint.h"
+#include "config.h"
+#include "gq_error.h"
+#include "tokenizer.h"
+
+typedef struct gq_model gq_model;
+
+typedef struct gq_open_opts {
+    int load_weights;   /* 0: config + tokenizer only (info, tokenize) */
+    int n_threads;      /* 0: all cores */
+    int max_tokens;     /* longest sequence a forward call may see; 0: default 2048 */
+} gq_open_opts;
+
+int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq_error *err);
+void gq_model_close(gq_model *m);
+
+const char *gq_model_path(const gq_model *m);
+const gq_config *gq_model_config(const gq_model *m);           /* NULL: tokenizer only */
+const gq_checkpoint *gq_model_checkpoint(const gq_model *m);   /* NULL: tokenizer only */
+const gq_tokenizer *gq_model_tokenizer(const gq_model *m);     /* NULL: none found */
+/* Where the tokenizer came from: "tokenizer.json", "gguf", or "none". */
+const char *gq_model_tokenizer_source(const gq_model *m);
+
+/* Tokenize with the model's tokenizer; add_special as gq_tokenizer_encode. */
+int gq_tokenize(const gq_model *m, const char *text, int add_special, gq_tokens *out, gq_error *err);
+
+#endif

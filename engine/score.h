@@ -1,0 +1,45 @@
+/* score.h — running tokens through a model with a KV cache and scoring
+ * next-token log-probabilities.
+ *
+ * A gq_kv_cache holds the keys and values of every position fed so far, for
+ * every layer; feeding more tokens continues after them.  Truncating the
+ * cache back to n positions lets many continuations share one context (the
+ * rows of the first n positions are never rewritten by a later feed).
+ * Results do not depend on how a sequence is split between calls (up to
+ * float rounding of the matrix products, < 1e-5) nor on the thread count.
+ */
+#ifndef GQ_SCORE_H
+#define GQ_SCORE_H
+
+#include <stdint.h>
+#include "gq_error.h"
+#include "model.h"
+
+typedef struct gq_kv_cache gq_kv_cache;
+
+/* A cache for up to `capacity` positions of model m (opened with weights). */
+int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, int capacity, gq_error *err);
+void gq_kv_cache_free(gq_kv_cache *c);
+int gq_kv_cache_len(const gq_kv_cache *c);
+int gq_kv_cache_capacity(const gq_kv_cache *c);
+/* Forget positions n.. (n <= length). */
+void gq_kv_cache_truncate(gq_kv_cache *c, int n);
+/* Float elements the cache stores per token per layer. */
+int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c);
+
+typedef struct gq_score {
+    double logprob;          /* log P(target | everything before it), float64 log-softmax */
+    int is_greedy;           /* target is the argmax of that distribution */
+    int32_t argmax;          /* the argmax token (first index of the maximum) */
+    double argmax_logprob;   /* its log-prob */
+} gq_score;
+
+/* Feed tokens[0..T) at positions len(c) .. len(c)+T-1 and append them to the
+ * cache.  For j < n_score, row score_rows[j] (0 <= row < T, ascending) is a
+ * position whose next-token distribution scores targets[j]; out[j] gets the
+ * result.  The vocabulary projection runs only for those rows.
+ * Fails without changing the cache length on a bad token id or overflow. */
+int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *score_rows,
+               const int32_t *targets, int n_score, gq_score *out, gq_error *err);
+
+#endif

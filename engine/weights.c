@@ -1,0 +1,152 @@
+/* weights.c — widen a checkpoint's tensors to float32 into one arena and
+ * size the run state (model_internal.h).  Widening once at load keeps the
+ * forward pass one code path for F32/F16/BF16 safetensors and GGUF blocks;
+ * measured in scripts/bench-forward.sh. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gq_alloc.h"
+#include "model_internal.h"
+
+#define GQ_DEFAULT_MAX_TOKENS 512
+#define GQ_LOGIT_ROWS 32
+
+typedef struct weight_slot {
+    char name[160];
+    size_t n_elems;          /* expected count from the config */
+    int optional;            /* biases: absent is fine */
+    const float **dst;       /* where the loaded pointer goes */
+} weight_slot;
+
+static int add_slot(weight_slot *slots, int *n, const char *name, size_t n_elems, int optional,
+                    const float **dst)
+{
+    weight_slot *s = &slots[(*n)++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->n_elems = n_elems;
+    s->optional = optional;
+    s->dst = dst;
+    return 0;
+}
+
+int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
+{
+    const gq_config *c = m->cfg;
+    int rc = GQ_OK;
+    if (c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2)
+        return gq_error_set(err, GQ_ERR_UNSUPPORTED,
+                            "%s: model_type '%s' has no forward pass in this build (llama, mistral, qwen2)",
+                            m->path, c->model_type);
+    size_t D = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, V = (size_t)c->vocab_size;
+    size_t H = (size_t)c->num_attention_heads, Hkv = (size_t)c->num_key_value_heads;
+    size_t Dh = (size_t)c->head_dim, L = (size_t)c->num_hidden_layers;
+    int n_slots_max = 3 + 13 * (int)L, n_slots = 0;
+    weight_slot *slots = gq_calloc((size_t)n_slots_max, sizeof *slots, "weight table", err);
+    m->w.layers = gq_calloc(L, sizeof *m->w.layers, "layer table", err);
+    if (!slots || !m->w.layers) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    add_slot(slots, &n_slots, "model.embed_tokens.weight", V * D, 0, &m->w.embed);
+    add_slot(slots, &n_slots, "model.norm.weight", D, 0, &m->w.final_norm);
+    if (!c->tie_word_embeddings) add_slot(slots, &n_slots, "lm_head.weight", V * D, 0, &m->w.lm_head);
+    for (size_t l = 0; l < L; l++) {
+        gq_layer_weights *lw = &m->w.layers[l];
+        char p[96];
+        char nm[160];
+        snprintf(p, sizeof p, "model.layers.%zu.", l);
+#define SLOT(suffix, count, opt, field)                                   \
+        snprintf(nm, sizeof nm, "%s%s", p, suffix);                      \
+        add_slot(slots, &n_slots, nm, (count), (opt), &lw->field)
+        SLOT("input_layernorm.weight", D, 0, attn_norm);
+        SLOT("self_attn.q_proj.weight", H * Dh * D, 0, wq);
+        SLOT("self_attn.q_proj.bias", H * Dh, 1, bq);
+        SLOT("self_attn.k_proj.weight", Hkv * Dh * D, 0, wk);
+        SLOT("self_attn.k_proj.bias", Hkv * Dh, 1, bk);
+        SLOT("self_attn.v_proj.weight", Hkv * Dh * D, 0, wv);
+        SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
+        SLOT("self_attn.o_proj.weight", D * H * Dh, 0, wo);
+        SLOT("self_attn.o_proj.bias", D, 1, bo);
+        SLOT("post_attention_layernorm.weight", D, 0, mlp_norm);
+        SLOT("mlp.gate_proj.weight", I * D, 0, w_gate);
+        SLOT("mlp.up_proj.weight", I * D, 0, w_up);
+        SLOT("mlp.down_proj.weight", D * I, 0, w_down);
+#undef SLOT
+    }
+    /* One arena: sum the sizes of the tensors that exist. */
+    size_t total = 0;
+    for (int i = 0; i < n_slots; i++) {
+        const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
+        if (!t) {
+            if (slots[i].optional) continue;
+            rc = gq_error_set(err, GQ_ERR_INVALID, "%s: tensor '%s' is missing", m->path, slots[i].name);
+            goto done;
+        }
+        if (t->n_elems != slots[i].n_elems) {
+            rc = gq_error_set(err, GQ_ERR_INVALID,
+                              "%s: tensor '%s' has %llu elements, the config implies %zu", t->file,
+                              slots[i].name, (unsigned long long)t->n_elems, slots[i].n_elems);
+            goto done;
+        }
+        total += slots[i].n_elems;
+    }
+    m->w.arena = gq_malloc(total * sizeof(float), "model weights (float32)", err);
+    if (!m->w.arena) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    m->w.arena_floats = total;
+    size_t off = 0;
+    for (int i = 0; i < n_slots; i++) {
+        const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
+        if (!t) continue;
+        float *dst = m->w.arena + off;
+        rc = gq_tensor_load_f32(t, dst, err);
+        if (rc != GQ_OK) goto done;
+        *slots[i].dst = dst;
+        off += slots[i].n_elems;
+    }
+    if (c->tie_word_embeddings) m->w.lm_head = m->w.embed;
+
+    /* Run state for max_tokens rows. */
+    gq_run_state *rs = &m->rs;
+    rs->max_tokens = opts->max_tokens > 0 ? opts->max_tokens : GQ_DEFAULT_MAX_TOKENS;
+    rs->logit_rows = GQ_LOGIT_ROWS;
+    rs->rope_positions = (int)(c->max_position_embeddings > 0 ? c->max_position_embeddings : 2048);
+    if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
+    size_t T = (size_t)rs->max_tokens, half = Dh / 2;
+    size_t sizes[] = {T * D, T * D, T * H * Dh, T * Hkv * Dh, T * Hkv * Dh, T * H * Dh, T * I, T * I,
+                      (size_t)rs->logit_rows * V, (size_t)rs->rope_positions * half,
+                      (size_t)rs->rope_positions * half};
+    float **ptrs[] = {&rs->x, &rs->xb, &rs->q, &rs->k, &rs->v, &rs->att_out, &rs->hb, &rs->hb2,
+                      &rs->logits, &rs->rope_cos, &rs->rope_sin};
+    size_t act = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) act += sizes[i];
+    rs->arena = gq_malloc(act * sizeof(float), "activations", err);
+    if (!rs->arena) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    act = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        *ptrs[i] = rs->arena + act;
+        act += sizes[i];
+    }
+    rc = gq_forward_init_rope(m, err);
+    if (rc != GQ_OK) goto done;
+    m->n_threads = opts->n_threads;
+    m->weights_loaded = 1;
+done:
+    gq_free(slots);
+    return rc;
+}
+
+void gq_model_free_weights(gq_model *m)
+{
+    gq_free(m->w.arena);
+    gq_free(m->w.layers);
+    gq_free(m->rs.arena);
+    memset(&m->w, 0, sizeof m->w);
+    memset(&m->rs, 0, sizeof m->rs);
+    m->weights_loaded = 0;
+}

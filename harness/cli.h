@@ -1,0 +1,30 @@
+/* cli.h — the subcommands of gqla-eval and the small helpers they share.
+ * Each cmd_* takes the arguments after its name and returns the process
+ * exit status: 0 ok, 1 a check failed, 2 an error (bad input or usage). */
+#ifndef GQ_CLI_H
+#define GQ_CLI_H
+
+#include "gq_error.h"
+
+#define GQ_EXIT_OK 0
+#define GQ_EXIT_CHECK_FAILED 1
+#define GQ_EXIT_ERROR 2
+
+int cmd_info(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_ppl(int argc, char **argv);
+
+/* Print "gqla-eval: error: <msg>" to stderr and return GQ_EXIT_ERROR. */
+int cli_fail(const gq_error *err);
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Parse a whole non-negative int; returns 0 on success. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+/* Print a string as a JSON string literal (with quotes) to stdout. */
+void cli_print_json_string(const char *s);
+
+#endif

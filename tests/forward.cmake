@@ -1,0 +1,12 @@
+# The forward pass against transformers' fixtures (tests/fixtures/forward/).
+add_executable(test_forward test_forward.c)
+target_link_libraries(test_forward PRIVATE gqla_testutil)
+foreach(fx llama-gqa qwen2-bias mistral llama-tied llama3-rope)
+  foreach(dt f32 bf16)
+    if(EXISTS ${GQLA_FIXTURES}/forward/${fx}-${dt}/reference.txt)
+      add_test(NAME forward_${fx}_${dt} COMMAND test_forward forward/${fx}-${dt})
+      set_tests_properties(forward_${fx}_${dt} PROPERTIES ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES}")
+    endif()
+  endforeach()
+endforeach()
+gqla_add_test(test_kernels test_kernels.c)
