@@ -10,3 +10,6 @@ foreach(fx llama-gqa qwen2-bias mistral llama-tied llama3-rope)
   endforeach()
 endforeach()
 gqla_add_test(test_kernels test_kernels.c)
+# Benchmark driver (not a test): scripts/bench-forward.sh.
+add_executable(bench_forward bench_forward.c)
+target_link_libraries(bench_forward PRIVATE gqla)
