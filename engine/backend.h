@@ -10,6 +10,7 @@
 #define GQ_BACKEND_H
 
 #include <stdint.h>
+#include "kernels.h"
 
 typedef struct gq_backend_ops {
     const char *name;
@@ -38,7 +39,5 @@ typedef struct gq_backend_ops {
 const gq_backend_ops *gq_backend_cpu(void);
 void gq_backend_cpu_set_threads(int n_threads);
 
-/* The GQA head mapping, in one place: query head h reads KV head h / (H/Hkv). */
-static inline int gq_kv_head_of(int h, int H, int Hkv) { return h / (H / Hkv); }
 
 #endif

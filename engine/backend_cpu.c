@@ -27,7 +27,7 @@ void gq_backend_cpu_set_threads(int n_threads)
     cpu_threads = n_threads;
 }
 
-void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const float *bias, int T, int in,
+static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const float *bias, int T, int in,
                 int out)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, out, in, 1.0f, X, in, W, in, 0.0f, Y, ldy);
@@ -37,13 +37,13 @@ void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const float *
     }
 }
 
-void rmsnorm_cpu(float *Y, const float *X, const float *w, int T, int n, float eps)
+static void rmsnorm_cpu(float *Y, const float *X, const float *w, int T, int n, float eps)
 {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) gq_rmsnorm_row(Y + (size_t)t * n, X + (size_t)t * n, w, n, eps);
 }
 
-void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, const float *cos_tab,
+static void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, const float *cos_tab,
               const float *sin_tab)
 {
     int half = Dh / 2;
@@ -55,7 +55,7 @@ void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, const floa
     }
 }
 
-void attention_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0, int H,
+static void attention_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0, int H,
                    int Hkv, int Dh, float scale)
 {
     size_t qd = (size_t)H * Dh, kd = (size_t)Hkv * Dh;
@@ -90,13 +90,13 @@ void attention_cpu(float *Out, const float *Q, const float *K, const float *V, i
     }
 }
 
-void swiglu_cpu(float *G, const float *U, int T, int n)
+static void swiglu_cpu(float *G, const float *U, int T, int n)
 {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < T; t++) gq_swiglu_row(G + (size_t)t * n, U + (size_t)t * n, n);
 }
 
-void add_cpu(float *X, const float *Y, int T, int n)
+static void add_cpu(float *X, const float *Y, int T, int n)
 {
     size_t total = (size_t)T * n;
     for (size_t i = 0; i < total; i++) X[i] += Y[i];

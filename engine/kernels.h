@@ -21,6 +21,9 @@
 #endif
 #endif
 
+/* The GQA head mapping, in one place: query head h reads KV head h / (H/Hkv). */
+static inline GQ_HD int gq_kv_head_of(int h, int H, int Hkv) { return h / (H / Hkv); }
+
 /* y = w * x / sqrt(mean(x^2) + eps), n elements.  Sum of squares in double:
  * HF reduces in float32, and the double sum is the closer of the two to the
  * exact value, so differences stay at float rounding. */

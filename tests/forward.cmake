@@ -13,3 +13,7 @@ gqla_add_test(test_kernels test_kernels.c)
 # Benchmark driver (not a test): scripts/bench-forward.sh.
 add_executable(bench_forward bench_forward.c)
 target_link_libraries(bench_forward PRIVATE gqla)
+# CUDA ops against their CPU twins; returns 77 (skipped) without a GPU.
+if(TARGET gqla_cuda)
+  gqla_add_test(test_kernels_cuda test_kernels_cuda.c)
+endif()

@@ -1,0 +1,182 @@
+/* backend_cuda.cu — the CUDA backend: cuBLAS sgemm for projections and
+ * kernels whose per-row arithmetic is kernels.h's, the same functions the
+ * CPU backend runs, so the CPU tests cover the math.  One thread block per
+ * row (or per head x query for attention); simple, not tuned.
+ * Tested by tests/test_kernels_cuda.c (skipped without a GPU). */
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+extern "C" {
+#include "backend_cuda.h"
+#include "gq_error.h"
+#include "kernels.h"
+}
+
+#define CUDA_CHECK(call)                                                                     \
+    do {                                                                                     \
+        cudaError_t e_ = (call);                                                             \
+        if (e_ != cudaSuccess) {                                                             \
+            fprintf(stderr, "gqla-eval: CUDA error %s at %s:%d: %s\n", cudaGetErrorString(e_), \
+                    __FILE__, __LINE__, #call);                                              \
+            abort();                                                                         \
+        }                                                                                    \
+    } while (0)
+#define CUBLAS_CHECK(call)                                                                   \
+    do {                                                                                     \
+        cublasStatus_t s_ = (call);                                                          \
+        if (s_ != CUBLAS_STATUS_SUCCESS) {                                                   \
+            fprintf(stderr, "gqla-eval: cuBLAS error %d at %s:%d: %s\n", (int)s_, __FILE__,   \
+                    __LINE__, #call);                                                        \
+            abort();                                                                         \
+        }                                                                                    \
+    } while (0)
+
+static cublasHandle_t cublas_handle;
+
+__global__ void add_bias_kernel(float *Y, int ldy, const float *bias, int T, int out)
+{
+    int t = blockIdx.x;
+    for (int o = threadIdx.x; o < out; o += blockDim.x) Y[(size_t)t * ldy + o] += bias[o];
+}
+
+static void matmul_cuda(float *Y, int ldy, const float *X, const float *W, const float *bias, int T,
+                        int in, int out)
+{
+    /* Row-major Y[T,out] = X[T,in] W[out,in]^T is column-major
+     * Y^T[out,T] = W^T... : cuBLAS sees W as [in,out] col-major (op T). */
+    const float one = 1.0f, zero = 0.0f;
+    CUBLAS_CHECK(cublasSgemm(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, out, T, in, &one, W, in, X, in,
+                             &zero, Y, ldy));
+    if (bias) add_bias_kernel<<<T, 256>>>(Y, ldy, bias, T, out);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+__global__ void rmsnorm_kernel(float *Y, const float *X, const float *w, int n, float eps)
+{
+    int t = blockIdx.x;
+    if (threadIdx.x == 0) gq_rmsnorm_row(Y + (size_t)t * n, X + (size_t)t * n, w, n, eps);
+}
+
+static void rmsnorm_cuda(float *Y, const float *X, const float *w, int T, int n, float eps)
+{
+    rmsnorm_kernel<<<T, 32>>>(Y, X, w, n, eps);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+__global__ void rope_kernel(float *X, int ld, int n_heads, int Dh, int pos0, const float *cos_tab,
+                            const float *sin_tab)
+{
+    int t = blockIdx.x, h = threadIdx.x;
+    if (h >= n_heads) return;
+    int half = Dh / 2;
+    gq_rope_row(X + (size_t)t * ld + (size_t)h * Dh, cos_tab + (size_t)(pos0 + t) * half,
+                sin_tab + (size_t)(pos0 + t) * half, Dh);
+}
+
+static void rope_cuda(float *X, int ld, int T, int n_heads, int Dh, int pos0, const float *cos_tab,
+                      const float *sin_tab)
+{
+    rope_kernel<<<T, n_heads < 1024 ? n_heads : 1024>>>(X, ld, n_heads, Dh, pos0, cos_tab, sin_tab);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+/* One block per (query t, head h); scores in dynamic shared memory. */
+__global__ void attention_kernel(float *Out, const float *Q, const float *K, const float *V, int pos0,
+                                 int H, int Hkv, int Dh, float scale)
+{
+    extern __shared__ float p[];
+    int t = blockIdx.x, h = blockIdx.y;
+    int g = gq_kv_head_of(h, H, Hkv);
+    size_t qd = (size_t)H * Dh, kd = (size_t)Hkv * Dh;
+    const float *q = Q + (size_t)t * qd + (size_t)h * Dh;
+    int n_ctx = pos0 + t + 1;
+    for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
+        const float *k = K + (size_t)s * kd + (size_t)g * Dh;
+        float dot = 0.0f;
+        for (int i = 0; i < Dh; i++) dot += q[i] * k[i];
+        p[s] = dot * scale;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) gq_softmax_row(p, n_ctx);
+    __syncthreads();
+    float *o = Out + (size_t)t * qd + (size_t)h * Dh;
+    for (int i = threadIdx.x; i < Dh; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s < n_ctx; s++) acc += p[s] * V[(size_t)s * kd + (size_t)g * Dh + i];
+        o[i] = acc;
+    }
+}
+
+static void attention_cuda(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
+                           int H, int Hkv, int Dh, float scale)
+{
+    dim3 grid(T, H);
+    size_t shmem = (size_t)(pos0 + T) * sizeof(float);
+    attention_kernel<<<grid, 128, shmem>>>(Out, Q, K, V, pos0, H, Hkv, Dh, scale);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+__global__ void swiglu_kernel(float *G, const float *U, int n)
+{
+    int t = blockIdx.x;
+    if (threadIdx.x == 0) gq_swiglu_row(G + (size_t)t * n, U + (size_t)t * n, n);
+}
+
+static void swiglu_cuda(float *G, const float *U, int T, int n)
+{
+    swiglu_kernel<<<T, 32>>>(G, U, n);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+__global__ void add_kernel(float *X, const float *Y, size_t total)
+{
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < total) X[i] += Y[i];
+}
+
+static void add_cuda(float *X, const float *Y, int T, int n)
+{
+    size_t total = (size_t)T * n;
+    add_kernel<<<(unsigned)((total + 255) / 256), 256>>>(X, Y, total);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+static const gq_backend_ops cuda_ops = {
+    "cuda", matmul_cuda, rmsnorm_cuda, rope_cuda, attention_cuda, swiglu_cuda, add_cuda,
+};
+
+extern "C" int gq_backend_cuda_init(const gq_backend_ops **ops, char *msg, size_t msg_size)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        snprintf(msg, msg_size, "no CUDA device is available (%s); run without --device cuda",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+        return -1;
+    }
+    if (!cublas_handle && cublasCreate(&cublas_handle) != CUBLAS_STATUS_SUCCESS) {
+        snprintf(msg, msg_size, "cuBLAS could not be initialised");
+        return -1;
+    }
+    *ops = &cuda_ops;
+    return 0;
+}
+
+extern "C" void *gq_cuda_malloc(size_t bytes)
+{
+    void *p = NULL;
+    CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
+    return p;
+}
+extern "C" void gq_cuda_free(void *p) { if (p) CUDA_CHECK(cudaFree(p)); }
+extern "C" void gq_cuda_upload(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+extern "C" void gq_cuda_download(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaDeviceSynchronize());
+    CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
