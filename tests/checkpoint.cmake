@@ -26,12 +26,13 @@ endfunction()
 gqla_add_test(test_checkpoint test_checkpoint.c roundtrip)
 target_link_libraries(test_checkpoint PRIVATE gqla_ckfix)
 gqla_ckpt_cases(test_checkpoint test_checkpoint checkpoint
-                config_variants open_errors ${GQLA_CKPT_GOOD} ${GQLA_CKPT_BAD})
+                config_variants open_errors gguf_smollm2 ${GQLA_CKPT_GOOD} ${GQLA_CKPT_BAD})
 
 # Widening needs gq_tensor_load_f32 (engine/tensor_load.c, the GGUF side).
 if(EXISTS ${CMAKE_SOURCE_DIR}/engine/tensor_load.c)
   gqla_add_test(test_checkpoint_widen test_checkpoint_widen.c)
   target_link_libraries(test_checkpoint_widen PRIVATE gqla_ckfix)
+  gqla_ckpt_cases(test_checkpoint_widen test_checkpoint_widen checkpoint_widen smollm2)
 endif()
 
 # The CLI contract: `gqla-eval info PATH` prints "gqla-eval: error: <msg>"

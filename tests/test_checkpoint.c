@@ -4,7 +4,8 @@
  * checkpoint_fixtures.c (a folder built in a temp dir, opened with
  * gq_checkpoint_open, checked for the expected status and message), or
  * "roundtrip" (gq_safetensors_write then open), "config_variants"
- * (config.json dialects), "open_errors" (paths that are no model).
+ * (config.json dialects), "open_errors" (paths that are no model),
+ * "gguf_smollm2" (the real GGUF, skipped when models/ lacks it).
  * Each case is its own ctest entry (tests/checkpoint.cmake).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -358,6 +359,46 @@ static int run_config_variants(void)
     return test_report("config_variants");
 }
 
+/* The real SmolLM2 GGUF through the GGUF branch; skips when models/ lacks it. */
+static int run_gguf_smollm2(void)
+{
+    const char *model = test_model("SmolLM2-135M-Instruct.Q4_1.gguf");
+    char path[4096];
+    if (!model) {
+        printf("skip: models/SmolLM2-135M-Instruct.Q4_1.gguf is absent\n");
+        return GQ_TEST_SKIP;
+    }
+    snprintf(path, sizeof path, "%s", model);
+    gq_checkpoint *ck = NULL;
+    gq_error err;
+    int rc = gq_checkpoint_open(&ck, path, &err);
+    test_cond("opens", rc == GQ_OK);
+    if (rc != GQ_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return test_report("gguf_smollm2");
+    }
+    const gq_config *c = gq_checkpoint_config(ck);
+    test_cond("format GGUF with handle", gq_checkpoint_format_of(ck) == GQ_CHECKPOINT_GGUF && gq_checkpoint_gguf(ck));
+    test_cond("config: D 576, I 1536, L 30", c->hidden_size == 576 && c->intermediate_size == 1536 &&
+                                                 c->num_hidden_layers == 30);
+    test_cond("config: H 9, Hkv 3, Dh 64, V 49152", c->num_attention_heads == 9 && c->num_key_value_heads == 3 &&
+                                                        c->head_dim == 64 && c->vocab_size == 49152);
+    test_cond("config: tied, theta 1e5, eps 1e-5", c->tie_word_embeddings && c->rope_theta == 100000.0 &&
+                                                       fabs(c->rms_norm_eps - 1e-5) < 1e-12);
+    test_cond("272 tensors under HF names", gq_checkpoint_tensor_count(ck) == 272 &&
+                                                gq_checkpoint_find(ck, "model.layers.29.mlp.down_proj.weight"));
+    const gq_tensor_ref *q = gq_checkpoint_find(ck, "model.layers.3.self_attn.q_proj.weight");
+    const gq_tensor_ref *k = gq_checkpoint_find(ck, "model.layers.3.self_attn.k_proj.weight");
+    const gq_tensor_ref *v = gq_checkpoint_find(ck, "model.layers.3.self_attn.v_proj.weight");
+    test_cond("q_proj [576, 576], un-permute 9 heads", shape_is(q, 2, 576, 576) && q->rope_unpermute_heads == 9);
+    test_cond("k_proj [192, 576], un-permute 3 heads", shape_is(k, 2, 192, 576) && k->rope_unpermute_heads == 3);
+    test_cond("v_proj not permuted", v && v->rope_unpermute_heads == 0);
+    test_cond("GGUF tensor names its file", q && has(q->file, "SmolLM2"));
+    test_cond("no lm_head (tied)", gq_checkpoint_find(ck, "lm_head.weight") == NULL);
+    gq_checkpoint_close(ck);
+    return test_report("gguf_smollm2");
+}
+
 static int run_open_errors(void)
 {
     const char *dir = test_tmpdir("open_errors");
@@ -386,6 +427,7 @@ int main(int argc, char **argv)
     if (!strcmp(name, "roundtrip")) return run_roundtrip();
     if (!strcmp(name, "config_variants")) return run_config_variants();
     if (!strcmp(name, "open_errors")) return run_open_errors();
+    if (!strcmp(name, "gguf_smollm2")) return run_gguf_smollm2();
     const ckfix_case *c = ckfix_find(name);
     if (!c) {
         fprintf(stderr, "test_checkpoint: unknown case '%s'\n", name);
