@@ -50,27 +50,27 @@ int main(int argc, char **argv)
         if (dt < best) best = dt;
     }
     /* FLOPs of the projections (2 per multiply-add) + attention. */
-    double D = c->hidden_size, I = c->intermediate_size, H = c->num_attention_heads, Hkv = c->num_key_value_heads;
+    double D = c->hidden_size, Iff = c->intermediate_size, H = c->num_attention_heads, Hkv = c->num_key_value_heads;
     double Dh = c->head_dim, L = c->num_hidden_layers;
-    double proj = 2.0 * T * L * (D * H * Dh * 2 + D * Hkv * Dh * 2 + 3 * D * I);
+    double proj = 2.0 * T * L * (D * H * Dh * 2 + D * Hkv * Dh * 2 + 3 * D * Iff);
     double att = 2.0 * L * H * Dh * (double)T * (T + 1); /* QK^T and PV, causal half of 2*T*T */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 
     /* sgemm on the MLP up-projection shape [T, D] x [D, I]. */
-    float *A = calloc((size_t)T * (size_t)D, 4), *B = calloc((size_t)I * (size_t)D, 4), *C = calloc((size_t)T * (size_t)I, 4);
+    float *A = calloc((size_t)T * (size_t)D, 4), *B = calloc((size_t)Iff * (size_t)D, 4), *C = calloc((size_t)T * (size_t)Iff, 4);
     gq_backend_cpu_set_threads(threads);
     double gbest = 1e30;
     for (int r = 0; r < 5; r++) {
         double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, (int)I, (int)D, 1, A, (int)D, B, (int)D, 0, C, (int)I);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, (int)Iff, (int)D, 1, A, (int)D, B, (int)D, 0, C, (int)Iff);
         double dt = now() - t0;
         if (dt < gbest) gbest = dt;
     }
-    double sgemm_gflops = 2.0 * T * D * I / gbest / 1e9;
+    double sgemm_gflops = 2.0 * T * D * Iff / gbest / 1e9;
     printf("T=%d threads=%d: prefill %.1f tokens/s (%.3f s), %.1f GFLOP/s (projections %.1f + attention %.1f GFLOP), "
            "peak RSS %.0f MiB; sgemm [%d x %.0f x %.0f] %.1f GFLOP/s -> forward at %.0f%% of sgemm\n",
-           T, threads, T / best, best, (proj + att) / best / 1e9, proj / 1e9, att / 1e9, ru.ru_maxrss / 1024.0, T, D, I,
+           T, threads, T / best, best, (proj + att) / best / 1e9, proj / 1e9, att / 1e9, ru.ru_maxrss / 1024.0, T, D, Iff,
            sgemm_gflops, 100.0 * (proj + att) / best / 1e9 / sgemm_gflops);
     free(A);
     free(B);

@@ -6,7 +6,10 @@
  * log-softmax of the next token and the argmax.  We require every log-prob
  * within 1e-4 (F32 weights) or 2e-2 (BF16 weights) and equal argmax flags
  * (except where HF's top two are within 1e-3, marked "tie").
- * Usage: test_forward FIXTURE_DIR_NAME
+ * Usage: test_forward FIXTURE_DIR_NAME [MODEL]
+ * With MODEL (a file under $GQ_MODELS, e.g. the SmolLM2 GGUF) the model is
+ * that file and the fixture folder holds only reference.txt; exit 77 when
+ * the model is absent.
  */
 #include <math.h>
 #include <stdio.h>
@@ -104,6 +107,14 @@ int main(int argc, char **argv)
         return 1;
     }
     double tol = strstr(argv[1], "bf16") ? 2e-2 : 1e-4;
+    if (argc > 2) {
+        const char *model = test_model(argv[2]);
+        if (!model) {
+            printf("skipped: %s not found (scripts/get-model.sh smollm2)\n", argv[2]);
+            return GQ_TEST_SKIP;
+        }
+        snprintf(dir, sizeof dir, "%s", model);
+    }
 
     gq_error err = {0};
     gq_model *m = NULL;
@@ -139,14 +150,22 @@ int main(int argc, char **argv)
         int split = T / 3;
         test_cond("prefill + one-by-one runs", score_seq(m, s, split, 1, pieces) == 0);
         test_cond("prefill + chunks of 7 runs", score_seq(m, s, split + 1, 7, split_one) == 0);
-        double d1 = 0, d2 = 0;
+        /* Relative 1e-5: OpenBLAS picks its small-matrix sgemm kernel (another
+         * summation order) for few rows, so a token fed alone is rounded
+         * differently from the same token inside a long prefill; over
+         * SmolLM2's 30 layers that reaches ~2e-5 absolute on |log-prob| ~ 4. */
+        double d1 = 0, d2 = 0, r1 = 0, r2 = 0;
         for (int p = 0; p < T - 1; p++) {
+            double scale = fmax(1.0, fabs(one[p].logprob));
             d1 = fmax(d1, fabs(pieces[p].logprob - one[p].logprob));
             d2 = fmax(d2, fabs(split_one[p].logprob - one[p].logprob));
+            r1 = fmax(r1, fabs(pieces[p].logprob - one[p].logprob) / scale);
+            r2 = fmax(r2, fabs(split_one[p].logprob - one[p].logprob) / scale);
         }
-        printf("%s seq %d: one pass vs prefill+1-by-1 %.3g, vs prefill+chunks %.3g\n", argv[1], k, d1, d2);
-        test_cond("one pass == prefill + token by token (1e-5)", d1 <= 1e-5);
-        test_cond("one pass == prefill + chunks of 7 (1e-5)", d2 <= 1e-5);
+        printf("%s seq %d: one pass vs prefill+1-by-1 %.3g (rel %.3g), vs prefill+chunks %.3g (rel %.3g)\n", argv[1], k,
+               d1, r1, d2, r2);
+        test_cond("one pass == prefill + token by token (1e-5 relative)", r1 <= 1e-5);
+        test_cond("one pass == prefill + chunks of 7 (1e-5 relative)", r2 <= 1e-5);
     }
     gq_model_close(m);
 

@@ -18,21 +18,21 @@ float32 and undoes llama.cpp's Q/K row permutation; all arithmetic is float32
     tokenizer.ggml.add_bos_token is false, so NO BOS is prepended — the ids
     line shows exactly what the model saw.
 
-(b) ppl.txt: the protocol of `gqla-eval ppl --ctx 512`:
+(b) ppl.txt: the protocol of `gqla-eval ppl --ctx 512` (TransMLA's
+    SliceGPT-derived evaluate_ppl, which the TransMLA/GQLA papers report):
     text   = design.md + "\\n\\n" + tasks.md + "\\n\\n" + conversion.md
              (from ../shared/spec, read at run time, never committed)
-    ids    = tokenizer(text, add_special_tokens=False)
+    ids    = tokenizer(text)  (default special tokens: none for SmolLM2)
     windows: consecutive non-overlapping 512-token chunks, final partial dropped
-    each window is run as [BOS] + window (513 tokens); all 512 window tokens
-    are scored (the first one conditioned on BOS only)
-    ppl    = exp(total NLL / scored tokens)
+    each window is run alone; tokens 1..511 of it are scored
+    ppl    = exp(total NLL / (windows * 511))
     ppl.txt lines:
         gqla-ppl-ref 1
         text_sha256 <hex of the utf-8 text bytes>
-        ctx 512 bos <bos id>
+        ctx 512 protocol transmla-evaluate_ppl
         total_tokens <N>
         windows <W>
-        scored_tokens <W*512>
+        scored_tokens <W*511>
         nll_sum <%.9e>
         ppl <%.9f>
 
@@ -144,7 +144,7 @@ def part_b(tok, model):
     text = "\n\n".join(parts)
     raw = text.encode("utf-8")
     sha = hashlib.sha256(raw).hexdigest()
-    ids = tok(text, add_special_tokens=False)["input_ids"]
+    ids = tok(text)["input_ids"]
     n = len(ids)
     nwin = n // CTX
     bos = tok.bos_token_id
@@ -154,20 +154,20 @@ def part_b(tok, model):
     t0 = time.time()
     for w in range(nwin):
         win = ids[w * CTX:(w + 1) * CTX]
-        x = torch.tensor([[bos] + win])
-        logits = model(input_ids=x).logits[0]             # [513, V]
-        lp = torch.log_softmax(logits[:-1].double(), dim=-1)  # predictions for win[0..511]
-        tgt = torch.tensor(win)
+        x = torch.tensor([win])
+        logits = model(input_ids=x).logits[0]             # [512, V]
+        lp = torch.log_softmax(logits[:-1].double(), dim=-1)  # predictions for win[1..511]
+        tgt = torch.tensor(win[1:])
         wnll = -float(lp.gather(1, tgt[:, None]).sum())
         nll += wnll
         print(f"  window {w + 1}/{nwin}: nll {wnll:.4f} (running ppl "
-              f"{math.exp(nll / ((w + 1) * CTX)):.4f}) {time.time() - t0:.0f}s", flush=True)
-    scored = nwin * CTX
+              f"{math.exp(nll / ((w + 1) * (CTX - 1))):.4f}) {time.time() - t0:.0f}s", flush=True)
+    scored = nwin * (CTX - 1)
     ppl = math.exp(nll / scored)
     with open(os.path.join(OUT_DIR, "ppl.txt"), "w") as f:
         f.write("gqla-ppl-ref 1\n")
         f.write(f"text_sha256 {sha}\n")
-        f.write(f"ctx {CTX} bos {bos}\n")
+        f.write(f"ctx {CTX} protocol transmla-evaluate_ppl\n")
         f.write(f"total_tokens {n}\n")
         f.write(f"windows {nwin}\n")
         f.write(f"scored_tokens {scored}\n")
