@@ -22,6 +22,12 @@ What it writes:
                               D <line> <json>     decode(ids of L, skip_special_tokens=False)
                               S <line> <json>     decode(ids of L, skip_special_tokens=True)
                             (D/S every 7th line.)
+  spm_gguf/tokenizer.gguf   the spm vocabulary as a GGUF "llama" tokenizer (tokens,
+                            scores = -merge rank, token types; no tensors)
+  expected_spm_gguf.txt.gz  its reference: the spm tokenizer.json with merges rebuilt
+                            from the scores the way SentencePiece/transformers do
+                            (every split of a token into two vocab pieces, by score),
+                            which is what llama.cpp's score-based merging computes
   expected_smollm2_gguf.txt.gz  the SmolLM2 GGUF as llama.cpp reads it: the same
                             tokenizer.json with SmolLM2's real pre-tokenizer
                             (Digits(individual_digits) + ByteLevel), which
@@ -226,6 +232,66 @@ def metaspace_variant(spm):
     return j
 
 
+def spm_scores(spm):
+    """Score of each token: minus the rank of the merge that made it, 0 otherwise."""
+    scores = {t: 0.0 for t in spm["model"]["vocab"]}
+    for rank, m in enumerate(spm["model"]["merges"]):
+        a, b = m if isinstance(m, list) else m.split(" ")
+        scores[a + b] = -float(rank + 1)
+    return scores
+
+
+def spm_gguf_variant(spm, scores):
+    """tokenizer.json whose merges are rebuilt from the scores: every split of a
+    token into two vocabulary pieces, best score first (SentencePiece's rule)."""
+    j = json.loads(json.dumps(spm))
+    vocab = j["model"]["vocab"]
+    merges = []
+    for tok, tid in sorted(vocab.items(), key=lambda kv: kv[1]):
+        if tid < 3 + 256:
+            continue
+        local = []
+        for k in range(1, len(tok)):
+            l, r = tok[:k], tok[k:]
+            if l in vocab and r in vocab:
+                local.append((l, r, scores[tok]))
+        local.sort(key=lambda x: (vocab[x[0]], vocab[x[1]]))
+        merges.extend(local)
+    merges.sort(key=lambda x: -x[2])
+    j["model"]["merges"] = [[l, r] for l, r, _ in merges]
+    return j
+
+
+def write_spm_gguf(path, spm, scores):
+    import gguf
+    vocab = sorted(spm["model"]["vocab"].items(), key=lambda kv: kv[1])
+    types = []
+    for t, i in vocab:
+        if t == "<unk>":
+            types.append(2)
+        elif t in ("<s>", "</s>"):
+            types.append(3)
+        elif i < 3 + 256:
+            types.append(6)
+        else:
+            types.append(1)
+    w = gguf.GGUFWriter(path, arch="llama")
+    w.add_tokenizer_model("llama")
+    w.add_token_list([t for t, _ in vocab])
+    w.add_token_scores([scores[t] for t, _ in vocab])
+    w.add_token_types(types)
+    w.add_bos_token_id(spm["model"]["vocab"]["<s>"])
+    w.add_eos_token_id(spm["model"]["vocab"]["</s>"])
+    w.add_unk_token_id(spm["model"]["vocab"]["<unk>"])
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def write_expected(path, tok, lines, text):
     with gzip.GzipFile(path, "wb", mtime=0) as f:
         def w(s):
@@ -293,6 +359,12 @@ def main():
                 json.dump(cfg, f, indent=2)
         t = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
         write_expected(os.path.join(OUT, "expected_%s.txt.gz" % name), t, lines, text)
+    scores = spm_scores(spm)
+    d = os.path.join(OUT, "spm_gguf")
+    os.makedirs(d, exist_ok=True)
+    write_spm_gguf(os.path.join(d, "tokenizer.gguf"), spm, scores)
+    t = Tokenizer.from_str(json.dumps(spm_gguf_variant(spm, scores)))
+    write_expected(os.path.join(OUT, "expected_spm_gguf.txt.gz"), t, lines, text)
     print("wrote", OUT)
 
 
