@@ -31,17 +31,72 @@ const char gq_regex_qwen2[] =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|"
     " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/* Unicode White_Space, the set Oniguruma's \s has in HF `tokenizers`.
+ * PCRE2's \s (UCP) differs: it also takes U+180E (MONGOLIAN VOWEL
+ * SEPARATOR), so patterns are rewritten to use this list instead. */
+#define WS_CLASS "\\t\\n\\x{0b}\\f\\r\\x{20}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
+
+/* Copy pattern with \s -> the White_Space list (inside or outside a
+ * character class) and \S -> its complement (outside a class). */
+static char *rewrite_ws(const char *p, size_t len, size_t *out_len, gq_error *err)
+{
+    size_t wl = strlen(WS_CLASS), cap = len * (wl + 4) + 1, n = 0;
+    char *o = gq_malloc(cap, "regex", err);
+    int in_class = 0;
+    if (!o) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == '\\' && i + 1 < len) {
+            char d = p[++i];
+            if (d == 's' || (d == 'S' && !in_class)) {
+                if (!in_class) o[n++] = '[';
+                if (d == 'S') o[n++] = '^';
+                memcpy(o + n, WS_CLASS, wl);
+                n += wl;
+                if (!in_class) o[n++] = ']';
+            } else {
+                o[n++] = c;
+                o[n++] = d;
+            }
+            continue;
+        }
+        if (!in_class && c == '[') {
+            in_class = 1;
+            o[n++] = c;
+            /* a ']' right after '[' or '[^' is a literal */
+            if (i + 1 < len && p[i + 1] == '^') o[n++] = p[++i];
+            if (i + 1 < len && p[i + 1] == ']') o[n++] = p[++i];
+            continue;
+        }
+        if (in_class && c == '[' && i + 1 < len && p[i + 1] == ':') { /* [:posix:] */
+            while (i < len && !(p[i] == ']' && p[i - 1] == ':')) o[n++] = p[i++];
+            if (i < len) o[n++] = p[i];
+            continue;
+        }
+        if (in_class && c == ']') in_class = 0;
+        o[n++] = c;
+    }
+    o[n] = '\0';
+    *out_len = n;
+    return o;
+}
+
 int gq_tok_compile_regex(pcre2_code **out, const char *pattern, size_t len, const char *where,
                          gq_error *err)
 {
     int ecode = 0;
     PCRE2_SIZE eoff = 0;
-    *out = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_UCP, &ecode, &eoff, NULL);
+    size_t rl = 0;
+    char *rw = rewrite_ws(pattern, len, &rl, err);
+    if (!rw) return GQ_ERR_NOMEM;
+    *out = pcre2_compile((PCRE2_SPTR)rw, rl, PCRE2_UTF | PCRE2_UCP, &ecode, &eoff, NULL);
+    gq_free(rw);
     if (!*out) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ecode, msg, sizeof msg);
-        return gq_error_set(err, GQ_ERR_INVALID, "%s: the split regex does not compile at offset %zu: %s",
-                            where, (size_t)eoff, (const char *)msg);
+        return gq_error_set(err, GQ_ERR_INVALID, "%s: the split regex /%.*s/ does not compile (near offset %zu of "
+                            "the rewritten pattern): %s", where, (int)(len > 200 ? 200 : len), pattern,
+                            (size_t)eoff, (const char *)msg);
     }
     /* The JIT is an optimisation only: without it pcre2_match interprets. */
     (void)pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
@@ -960,6 +1015,7 @@ int gq_tokenizer_encode(const gq_tokenizer *tok, const char *text, size_t len, i
     if (bad < len)
         return gq_error_set(err, GQ_ERR_INVALID, "%s: the text to encode is not valid UTF-8 at byte %zu of %zu",
                             tok->source, bad, len);
+    size_t n0 = out->n; /* restored on failure */
     md = pcre2_match_data_create(4, NULL);
     if (!md) return gq_error_set(err, GQ_ERR_NOMEM, "out of memory for regex match data");
     enc_ctx c = {tok, md, out};
@@ -976,6 +1032,7 @@ int gq_tokenizer_encode(const gq_tokenizer *tok, const char *text, size_t len, i
         for (size_t i = 0; i < tok->n_suffix; i++)
             if ((rc = gq_tokens_push(out, tok->suffix[i], err))) goto fail;
 fail: /* also the success path */
+    if (rc) out->n = n0;
     gq_free(segs.v);
     pcre2_match_data_free(md);
     return rc;
