@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcjson-dev libpcre2-dev zlib1g-dev libcurl4-openssl-dev
-  libopenblas-dev liblapacke-dev
+  libopenblas-openmp-dev liblapacke-dev
   python3 python3-pip unzip ca-certificates
 )
 
