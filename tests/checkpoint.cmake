@@ -41,3 +41,13 @@ gqla_add_test(test_info_errors test_info_errors.c valid)
 target_link_libraries(test_info_errors PRIVATE gqla_ckfix)
 add_dependencies(test_info_errors gqla-eval)
 gqla_ckpt_cases(test_info_errors test_info_errors info ${GQLA_CKPT_BAD})
+
+# Bad GGUF files and a bad tokenizer.json through `gqla-eval info`.
+add_executable(test_info_bad_files test_info_bad_files.c)
+target_link_libraries(test_info_bad_files PRIVATE gqla_testutil gqla_ckfix)
+add_dependencies(test_info_bad_files gqla-eval)
+foreach(case gguf_magic gguf_tensor_past_end tokenizer_not_json)
+  add_test(NAME info.${case} COMMAND test_info_bad_files ${case})
+  set_tests_properties(info.${case} PROPERTIES
+    ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+endforeach()
