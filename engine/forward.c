@@ -177,8 +177,8 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
             return gq_error_set(err, GQ_ERR_INVALID, "token id %d at position %d is outside the vocabulary (0..%d)",
                                 tokens[t], t, V - 1);
     for (int j = 0; j < n_score; j++) {
-        if (rows[j] < 0 || rows[j] >= T || (j > 0 && rows[j] <= rows[j - 1]))
-            return gq_error_set(err, GQ_ERR_USAGE, "score row %d (#%d) is not ascending inside 0..%d", rows[j], j,
+        if (rows[j] < 0 || rows[j] >= T || (j > 0 && rows[j] < rows[j - 1]))
+            return gq_error_set(err, GQ_ERR_USAGE, "score row %d (#%d) is not non-decreasing inside 0..%d", rows[j], j,
                                 T - 1);
         if (targets[j] < 0 || targets[j] >= V)
             return gq_error_set(err, GQ_ERR_INVALID, "target id %d is outside the vocabulary (0..%d)", targets[j],

@@ -35,11 +35,54 @@ typedef struct gq_score {
 } gq_score;
 
 /* Feed tokens[0..T) at positions len(c) .. len(c)+T-1 and append them to the
- * cache.  For j < n_score, row score_rows[j] (0 <= row < T, ascending) is a
+ * cache.  For j < n_score, row score_rows[j] (0 <= row < T, non-decreasing:
+ * one row may score several targets) is a
  * position whose next-token distribution scores targets[j]; out[j] gets the
  * result.  The vocabulary projection runs only for those rows.
  * Fails without changing the cache length on a bad token id or overflow. */
 int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *score_rows,
                const int32_t *targets, int n_score, gq_score *out, gq_error *err);
+
+/* ---- log-likelihood requests with prefix sharing ---- */
+
+/* One (context, continuation) request, already tokenized (lm-eval's
+ * _encode_pair).  The model input is (ctx + cont) without its last token,
+ * left-truncated to the model's max length; the last n_cont positions of the
+ * input score the continuation. */
+typedef struct gq_request {
+    const int32_t *ctx;
+    int n_ctx;
+    const int32_t *cont;
+    int n_cont;
+} gq_request;
+
+typedef struct gq_request_score {
+    double loglikelihood;    /* sum of the continuation's log-probs (float64) */
+    int is_greedy;           /* every continuation token is its position's argmax */
+} gq_request_score;
+
+/* Work counters of a scorer, to measure prefix sharing. */
+typedef struct gq_scorer_stats {
+    int64_t requests;
+    int64_t tokens_fed;          /* positions pushed through the model */
+    int64_t positions_projected; /* rows projected onto the vocabulary */
+    int64_t tokens_separate;     /* what scoring each request alone would push (and project,
+                                    as a full-logits forward does) */
+} gq_scorer_stats;
+
+typedef struct gq_scorer gq_scorer;
+
+/* A scorer keeps one KV cache and the tokens in it; each request reuses the
+ * longest common prefix with what the cache holds (the context of the
+ * previous choice, a shared description or few-shot block), and requests
+ * with the same input are run once.  max_length 0: the model's
+ * max_position_embeddings. */
+int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err);
+void gq_scorer_free(gq_scorer *s);
+int gq_scorer_max_length(const gq_scorer *s);
+/* Score requests rq[0..n) into out[0..n).  Results do not depend on the
+ * order or grouping of calls beyond float rounding (see gq_forward). */
+int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score *out, gq_error *err);
+gq_scorer_stats gq_scorer_get_stats(const gq_scorer *s);
 
 #endif

@@ -111,7 +111,7 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     /* Run state for max_tokens rows. */
     gq_run_state *rs = &m->rs;
     rs->max_tokens = opts->max_tokens > 0 ? opts->max_tokens : GQ_DEFAULT_MAX_TOKENS;
-    rs->logit_rows = GQ_LOGIT_ROWS;
+    rs->logit_rows = rs->max_tokens < GQ_LOGIT_ROWS ? rs->max_tokens : GQ_LOGIT_ROWS; /* rows gather into xb */
     rs->rope_positions = (int)(c->max_position_embeddings > 0 ? c->max_position_embeddings : 2048);
     if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
     size_t T = (size_t)rs->max_tokens, half = Dh / 2;

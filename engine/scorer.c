@@ -1,0 +1,170 @@
+/* scorer.c — log-likelihood requests with prefix sharing (score.h).
+ *
+ * lm-eval runs every (context + continuation) through the model and
+ * projects every position onto the vocabulary.  Here one KV cache is kept
+ * with the tokens it holds: a request feeds only what follows the longest
+ * common prefix with the cache (capped so the scored positions are fed
+ * again: hidden states are not cached, only keys and values), requests with
+ * identical input run once, and only the scored positions are projected.
+ */
+#include <string.h>
+
+#include "gq_alloc.h"
+#include "model_internal.h"
+#include "score.h"
+
+struct gq_scorer {
+    gq_model *m;
+    int max_length;
+    gq_kv_cache *cache;
+    int32_t *cached;        /* [capacity] tokens whose keys/values the cache holds */
+    int32_t *input;         /* [max_length] scratch: the current request's input */
+    int *rows;              /* [n_score] */
+    int32_t *targets;
+    gq_score *scores;
+    int score_cap;
+    gq_scorer_stats stats;
+};
+
+int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err)
+{
+    *out = NULL;
+    if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    gq_scorer *s = gq_calloc(1, sizeof *s, "scorer", err);
+    if (!s) return GQ_ERR_NOMEM;
+    s->m = m;
+    s->max_length = max_length > 0 ? max_length : m->rs.rope_positions;
+    if (s->max_length > m->rs.rope_positions) s->max_length = m->rs.rope_positions;
+    s->input = gq_malloc((size_t)s->max_length * sizeof *s->input, "scorer input", err);
+    if (!s->input) {
+        gq_scorer_free(s);
+        return GQ_ERR_NOMEM;
+    }
+    *out = s;
+    return GQ_OK;
+}
+
+void gq_scorer_free(gq_scorer *s)
+{
+    if (!s) return;
+    gq_kv_cache_free(s->cache);
+    gq_free(s->cached);
+    gq_free(s->input);
+    gq_free(s->rows);
+    gq_free(s->targets);
+    gq_free(s->scores);
+    gq_free(s);
+}
+
+int gq_scorer_max_length(const gq_scorer *s) { return s->max_length; }
+gq_scorer_stats gq_scorer_get_stats(const gq_scorer *s) { return s->stats; }
+
+/* The cache grows to the longest input seen (never beyond max_length);
+ * growing forgets its contents. */
+static int ensure_cache(gq_scorer *s, int need, gq_error *err)
+{
+    if (s->cache && gq_kv_cache_capacity(s->cache) >= need) return GQ_OK;
+    int cap = s->cache ? gq_kv_cache_capacity(s->cache) : 256;
+    while (cap < need) cap *= 2;
+    if (cap > s->max_length) cap = s->max_length;
+    gq_kv_cache_free(s->cache);
+    s->cache = NULL;
+    gq_free(s->cached);
+    s->cached = gq_malloc((size_t)cap * sizeof *s->cached, "scorer token history", err);
+    if (!s->cached) return GQ_ERR_NOMEM;
+    return gq_kv_cache_init(&s->cache, s->m, cap, err);
+}
+
+static int ensure_scores(gq_scorer *s, int need, gq_error *err)
+{
+    if (need <= s->score_cap) return GQ_OK;
+    int cap = need > 2 * s->score_cap ? need : 2 * s->score_cap;
+    int *r = gq_realloc(s->rows, (size_t)cap * sizeof *r, "score rows", err);
+    if (!r) return GQ_ERR_NOMEM;
+    s->rows = r;
+    int32_t *t = gq_realloc(s->targets, (size_t)cap * sizeof *t, "score targets", err);
+    if (!t) return GQ_ERR_NOMEM;
+    s->targets = t;
+    gq_score *sc = gq_realloc(s->scores, (size_t)cap * sizeof *sc, "scores", err);
+    if (!sc) return GQ_ERR_NOMEM;
+    s->scores = sc;
+    s->score_cap = cap;
+    return GQ_OK;
+}
+
+/* The model input of a request: (ctx + cont)[:-1], keeping the last
+ * max_length tokens (lm-eval keeps the last max_length+1 of ctx+cont, then
+ * drops the final one).  Returns its length. */
+static int request_input(const gq_scorer *s, const gq_request *r, int32_t *dst)
+{
+    int total = r->n_ctx + r->n_cont - 1;
+    int skip = total > s->max_length ? total - s->max_length : 0;
+    int k = 0;
+    for (int i = skip; i < total; i++) dst[k++] = i < r->n_ctx ? r->ctx[i] : r->cont[i - r->n_ctx];
+    return k;
+}
+
+static int same_input(const gq_request *a, const gq_request *b)
+{
+    /* Identical inputs: same ctx, and cont equal except its last token. */
+    if (a->n_ctx + a->n_cont != b->n_ctx + b->n_cont || a->n_cont != b->n_cont) return 0;
+    if (a->n_ctx != b->n_ctx || memcmp(a->ctx, b->ctx, (size_t)a->n_ctx * sizeof *a->ctx) != 0) return 0;
+    return memcmp(a->cont, b->cont, (size_t)(a->n_cont - 1) * sizeof *a->cont) == 0;
+}
+
+int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score *out, gq_error *err)
+{
+    int rc;
+    for (int i = 0; i < n;) {
+        const gq_request *r = &rq[i];
+        if (r->n_cont < 1 || r->n_ctx < 1)
+            return gq_error_set(err, GQ_ERR_INVALID,
+                                "request %d has %d context and %d continuation tokens (both must be >= 1)", i,
+                                r->n_ctx, r->n_cont);
+        /* Requests i .. j-1 share this input (MMLU's " A".." D"). */
+        int j = i + 1;
+        while (j < n && rq[j].n_cont >= 1 && rq[j].n_ctx >= 1 && same_input(r, &rq[j])) j++;
+        int L = request_input(s, r, s->input);
+        int n_cont = r->n_cont < L ? r->n_cont : L; /* truncation can eat into a long continuation */
+        int first_scored = L - n_cont;
+        if ((rc = ensure_cache(s, L, err)) != GQ_OK) return rc;
+        /* Reuse the longest common prefix, but feed the scored positions. */
+        int have = gq_kv_cache_len(s->cache), lcp = 0;
+        while (lcp < have && lcp < first_scored && s->cached[lcp] == s->input[lcp]) lcp++;
+        gq_kv_cache_truncate(s->cache, lcp);
+        int n_score = (j - i) * n_cont;
+        if ((rc = ensure_scores(s, n_score, err)) != GQ_OK) return rc;
+        /* Rows relative to the fed chunk input[lcp .. L); row order must be
+         * non-decreasing, so interleave the requests position by position. */
+        int k = 0;
+        for (int p = 0; p < n_cont; p++)
+            for (int q = i; q < j; q++) {
+                s->rows[k] = first_scored + p - lcp;
+                s->targets[k] = rq[q].cont[rq[q].n_cont - n_cont + p];
+                k++;
+            }
+        rc = gq_forward(s->m, s->cache, s->input + lcp, L - lcp, s->rows, s->targets, n_score, s->scores, err);
+        if (rc != GQ_OK) {
+            gq_kv_cache_truncate(s->cache, 0);
+            return rc;
+        }
+        memcpy(s->cached + lcp, s->input + lcp, (size_t)(L - lcp) * sizeof *s->cached);
+        for (int q = i; q < j; q++) {
+            double ll = 0.0;
+            int greedy = 1;
+            for (int p = 0; p < n_cont; p++) {
+                const gq_score *sc = &s->scores[p * (j - i) + (q - i)];
+                ll += sc->logprob;
+                greedy &= sc->is_greedy;
+            }
+            out[q].loglikelihood = ll;
+            out[q].is_greedy = greedy;
+            s->stats.tokens_separate += rq[q].n_ctx + rq[q].n_cont - 1;
+        }
+        s->stats.requests += j - i;
+        s->stats.tokens_fed += L - lcp;
+        s->stats.positions_projected += n_score;
+        i = j;
+    }
+    return GQ_OK;
+}
