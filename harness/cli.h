@@ -10,6 +10,8 @@
 #define GQ_EXIT_CHECK_FAILED 1
 #define GQ_EXIT_ERROR 2
 
+int cmd_eval(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_score(int argc, char **argv);

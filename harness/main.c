@@ -11,6 +11,9 @@ static const char *usage_text =
     "Usage: gqla-eval COMMAND [options]\n"
     "\n"
     "Commands:\n"
+    "  [eval] --model MODEL --tasks LIST [--limit N] [--data-dir DIR] [--output-dir DIR]\n"
+    "                                   score tasks as lm-evaluation-harness (the default)\n"
+    "  fetch TASK...                    download tasks' rows from the Hugging Face datasets-server\n"
     "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
     "  tokenize MODEL --text T [--json] [--no-bos]\n"
     "                                   token ids of a text\n"
@@ -44,6 +47,9 @@ int main(int argc, char **argv)
         printf("gqla-eval %s\n", GQLA_VERSION);
         return GQ_EXIT_OK;
     }
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (cmd[0] == '-' && cmd[1] == '-') return cmd_eval(argc - 1, argv + 1); /* eval is the default */
+    if (!strcmp(cmd, "fetch")) return cmd_fetch(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);

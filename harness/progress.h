@@ -1,0 +1,25 @@
+/* progress.h — "task: done/total docs, docs/s, ETA" on stderr: redrawn in
+ * place on a terminal, a plain line every few seconds otherwise, nothing
+ * when quiet. */
+#ifndef GQ_PROGRESS_H
+#define GQ_PROGRESS_H
+
+#include <stddef.h>
+
+typedef struct gq_progress {
+    char label[96];
+    size_t total;
+    size_t done;
+    double t_start;
+    double t_last_draw;
+    int tty;
+    int quiet;
+} gq_progress;
+
+double gq_now(void); /* monotonic seconds */
+void gq_progress_start(gq_progress *p, const char *label, size_t total, int quiet);
+void gq_progress_update(gq_progress *p, size_t done);
+/* Final line with the elapsed time. */
+void gq_progress_finish(gq_progress *p);
+
+#endif
