@@ -11,6 +11,7 @@
 #include "eval_output.h"
 #include "gq_alloc.h"
 #include "model.h"
+#include "progress.h"
 
 static const char *eval_help =
     "Usage: gqla-eval [eval] --model MODEL --tasks LIST [options]\n"
