@@ -53,10 +53,13 @@ static int prepare_task(const gq_model *m, const gq_eval_opts *o, const gq_task 
         rc = GQ_ERR_NOMEM;
         goto done;
     }
-    for (size_t d = 0; d < r->n_docs; d++) {
-        const cJSON *row = cJSON_GetArrayItem(rows.rows, (int)d);
+    /* One few-shot generator per task, seeded as lm-eval's (1234), consumed in doc order. */
+    gq_rng rng;
+    gq_rng_seed(&rng, 1234);
+    const cJSON *row = rows.rows ? rows.rows->child : NULL;
+    for (size_t d = 0; d < r->n_docs; d++, row = row ? row->next : NULL) {
         rc = t->make_doc(t, row, rows.where[d], (int)d, o->num_fewshot > 0 ? pool.rows : NULL, o->num_fewshot,
-                         &r->docs[d], err);
+                         &rng, &r->docs[d], err);
         if (rc != GQ_OK) goto done;
         r->req_start[d + 1] = r->req_start[d] + (size_t)r->docs[d].n_req;
     }

@@ -1,8 +1,19 @@
-/* eval_output.c — the summary table and the result files of an eval run. */
+/* eval_output.c — the summary table and the result files of an eval run:
+ * results.json (lm-eval layout, also under lm-eval's own file name), the
+ * sample logs, and three numbers-only tables (requests.tsv, docs.tsv,
+ * summary.tsv) that tests compare with lm-evaluation-harness. */
+#define _POSIX_C_SOURCE 200809L
 #include "eval_output.h"
+
+#include <time.h>
 
 #include <math.h>
 #include <string.h>
+
+#include "fileio.h"
+#include "gq_alloc.h"
+#include "results.h"
+#include "sha256.h"
 
 static void print_metric(FILE *f, double v, double se, int present)
 {
@@ -48,4 +59,224 @@ void gq_eval_print_table(FILE *f, const gq_task_run *runs, size_t n_runs)
     if (sep > 0)
         fprintf(f, "prefix sharing: %lld tokens pushed through the model, %.1f%% of the %lld that scoring each "
                    "request separately would push\n", fed, 100.0 * (double)fed / (double)sep, sep);
+}
+
+/* requests.tsv: one line per request, numbers only (no dataset text), for
+ * comparing with lm-evaluation-harness's per-request results. */
+static int write_requests_tsv(const char *path, const gq_task_run *runs, size_t n_runs, gq_error *err)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = gq_malloc(cap, "requests.tsv", err);
+    if (!buf) return GQ_ERR_NOMEM;
+    int rc = GQ_OK;
+    for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
+        const gq_task_run *r = &runs[i];
+        for (size_t d = 0; d < r->n_docs; d++) {
+            for (int k = 0; k < r->docs[d].n_req; k++) {
+                size_t q = r->req_start[d] + (size_t)k;
+                char line[256];
+                int n = snprintf(line, sizeof line, "%s\t%d\t%d\t%.17g\t%d\t%zu\t%zu\n", r->task->name,
+                                 r->docs[d].doc_id, k, r->ll[q], r->greedy[q], r->ctx_tok[q].n, r->cont_tok[q].n);
+                if (len + (size_t)n + 1 > cap) {
+                    char *nb = gq_realloc(buf, cap * 2, "requests.tsv", err);
+                    if (!nb) {
+                        rc = GQ_ERR_NOMEM;
+                        break;
+                    }
+                    buf = nb;
+                    cap *= 2;
+                }
+                memcpy(buf + len, line, (size_t)n);
+                len += (size_t)n;
+            }
+        }
+    }
+    if (rc == GQ_OK) rc = gq_file_write_atomic(path, buf, len, err);
+    gq_free(buf);
+    return rc;
+}
+
+/* summary.tsv: task, documents, acc, stderr, acc_norm, stderr ('-' when absent
+ * or N/A), then MMLU groups — a plain-text twin of results.json. */
+static int write_summary_tsv(const char *path, const gq_task_run *runs, size_t n_runs, gq_error *err)
+{
+    size_t cap = 4096 + n_runs * 256, len = 0;
+    char *buf = gq_malloc(cap, "summary.tsv", err);
+    if (!buf) return GQ_ERR_NOMEM;
+    len += (size_t)snprintf(buf + len, cap - len, "# task\tn\tacc\tacc_stderr\tacc_norm\tacc_norm_stderr\n");
+    for (size_t i = 0; i < n_runs; i++) {
+        const gq_task_run *r = &runs[i];
+        char se[32] = "-", an[32] = "-", ans[32] = "-";
+        if (!isnan(r->acc_stderr)) snprintf(se, sizeof se, "%.17g", r->acc_stderr);
+        if (r->task->has_acc_norm) {
+            snprintf(an, sizeof an, "%.17g", r->acc_norm_mean);
+            if (!isnan(r->acc_norm_stderr)) snprintf(ans, sizeof ans, "%.17g", r->acc_norm_stderr);
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s\t%zu\t%.17g\t%s\t%s\t%s\n", r->task->name, r->n_docs,
+                                r->acc_mean, se, an, ans);
+    }
+    int rc = gq_file_write_atomic(path, buf, len, err);
+    gq_free(buf);
+    return rc;
+}
+
+/* docs.tsv: per document the gold index, acc, acc_norm and lm-eval's
+ * prompt/doc/target hashes (numbers and hashes only). */
+static int write_docs_tsv(const char *path, const gq_task_run *runs, size_t n_runs, gq_error *err)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = gq_malloc(cap, "docs.tsv", err);
+    if (!buf) return GQ_ERR_NOMEM;
+    int rc = GQ_OK;
+    for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
+        const gq_task_run *r = &runs[i];
+        for (size_t d = 0; d < r->n_docs; d++) {
+            const gq_doc *doc = &r->docs[d];
+            char ph[65], dh[65], th[65], line[512], an[32] = "-";
+            gq_sha256_hex(doc->context[0], strlen(doc->context[0]), ph);
+            gq_sha256_hex(doc->target ? doc->target : "", doc->target ? strlen(doc->target) : 0, th);
+            if ((rc = gq_samples_doc_hash(doc->doc, dh, err)) != GQ_OK) break;
+            if (r->task->has_acc_norm) snprintf(an, sizeof an, "%.1f", r->acc_norm[d]);
+            int n = snprintf(line, sizeof line, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\n", r->task->name, doc->doc_id,
+                             doc->n_req, doc->gold, r->acc[d], an, ph, dh, th);
+            if (len + (size_t)n + 1 > cap) {
+                char *nb = gq_realloc(buf, cap * 2, "docs.tsv", err);
+                if (!nb) {
+                    rc = GQ_ERR_NOMEM;
+                    break;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+            memcpy(buf + len, line, (size_t)n);
+            len += (size_t)n;
+        }
+    }
+    if (rc == GQ_OK) rc = gq_file_write_atomic(path, buf, len, err);
+    gq_free(buf);
+    return rc;
+}
+
+/* "q4_1" for a GGUF of Q4_1 blocks: the dtype most of the weights have. */
+static const char *main_dtype(const gq_model *m)
+{
+    const gq_checkpoint *ck = gq_model_checkpoint(m);
+    uint64_t by[GQ_DTYPE_COUNT] = {0};
+    for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) {
+        const gq_tensor_ref *t = gq_checkpoint_tensor(ck, i);
+        if (t->dtype < GQ_DTYPE_COUNT) by[t->dtype] += t->n_elems;
+    }
+    int best = 0;
+    for (int d = 1; d < GQ_DTYPE_COUNT; d++)
+        if (by[d] > by[best]) best = d;
+    return gq_dtype_name((gq_dtype)best);
+}
+
+static char *path_in(const char *dir, const char *name, gq_error *err) { return gq_path_join(dir, name, err); }
+
+int gq_eval_write_outputs(const char *out_dir, const gq_model *m, const gq_eval_opts *o, const gq_task_run *runs,
+                          size_t n_runs, int log_samples, double total_seconds, gq_error *err)
+{
+    int rc = GQ_OK;
+    gq_task_result *res = gq_calloc(n_runs ? n_runs : 1, sizeof *res, "task results", err);
+    char (*hashes)[65] = gq_calloc(n_runs ? n_runs : 1, sizeof *hashes, "task hashes", err);
+    char *p = NULL, *lm_path = NULL;
+    unsigned char *greedy = NULL;
+    if (!res || !hashes) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    /* MMLU subjects are reported under their groups only when the whole of
+     * mmlu was asked for, as lm-eval does. */
+    int whole_mmlu = o->tasks && (strstr(o->tasks, "mmlu,") == o->tasks || !strcmp(o->tasks, "mmlu") ||
+                                  strstr(o->tasks, ",mmlu,") || (strlen(o->tasks) >= 5 &&
+                                  !strcmp(o->tasks + strlen(o->tasks) - 5, ",mmlu")));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char date_id[40];
+    if ((rc = gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, err)) != GQ_OK) goto done;
+    for (size_t i = 0; i < n_runs; i++) {
+        const gq_task_run *r = &runs[i];
+        res[i].task = r->task;
+        res[i].group = whole_mmlu ? r->task->group : NULL;
+        res[i].num_fewshot = o->num_fewshot;
+        res[i].n_original = (int64_t)r->n_original;
+        res[i].n_effective = (int64_t)r->n_docs;
+        res[i].acc = r->acc_mean;
+        res[i].acc_stderr = r->acc_stderr;
+        res[i].acc_norm = r->acc_norm_mean;
+        res[i].acc_norm_stderr = r->acc_norm_stderr;
+        res[i].seconds = r->seconds;
+        res[i].n_requests = (int64_t)r->n_req;
+        if (log_samples) {
+            greedy = gq_malloc(r->n_req ? r->n_req : 1, "greedy flags", err);
+            if (!greedy) {
+                rc = GQ_ERR_NOMEM;
+                goto done;
+            }
+            for (size_t q = 0; q < r->n_req; q++) greedy[q] = (unsigned char)(r->greedy[q] != 0);
+            gq_samples_input in = {r->docs, r->n_docs, r->ll, greedy, r->acc, r->task->has_acc_norm ? r->acc_norm : NULL};
+            p = gq_report_samples_path(out_dir, gq_model_path(m), r->task->name, date_id, err);
+            if (!p) {
+                rc = err ? (int)err->status : GQ_ERR_NOMEM;
+                goto done;
+            }
+            if ((rc = gq_samples_write(p, &in, hashes[i], err)) != GQ_OK) goto done;
+            res[i].task_hash = hashes[i];
+            gq_free(p);
+            p = NULL;
+            gq_free(greedy);
+            greedy = NULL;
+        }
+    }
+    gq_report_run run;
+    gq_report_run_init(&run);
+    const gq_tokenizer *tok = gq_model_tokenizer(m);
+    const gq_config *cfg = gq_model_config(m);
+    run.model_name = gq_model_path(m);
+    run.model_path = gq_model_path(m);
+    run.dtype = main_dtype(m);
+    run.model_dtype = "torch.float32"; /* the arithmetic: weights are widened to float32 */
+    run.decoding_path = "native";
+    run.device = "cpu";
+    run.add_bos = (int)o->add_bos;
+    run.bos_id = tok ? gq_tokenizer_bos(tok) : -1;
+    run.eos_id = tok ? gq_tokenizer_eos(tok) : -1;
+    run.bos_text = tok && run.bos_id >= 0 ? gq_tokenizer_token(tok, run.bos_id) : NULL;
+    run.eos_text = tok && run.eos_id >= 0 ? gq_tokenizer_token(tok, run.eos_id) : NULL;
+    run.pad_id = run.eos_id; /* lm-eval sets pad = eos when the tokenizer has none */
+    run.pad_text = run.eos_text;
+    run.eot_token_id = run.eos_id;
+    run.max_length = cfg ? (int)cfg->max_position_embeddings : -1;
+    run.limit = o->limit > 0 ? o->limit : -1;
+    run.start_time = (double)now.tv_sec - total_seconds;
+    run.total_seconds = total_seconds;
+    uint64_t params = 0;
+    for (size_t i = 0; i < gq_checkpoint_tensor_count(gq_model_checkpoint(m)); i++)
+        params += gq_checkpoint_tensor(gq_model_checkpoint(m), i)->n_elems;
+    run.n_params = (int64_t)params;
+
+    if (!(p = path_in(out_dir, "results.json", err))) goto nomem;
+    if ((rc = gq_results_write(p, &run, res, n_runs, err)) != GQ_OK) goto done;
+    if (!(lm_path = gq_report_results_path(out_dir, gq_model_path(m), date_id, err))) goto nomem;
+    if ((rc = gq_results_write(lm_path, &run, res, n_runs, err)) != GQ_OK) goto done;
+    gq_free(p);
+    if (!(p = path_in(out_dir, "requests.tsv", err))) goto nomem;
+    if ((rc = write_requests_tsv(p, runs, n_runs, err)) != GQ_OK) goto done;
+    gq_free(p);
+    if (!(p = path_in(out_dir, "summary.tsv", err))) goto nomem;
+    if ((rc = write_summary_tsv(p, runs, n_runs, err)) != GQ_OK) goto done;
+    gq_free(p);
+    if (!(p = path_in(out_dir, "docs.tsv", err))) goto nomem;
+    if ((rc = write_docs_tsv(p, runs, n_runs, err)) != GQ_OK) goto done;
+    goto done;
+nomem:
+    rc = GQ_ERR_NOMEM;
+done:
+    gq_free(p);
+    gq_free(lm_path);
+    gq_free(greedy);
+    gq_free(res);
+    gq_free(hashes);
+    return rc;
 }
