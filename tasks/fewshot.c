@@ -233,10 +233,13 @@ static int pick(gq_fewshot_kind kind, const cJSON *eval_row, const char *where, 
             rc = GQ_ERR_NOMEM;
             goto fail;
         }
-        size_t nr = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!rows_equal(cJSON_GetArrayItem(pool, (int)i), eval_row))
+        size_t nr = 0, i = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, pool) {
+            if (!rows_equal(it, eval_row))
                 rest[nr++] = i;
+            i++;
+        }
         if ((rc = gq_rng_sample(rng, nr, k, keep, err)) != GQ_OK)
             goto fail;
         for (size_t i = 0; i < k; i++)

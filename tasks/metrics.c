@@ -62,26 +62,6 @@ void gq_doc_metrics(const gq_doc *d, const double *ll, double *acc, double *acc_
         *acc_norm = pred_norm >= 0 && pred_norm == d->gold ? 1.0 : 0.0;
 }
 
-double gq_pysum(const double *x, size_t n, int neumaier)
-{
-    double s = 0.0, c = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (!neumaier) {
-            s += x[i];
-            continue;
-        }
-        double t = s + x[i];
-        if (fabs(s) >= fabs(x[i]))
-            c += (s - t) + x[i];
-        else
-            c += (x[i] - t) + s;
-        s = t;
-    }
-    if (neumaier && c != 0.0 && isfinite(c))
-        s += c;
-    return s;
-}
-
 double gq_mean(const double *x, size_t n, int neumaier)
 {
     if (n == 0)
@@ -89,8 +69,9 @@ double gq_mean(const double *x, size_t n, int neumaier)
     return gq_pysum(x, n, neumaier) / (double)n;
 }
 
-/* Python sum over a generated list, one element at a time, so that no
- * temporary array is needed: the same additions as gq_pysum. */
+/* Python's float sum, one element at a time (CPython 3.12+ Neumaier: a
+ * running sum s and compensation c; the result is s + c when c is non-zero
+ * and finite), so that generated lists need no temporary array. */
 typedef struct { double s, c; int neumaier; } pysum_acc;
 
 static void acc_add(pysum_acc *a, double x)
@@ -112,6 +93,14 @@ static double acc_result(const pysum_acc *a)
     if (a->neumaier && a->c != 0.0 && isfinite(a->c))
         return a->s + a->c;
     return a->s;
+}
+
+double gq_pysum(const double *x, size_t n, int neumaier)
+{
+    pysum_acc a = {0.0, 0.0, neumaier};
+    for (size_t i = 0; i < n; i++)
+        acc_add(&a, x[i]);
+    return acc_result(&a);
 }
 
 double gq_stderr(const double *x, size_t n, int neumaier)

@@ -287,6 +287,10 @@ CASES = [
     ("openbookqa", {"test": OBQA_TEST, "train": OBQA_TRAIN, "validation": OBQA_TRAIN[:1]}, "test", "train", [0, 1]),
     ("hellaswag", {"validation": HELLASWAG_VAL, "train": HELLASWAG_TRAIN}, "validation", "train", [0, 1]),
     ("winogrande", {"validation": WINOGRANDE_DEV, "train": WINOGRANDE_TRAIN}, "validation", "train", [0, 2]),
+    # the evaluated row three times in the pool: sample(k+1) loses more than one
+    # copy, and lm-eval redraws k from the pool without any copy of it
+    ("winogrande", {"validation": [WINOGRANDE_DEV[0], WINOGRANDE_DEV[3], WINOGRANDE_DEV[0]],
+                    "train": [WINOGRANDE_DEV[0]] * 3 + WINOGRANDE_TRAIN[:2]}, "validation", "train", [2]),
     ("mmlu_abstract_algebra", MMLU["abstract_algebra"], "test", "dev", [0, 5, 2]),
     ("mmlu_high_school_us_history", MMLU["high_school_us_history"], "test", "dev", [0, 5]),
     ("mmlu_formal_logic", MMLU["formal_logic"], "test", "dev", [0, 5]),
