@@ -8,7 +8,25 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "gq_error.h"
+
+/* CPython's random.Random (MT19937): the few-shot sampler's generator.  One
+ * per task, seeded once with the few-shot seed (lm-eval default 1234) and
+ * consumed document by document in doc order (tasks.md Appendix A). */
+typedef struct gq_rng {
+    uint32_t mt[624];
+    int mti;
+} gq_rng;
+
+/* random.Random(seed) for a non-negative integer seed (init_by_array over
+ * the 32-bit words of seed). */
+void gq_rng_seed(gq_rng *r, uint64_t seed);
+/* random.getrandbits(k), 0 <= k <= 64. */
+uint64_t gq_rng_getrandbits(gq_rng *r, int k);
+/* random.sample(range(n), m) as indices into out[m]; fails with
+ * GQ_ERR_INVALID when m > n ("Sample larger than population"). */
+int gq_rng_sample(gq_rng *r, size_t n, size_t m, size_t *out, gq_error *err);
 
 /* One document of a task, ready to be scored. */
 typedef struct gq_doc {
@@ -22,6 +40,7 @@ typedef struct gq_doc {
     cJSON *doc;              /* the processed HF-shaped row for the sample log (owned) */
 } gq_doc;
 
+/* Frees everything a doc owns and zeroes it; accepts NULL and zeroed docs. */
 void gq_doc_free(gq_doc *d);
 
 typedef struct gq_task_split {
@@ -37,11 +56,17 @@ typedef struct gq_task {
     int has_acc_norm;
     const char *version;     /* "1.0" */
     const char *group;       /* MMLU: "mmlu_stem" ...; NULL otherwise */
-    /* Build document doc_id from `row` with k shots drawn from `pool`
-     * (NULL when k == 0).  Fails with GQ_ERR_INVALID naming `where` and the
-     * field on a bad row (missing field, label out of range, no choices). */
+    /* Build document doc_id from `row` with k shots from `pool` (a JSON
+     * array of HF-shaped rows of the few-shot split; NULL when k == 0).
+     * `rng` is the task's few-shot generator (gq_rng_seed(rng, 1234) once
+     * per task, then passed for every document in doc order); MMLU's
+     * first_n sampler ignores it and it may be NULL when k == 0.
+     * Fails with GQ_ERR_INVALID naming `where` and the field on a bad row
+     * (missing field, wrong type, label out of range, no choices), or when
+     * the pool is too small for k shots; `out` is then zeroed.  On success
+     * the caller owns *out (gq_doc_free). */
     int (*make_doc)(const struct gq_task *t, const cJSON *row, const char *where, int doc_id,
-                    const cJSON *pool, int k, gq_doc *out, gq_error *err);
+                    const cJSON *pool, int k, gq_rng *rng, gq_doc *out, gq_error *err);
 } gq_task;
 
 /* Expand a comma-separated task list (mmlu, arc, arc_easy, ...) into leaf
