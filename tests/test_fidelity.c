@@ -137,9 +137,9 @@ int main(int argc, char **argv)
         printf("%-24s %5d %8.4f %8.4f %10.4f %10.4f\n", sref[i].task, b->n, b->acc, sref[i].acc, b->acc_norm,
                sref[i].acc_norm);
         char what[160];
-        snprintf(what, sizeof what, "%s: acc identical", sref[i].task);
+        snprintf(what, sizeof what, "%.60s: acc identical", sref[i].task);
         test_cond(what, fabs(b->acc - sref[i].acc) < 1e-12 && b->n == sref[i].n);
-        snprintf(what, sizeof what, "%s: acc_norm identical", sref[i].task);
+        snprintf(what, sizeof what, "%.60s: acc_norm identical", sref[i].task);
         test_cond(what, (isnan(b->acc_norm) && isnan(sref[i].acc_norm)) || fabs(b->acc_norm - sref[i].acc_norm) < 1e-12);
     }
     return test_report("fidelity");
