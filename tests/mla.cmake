@@ -17,5 +17,5 @@ endforeach()
 
 # `gqla-eval kvcache --config` on the LLaMA-3-8B-shaped GQLA config
 # (conversion.md §2.4 worked check) and `gqla-eval info` on an MLA folder.
-gqla_add_test(test_kvcache_cli test_kvcache_cli.c)
-add_dependencies(test_kvcache_cli gqla-eval)
+gqla_add_test(test_mla_cli test_mla_cli.c)
+add_dependencies(test_mla_cli gqla-eval)

@@ -1,10 +1,12 @@
-/* test_kvcache_cli.c — cache accounting through the CLI (conversion.md §2.4,
- * §6.2 8): `gqla-eval kvcache --config` on the LLaMA-3-8B-shaped GQLA config
+/* test_mla_cli.c — the MLA / GQLA commands through the CLI.  Cache
+ * accounting (conversion.md §2.4, §6.2 8): `gqla-eval kvcache --config` on the LLaMA-3-8B-shaped GQLA config
  * of the worked check (absorb 576 = 28.125 % of 2048, GQA path 2112, k_pe
  * per group 2560; bf16 x 32 layers: 131072 / 36864 / 135168 bytes), on
  * SmolLM2's shape (§2.4: 384 / 160 / 416), with a gqla_meta.json recording
  * the source head_dim, on a GQA config, bad usage, and `gqla-eval info` on
- * the MLA fixture folder when it exists. */
+ * the MLA fixture folder.  Scoring: `gqla-eval score --path both --sq 2`
+ * on the MLA fixture (paths compared, exit 0), a path the model lacks and
+ * --path both on a GQA model (exit 2). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,5 +110,28 @@ int main(void)
                       has(out, "decoding paths:      absorb, expanded (default absorb)"));
     }
     free(out);
-    return test_report("kvcache_cli");
+
+    /* score under both MLA paths, and refused paths */
+    snprintf(args, sizeof args, "score '%s' --ids 5,9,33,12,7,100,3,8 --from 4 --path both --sq 2 --json",
+             test_fixture("mla/dsv3-qlora-yarn"));
+    rc = test_run_cli(args, &out);
+    if (out && strstr(out, "No such")) {
+        free(out);
+        return test_report("mla_cli");
+    }
+    printf("--- gqla-eval %s (exit %d)\n%s", args, rc, out ? out : "");
+    test_cond("score --path both on MLA: exit 0, both paths per token, max_path_diff",
+              rc == 0 && has(out, "\"paths\": {\"absorb\": ") && has(out, "\"expanded\": ") &&
+                  has(out, "\"sq\": 2, \"max_path_diff\": "));
+    free(out);
+    snprintf(args, sizeof args, "score '%s' --ids 5,9,33 --path gqa", test_fixture("mla/dsv3-qlora-yarn"));
+    rc = test_run_cli(args, &out);
+    test_cond("score --path gqa on an MLA model: exit 2 naming its paths",
+              rc == 2 && has(out, "decoding path 'gqa' does not apply to a deepseek-mla model (it has: absorb, expanded)"));
+    free(out);
+    snprintf(args, sizeof args, "score '%s' --ids 5,9,33 --path both", test_fixture("forward/llama-gqa-f32"));
+    rc = test_run_cli(args, &out);
+    test_cond("score --path both on a GQA model: exit 2", rc == 2 && has(out, "--path both needs an MLA or GQLA model"));
+    free(out);
+    return test_report("mla_cli");
 }
