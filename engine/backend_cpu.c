@@ -87,7 +87,9 @@ static void rope_slice_cpu(float *X, int ld, int T, int n_heads, int head_stride
                            int pos0, const float *cos_tab, const float *sin_tab)
 {
     int half = n / 2;
-#pragma omp parallel for schedule(static)
+    /* Decode steps (a few rows) stay on one thread: a parallel region costs
+     * more than the rotation. */
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)(pos0 + t) * half;
         const float *s = sin_tab + (size_t)(pos0 + t) * half;
@@ -125,7 +127,7 @@ static int queries_per_block(int heads_per_query, int n_pos)
  * position pos0 + t0 + i / per_t, which sees keys 0 .. that position. */
 static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)M * (size_t)ld >= 16384)
     for (int i = 0; i < M; i++) {
         float *row = S + (size_t)i * ld;
         int n_ctx = pos0 + t0 + i / per_t + 1;
