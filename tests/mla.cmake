@@ -19,3 +19,6 @@ endforeach()
 # (conversion.md §2.4 worked check) and `gqla-eval info` on an MLA folder.
 gqla_add_test(test_mla_cli test_mla_cli.c)
 add_dependencies(test_mla_cli gqla-eval)
+# Benchmark driver (not a test): scripts/bench-paths.sh.
+add_executable(bench_paths bench_paths.c)
+target_link_libraries(bench_paths PRIVATE gqla)
