@@ -110,7 +110,8 @@ int gq_config_path_supported(const gq_config *cfg, gq_path p);
 gq_path gq_config_default_path(const gq_config *cfg);
 /* Cache elements per token per layer of path p for this config (§2.4),
  * whether or not the model supports it; 0 when meaningless (an MLA path for
- * a GQA model or the reverse). */
+ * a GQA model or the reverse).  EXPANDED is N*(d_n+d_r+d_v) with N the KV
+ * heads: for a GQLA config that is the GQA path with k_pe stored per group. */
 int64_t gq_config_path_cache_elems(const gq_config *cfg, gq_path p);
 /* The GQA cache of the source model, 2*G*d (§2.4): for a GQA model its own;
  * for GQLA the recorded source (gqla_meta.json), else 2*G*d_n; 0 for MLA.
