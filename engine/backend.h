@@ -12,6 +12,15 @@
 #include <stdint.h>
 #include "kernels.h"
 
+/* The attention shape of an MLA / GQLA layer (conversion.md §1.4, §2):
+ * H query heads of width d_n + d_r (nope then rope), N KV blocks (H for
+ * MLA, G for GQLA; head h reads block gq_kv_head_of(h, H, N)), value width
+ * d_v, latent rank r, softmax scale tau. */
+typedef struct gq_mla_shape {
+    int H, N, dn, dr, dv, r;
+    float scale;
+} gq_mla_shape;
+
 typedef struct gq_backend_ops {
     const char *name;
     /* Y[T, out] = X[T, in] * W[out, in]^T (+ bias[out] if not NULL);
@@ -29,6 +38,28 @@ typedef struct gq_backend_ops {
      * Q[T, H*Dh], K/V[n_pos, Hkv*Dh] (cache rows), Out[T, H*Dh]. */
     void (*attention)(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
                       int H, int Hkv, int Dh, float scale);
+    /* Rotate a d_r-wide slice of n_heads heads of X[T, ld]: head h's slice
+     * starts at column col0 + h*head_stride; interleaved pairs (DeepSeek,
+     * gq_rope_row_interleaved) or rotate-half (gq_rope_row); tables as rope. */
+    void (*rope_slice)(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n,
+                       int interleaved, int pos0, const float *cos_tab, const float *sin_tab);
+    /* Y[T, n] (row stride ldy) = X[T, n] (row stride ldx). */
+    void (*copy_rows)(float *Y, int ldy, const float *X, int ldx, int T, int n);
+    /* The three MLA attention paths, T new queries at positions
+     * pos0 .. pos0+T-1 against cache rows 0 .. pos0+T-1 (causal).
+     * Q[T, H*(d_n+d_r)] (rope part already rotated), Out[T, H*d_v].
+     * absorb:   cache rows [c^ (r) ; k^R (d_r)]; Wkvb [N*(d_n+d_v), r] is
+     *           kv_b_proj: W_UK is absorbed into the query, W_UV into the
+     *           output (§2.2).
+     * gqa:      cache rows [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R], one
+     *           shared rotated k^R per token (§2.1).
+     * expanded: cache rows [K^N_j ; k^R ; V_j] for j < N (k^R repeated per
+     *           block, HF's layout). */
+    void (*attn_absorb)(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
+                        const gq_mla_shape *s);
+    void (*attn_gqa)(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *s);
+    void (*attn_expanded)(float *Out, const float *Q, const float *cache, int T, int pos0,
+                          const gq_mla_shape *s);
     /* G[T, n] = silu(G) * U */
     void (*swiglu)(float *G, const float *U, int T, int n);
     /* X[T, n] += Y[T, n] */

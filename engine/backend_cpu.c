@@ -1,4 +1,5 @@
-/* backend_cpu.c — the CPU backend: OpenBLAS sgemm for the projections,
+/* backend_cpu.c — the CPU backend: OpenBLAS sgemm for the projections and
+ * the attention products (GQA, and the MLA absorb / gqa / expanded paths),
  * OpenMP over rows and heads for the rest, per-row math from kernels.h.
  * Every op gives the same bits whatever the thread count: threads split
  * rows/heads, never a reduction. */
@@ -82,6 +83,160 @@ static void attention_cpu(float *Out, const float *Q, const float *K, const floa
     free(S);
 }
 
+static void rope_slice_cpu(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n, int interleaved,
+                           int pos0, const float *cos_tab, const float *sin_tab)
+{
+    int half = n / 2;
+    /* Decode steps (a few rows) stay on one thread: a parallel region costs
+     * more than the rotation. */
+#pragma omp parallel for schedule(static) if (T >= 8)
+    for (int t = 0; t < T; t++) {
+        const float *c = cos_tab + (size_t)(pos0 + t) * half;
+        const float *s = sin_tab + (size_t)(pos0 + t) * half;
+        for (int h = 0; h < n_heads; h++) {
+            float *x = X + (size_t)t * ld + col0 + (size_t)h * head_stride;
+            if (interleaved) gq_rope_row_interleaved(x, c, s, n);
+            else gq_rope_row(x, c, s, n);
+        }
+    }
+}
+
+static void copy_rows_cpu(float *Y, int ldy, const float *X, int ldx, int T, int n)
+{
+    for (int t = 0; t < T; t++) memcpy(Y + (size_t)t * ldy, X + (size_t)t * ldx, (size_t)n * sizeof(float));
+}
+
+// ---------------------------------------------------------------------------
+// MLA / GQLA attention paths (conversion.md §2).  Score rows are grouped so
+// that one sgemm serves every query head that reads the same keys: all H
+// heads for the absorb path (MQA over the latent cache), the gs = H/N heads
+// of a block for the gqa and expanded paths.  Rows are (query t, head i),
+// t-major; the score matrix is cut into blocks of queries so that it stays
+// under GQ_ATT_BLOCK_FLOATS.
+
+#define GQ_ATT_BLOCK_FLOATS ((size_t)1 << 22) /* 16 MiB of scores */
+
+static int queries_per_block(int heads_per_query, int n_pos)
+{
+    size_t per = (size_t)heads_per_query * (size_t)n_pos;
+    size_t tb = GQ_ATT_BLOCK_FLOATS / (per ? per : 1);
+    return tb < 1 ? 1 : (tb > (1u << 30) ? (1 << 30) : (int)tb);
+}
+
+/* Causal mask + softmax of S[M, ld]: row i is query t0 + i / per_t at
+ * position pos0 + t0 + i / per_t, which sees keys 0 .. that position. */
+static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0)
+{
+#pragma omp parallel for schedule(static) if ((size_t)M * (size_t)ld >= 16384)
+    for (int i = 0; i < M; i++) {
+        float *row = S + (size_t)i * ld;
+        int n_ctx = pos0 + t0 + i / per_t + 1;
+        gq_softmax_row(row, n_ctx);
+        for (int s = n_ctx; s < ld; s++) row[s] = 0.0f;
+    }
+}
+
+/* Absorb path (§2.2): q~_h = W_UK^T q^N_h, scores against [c^ ; k^R] in one
+ * product of width r + d_r, o~_h = sum_s P c^_s, o_h = W_UV o~_h. */
+static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
+                            const gq_mla_shape *sh)
+{
+    const int H = sh->H, N = sh->N, dn = sh->dn, dr = sh->dr, dv = sh->dv, r = sh->r;
+    const int qk = dn + dr, qd = H * qk, row = r + dr, blk = dn + dv, n_all = pos0 + T;
+    const size_t HT = (size_t)T * H;
+    const int tb = queries_per_block(H, n_all);
+    float *Qc = malloc(HT * (size_t)row * sizeof(float)); /* rows (t, h): [q~ ; q^R] */
+    float *Ol = malloc(HT * (size_t)r * sizeof(float));   /* rows (t, h): o~ */
+    float *S = malloc((size_t)(tb < T ? tb : T) * (size_t)H * (size_t)n_all * sizeof(float));
+    GQ_ASSERT(Qc != NULL && Ol != NULL && S != NULL); /* sized like the activations */
+    for (int h = 0; h < H; h++) {
+        int g = gq_kv_head_of(h, H, N);
+        if (dn > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, r, dn, 1.0f, Q + (size_t)h * qk, qd,
+                        Wkvb + (size_t)g * blk * r, r, 0.0f, Qc + (size_t)h * row, H * row);
+        else
+            for (int t = 0; t < T; t++) memset(Qc + ((size_t)t * H + h) * row, 0, (size_t)r * sizeof(float));
+        for (int t = 0; t < T; t++)
+            memcpy(Qc + ((size_t)t * H + h) * row + r, Q + (size_t)t * qd + (size_t)h * qk + dn,
+                   (size_t)dr * sizeof(float));
+    }
+    for (int t0 = 0; t0 < T; t0 += tb) {
+        int nt = T - t0 < tb ? T - t0 : tb, M = nt * H, n_pos = pos0 + t0 + nt;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, row, sh->scale, Qc + (size_t)t0 * H * row, row,
+                    cache, row, 0.0f, S, n_pos);
+        softmax_causal_rows(S, M, n_pos, H, t0, pos0);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, r, n_pos, 1.0f, S, n_pos, cache, row, 0.0f,
+                    Ol + (size_t)t0 * H * r, r);
+    }
+    for (int h = 0; h < H; h++) {
+        int g = gq_kv_head_of(h, H, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, dv, r, 1.0f, Ol + (size_t)h * r, H * r,
+                    Wkvb + ((size_t)g * blk + dn) * r, r, 0.0f, Out + (size_t)h * dv, H * dv);
+    }
+    free(Qc);
+    free(Ol);
+    free(S);
+}
+
+/* Grouped attention over expanded cache rows of width `row`: block j's
+ * nope key starts at column j*bs, its value at j*bs + v0, its rope key at
+ * kr0 + j*krs (krs = 0: one k^R shared by every block).  When the rope key
+ * follows the nope key the score is one product of width d_n + d_r. */
+static void attn_grouped(float *Out, const float *Q, const float *cache, int row, int T, int pos0,
+                         const gq_mla_shape *sh, int bs, int kr0, int krs, int v0)
+{
+    const int H = sh->H, N = sh->N, dn = sh->dn, dr = sh->dr, dv = sh->dv;
+    const int qk = dn + dr, qd = H * qk, gs = H / N, n_all = pos0 + T;
+    const int tb = queries_per_block(gs, n_all);
+    float *Qg = malloc((size_t)T * gs * qk * sizeof(float)); /* rows (t, i): q of head j*gs + i */
+    float *Og = malloc((size_t)T * gs * dv * sizeof(float));
+    float *S = malloc((size_t)(tb < T ? tb : T) * (size_t)gs * (size_t)n_all * sizeof(float));
+    GQ_ASSERT(Qg != NULL && Og != NULL && S != NULL);
+    for (int j = 0; j < N; j++) {
+        for (int t = 0; t < T; t++)
+            memcpy(Qg + (size_t)t * gs * qk, Q + (size_t)t * qd + (size_t)j * gs * qk, (size_t)gs * qk * sizeof(float));
+        const float *Kn = cache + (size_t)j * bs, *Kr = cache + kr0 + (size_t)j * krs, *Vj = cache + (size_t)j * bs + v0;
+        for (int t0 = 0; t0 < T; t0 += tb) {
+            int nt = T - t0 < tb ? T - t0 : tb, M = nt * gs, n_pos = pos0 + t0 + nt;
+            const float *A = Qg + (size_t)t0 * gs * qk;
+            if (dn > 0 && Kr == Kn + dn) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, qk, sh->scale, A, qk, Kn, row, 0.0f,
+                            S, n_pos);
+            } else {
+                if (dn > 0)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, dn, sh->scale, A, qk, Kn, row,
+                                0.0f, S, n_pos);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, dr, sh->scale, A + dn, qk, Kr, row,
+                            dn > 0 ? 1.0f : 0.0f, S, n_pos);
+            }
+            softmax_causal_rows(S, M, n_pos, gs, t0, pos0);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, dv, n_pos, 1.0f, S, n_pos, Vj, row, 0.0f,
+                        Og + (size_t)t0 * gs * dv, dv);
+        }
+        for (int t = 0; t < T; t++)
+            memcpy(Out + (size_t)t * H * dv + (size_t)j * gs * dv, Og + (size_t)t * gs * dv,
+                   (size_t)gs * dv * sizeof(float));
+    }
+    free(Qg);
+    free(Og);
+    free(S);
+}
+
+/* GQA path (§2.1): rows [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R]. */
+static void attn_gqa_cpu(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *sh)
+{
+    int bs = sh->dn + sh->dv;
+    attn_grouped(Out, Q, cache, sh->N * bs + sh->dr, T, pos0, sh, bs, sh->N * bs, 0, sh->dn);
+}
+
+/* Expanded path (HF's MLA cache): rows [K^N_j ; k^R ; V_j] for j < N. */
+static void attn_expanded_cpu(float *Out, const float *Q, const float *cache, int T, int pos0,
+                              const gq_mla_shape *sh)
+{
+    int bs = sh->dn + sh->dr + sh->dv;
+    attn_grouped(Out, Q, cache, sh->N * bs, T, pos0, sh, bs, sh->dn, bs, sh->dn + sh->dr);
+}
+
 static void swiglu_cpu(float *G, const float *U, int T, int n)
 {
 #pragma omp parallel for schedule(static)
@@ -95,7 +250,18 @@ static void add_cpu(float *X, const float *Y, int T, int n)
 }
 
 static const gq_backend_ops cpu_ops = {
-    "cpu", matmul_cpu, rmsnorm_cpu, rope_cpu, attention_cpu, swiglu_cpu, add_cpu,
+    .name = "cpu",
+    .matmul = matmul_cpu,
+    .rmsnorm = rmsnorm_cpu,
+    .rope = rope_cpu,
+    .attention = attention_cpu,
+    .rope_slice = rope_slice_cpu,
+    .copy_rows = copy_rows_cpu,
+    .attn_absorb = attn_absorb_cpu,
+    .attn_gqa = attn_gqa_cpu,
+    .attn_expanded = attn_expanded_cpu,
+    .swiglu = swiglu_cpu,
+    .add = add_cpu,
 };
 
 const gq_backend_ops *gq_backend_cpu(void) { return &cpu_ops; }

@@ -1,5 +1,6 @@
 /* backend_cuda.cu — the CUDA backend: cuBLAS sgemm for projections and
- * kernels whose per-row arithmetic is kernels.h's, the same functions the
+ * kernels (GQA attention, the MLA absorb / gqa / expanded paths, RoPE in
+ * both layouts) whose per-row arithmetic is kernels.h's, the same functions the
  * CPU backend runs, so the CPU tests cover the math.  One thread block per
  * row (or per head x query for attention); simple, not tuned.
  * Tested by tests/test_kernels_cuda.c (skipped without a GPU). */
@@ -118,6 +119,137 @@ static void attention_cuda(float *Out, const float *Q, const float *K, const flo
     CUDA_CHECK(cudaGetLastError());
 }
 
+__global__ void rope_slice_kernel(float *X, int ld, int n_heads, int head_stride, int col0, int n, int interleaved,
+                                  int pos0, const float *cos_tab, const float *sin_tab)
+{
+    int t = blockIdx.x;
+    int half = n / 2;
+    const float *c = cos_tab + (size_t)(pos0 + t) * half, *s = sin_tab + (size_t)(pos0 + t) * half;
+    for (int h = threadIdx.x; h < n_heads; h += blockDim.x) {
+        float *x = X + (size_t)t * ld + col0 + (size_t)h * head_stride;
+        if (interleaved) gq_rope_row_interleaved(x, c, s, n);
+        else gq_rope_row(x, c, s, n);
+    }
+}
+
+static void rope_slice_cuda(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n, int interleaved,
+                            int pos0, const float *cos_tab, const float *sin_tab)
+{
+    rope_slice_kernel<<<T, 64>>>(X, ld, n_heads, head_stride, col0, n, interleaved, pos0, cos_tab, sin_tab);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+__global__ void copy_rows_kernel(float *Y, int ldy, const float *X, int ldx, int n)
+{
+    int t = blockIdx.x;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) Y[(size_t)t * ldy + i] = X[(size_t)t * ldx + i];
+}
+
+static void copy_rows_cuda(float *Y, int ldy, const float *X, int ldx, int T, int n)
+{
+    copy_rows_kernel<<<T, 256>>>(Y, ldy, X, ldx, n);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+/* Absorb path, one block per (query t, head h).  Shared memory:
+ * p[n_ctx] scores, qt[r + d_r] = [W_UK^T q^N ; q^R], ot[r] = sum_s p_s c^_s. */
+__global__ void attn_absorb_kernel(float *Out, const float *Q, const float *cache, const float *Wkvb, int pos0,
+                                   gq_mla_shape sh)
+{
+    extern __shared__ float sm[];
+    const int t = blockIdx.x, h = blockIdx.y;
+    const int H = sh.H, dn = sh.dn, dr = sh.dr, dv = sh.dv, r = sh.r, row = r + dr, blk = dn + dv;
+    const int g = gq_kv_head_of(h, H, sh.N), n_ctx = pos0 + t + 1;
+    float *qt = sm, *ot = sm + row, *p = sm + row + r;
+    const float *q = Q + (size_t)t * H * (dn + dr) + (size_t)h * (dn + dr);
+    const float *wk = Wkvb + (size_t)g * blk * r, *wv = wk + (size_t)dn * r;
+    for (int i = threadIdx.x; i < r; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int k = 0; k < dn; k++) acc += q[k] * wk[(size_t)k * r + i];
+        qt[i] = acc;
+    }
+    for (int i = threadIdx.x; i < dr; i += blockDim.x) qt[r + i] = q[dn + i];
+    __syncthreads();
+    for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
+        const float *c = cache + (size_t)s * row;
+        float dot = 0.0f;
+        for (int i = 0; i < row; i++) dot += qt[i] * c[i];
+        p[s] = dot * sh.scale;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) gq_softmax_row(p, n_ctx);
+    __syncthreads();
+    for (int i = threadIdx.x; i < r; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s < n_ctx; s++) acc += p[s] * cache[(size_t)s * row + i];
+        ot[i] = acc;
+    }
+    __syncthreads();
+    float *o = Out + (size_t)t * H * dv + (size_t)h * dv;
+    for (int i = threadIdx.x; i < dv; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int k = 0; k < r; k++) acc += wv[(size_t)i * r + k] * ot[k];
+        o[i] = acc;
+    }
+}
+
+static void attn_absorb_cuda(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
+                             const gq_mla_shape *sh)
+{
+    dim3 grid(T, sh->H);
+    size_t shmem = (size_t)(2 * sh->r + sh->dr + pos0 + T) * sizeof(float);
+    attn_absorb_kernel<<<grid, 128, shmem>>>(Out, Q, cache, Wkvb, pos0, *sh);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+/* gqa / expanded paths, one block per (query t, head h): block j's nope key
+ * at column j*bs, value at j*bs + v0, rope key at kr0 + j*krs. */
+__global__ void attn_grouped_kernel(float *Out, const float *Q, const float *cache, int row, int pos0,
+                                    gq_mla_shape sh, int bs, int kr0, int krs, int v0)
+{
+    extern __shared__ float p[];
+    const int t = blockIdx.x, h = blockIdx.y;
+    const int H = sh.H, dn = sh.dn, dr = sh.dr, dv = sh.dv;
+    const int j = gq_kv_head_of(h, H, sh.N), n_ctx = pos0 + t + 1;
+    const float *q = Q + (size_t)t * H * (dn + dr) + (size_t)h * (dn + dr);
+    for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
+        const float *kn = cache + (size_t)s * row + (size_t)j * bs;
+        const float *kr = cache + (size_t)s * row + kr0 + (size_t)j * krs;
+        float dot = 0.0f;
+        for (int i = 0; i < dn; i++) dot += q[i] * kn[i];
+        for (int i = 0; i < dr; i++) dot += q[dn + i] * kr[i];
+        p[s] = dot * sh.scale;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) gq_softmax_row(p, n_ctx);
+    __syncthreads();
+    float *o = Out + (size_t)t * H * dv + (size_t)h * dv;
+    for (int i = threadIdx.x; i < dv; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s < n_ctx; s++) acc += p[s] * cache[(size_t)s * row + (size_t)j * bs + v0 + i];
+        o[i] = acc;
+    }
+}
+
+static void attn_gqa_cuda(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *sh)
+{
+    dim3 grid(T, sh->H);
+    int bs = sh->dn + sh->dv;
+    attn_grouped_kernel<<<grid, 128, (size_t)(pos0 + T) * sizeof(float)>>>(
+        Out, Q, cache, sh->N * bs + sh->dr, pos0, *sh, bs, sh->N * bs, 0, sh->dn);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+static void attn_expanded_cuda(float *Out, const float *Q, const float *cache, int T, int pos0,
+                               const gq_mla_shape *sh)
+{
+    dim3 grid(T, sh->H);
+    int bs = sh->dn + sh->dr + sh->dv;
+    attn_grouped_kernel<<<grid, 128, (size_t)(pos0 + T) * sizeof(float)>>>(
+        Out, Q, cache, sh->N * bs, pos0, *sh, bs, sh->dn, bs, sh->dn + sh->dr);
+    CUDA_CHECK(cudaGetLastError());
+}
+
 __global__ void swiglu_kernel(float *G, const float *U, int n)
 {
     int t = blockIdx.x;
@@ -143,8 +275,12 @@ static void add_cuda(float *X, const float *Y, int T, int n)
     CUDA_CHECK(cudaGetLastError());
 }
 
+/* Positional, in backend.h's field order (C++17 has no designated
+ * initialisers): name, matmul, rmsnorm, rope, attention, rope_slice,
+ * copy_rows, attn_absorb, attn_gqa, attn_expanded, swiglu, add. */
 static const gq_backend_ops cuda_ops = {
-    "cuda", matmul_cuda, rmsnorm_cuda, rope_cuda, attention_cuda, swiglu_cuda, add_cuda,
+    "cuda",         matmul_cuda,      rmsnorm_cuda,  rope_cuda,          attention_cuda, rope_slice_cuda,
+    copy_rows_cuda, attn_absorb_cuda, attn_gqa_cuda, attn_expanded_cuda, swiglu_cuda,    add_cuda,
 };
 
 extern "C" int gq_backend_cuda_init(const gq_backend_ops **ops, char *msg, size_t msg_size)

@@ -346,6 +346,21 @@ int gq_config_load_json(gq_config *cfg, const char *path, gq_error *err)
     if ((rc = get_int(root, &s, "qk_rope_head_dim", mla, 0, &cfg->qk_rope_head_dim, err)) != GQ_OK)
         goto fail;
     if ((rc = get_int(root, &s, "v_head_dim", mla, 0, &cfg->v_head_dim, err)) != GQ_OK) goto fail;
+    /* Defaults of HF's DeepseekV3Config (rope_interleave true) and TransMLA
+     * (absent qk_latent_layernorm means the norms exist). */
+    if ((rc = get_bool(root, &s, "rope_interleave", 1, &cfg->rope_interleave, err)) != GQ_OK) goto fail;
+    if ((rc = get_bool(root, &s, "qk_latent_layernorm", 1, &cfg->qk_latent_layernorm, err)) != GQ_OK) goto fail;
+    /* conversion.md §1.4: latent norms use latent_norm_eps, else rms_norm_eps. */
+    rc = get_double(root, &s, "latent_norm_eps", 0, cfg->rms_norm_eps, &cfg->latent_norm_eps, err);
+    if (rc != GQ_OK) goto fail;
+    /* Dense vs MoE layers: HF DeepseekV3Config defaults (3 dense layers,
+     * 256 routed experts); DeepseekV2Config: 0 and none.  gqla writes both. */
+    int v3 = strcmp(cfg->model_type, "deepseek_v3") == 0;
+    rc = get_int(root, &s, "first_k_dense_replace", 0, mla ? (v3 ? 3 : 0) : cfg->num_hidden_layers,
+                 &cfg->first_k_dense_replace, err);
+    if (rc != GQ_OK) goto fail;
+    rc = get_int(root, &s, "n_routed_experts", 0, mla && v3 ? 256 : 0, &cfg->n_routed_experts, err);
+    if (rc != GQ_OK) goto fail;
     /* DeepSeek V2/V3 with fewer KV heads than query heads is GQLA (conversion.md §5.2). */
     if (cfg->arch == GQ_ARCH_DEEPSEEK_MLA && cfg->kv_lora_rank > 0 &&
         cfg->num_key_value_heads < cfg->num_attention_heads)
@@ -466,8 +481,101 @@ int gq_config_validate(const gq_config *cfg, const char *source, gq_error *err)
             return gq_error_set(err, GQ_ERR_INVALID,
                                 "%s: qk_rope_head_dim = %lld is odd; RoPE needs an even width", source,
                                 (long long)cfg->qk_rope_head_dim);
+        if (!(cfg->latent_norm_eps > 0.0) || !isfinite(cfg->latent_norm_eps))
+            return gq_error_set(err, GQ_ERR_INVALID, "%s: latent_norm_eps = %g must be a positive number",
+                                source, cfg->latent_norm_eps);
+        if (cfg->first_k_dense_replace < 0 || cfg->n_routed_experts < 0)
+            return gq_error_set(err, GQ_ERR_INVALID,
+                                "%s: first_k_dense_replace (%lld) and n_routed_experts (%lld) must not be "
+                                "negative",
+                                source, (long long)cfg->first_k_dense_replace, (long long)cfg->n_routed_experts);
     }
     return GQ_OK;
+}
+
+int gq_config_has_moe(const gq_config *cfg)
+{
+    int mla = cfg->arch == GQ_ARCH_DEEPSEEK_MLA || cfg->arch == GQ_ARCH_GQLA;
+    return mla && cfg->n_routed_experts > 0 && cfg->first_k_dense_replace < cfg->num_hidden_layers;
+}
+
+// ---------------------------------------------------------------------------
+// decoding paths and cache accounting (conversion.md §2.4)
+
+static const char *const path_names[GQ_PATH_COUNT] = {"native", "gqa", "absorb", "expanded"};
+
+const char *gq_path_name(gq_path p) { return (int)p >= 0 && p < GQ_PATH_COUNT ? path_names[p] : "?"; }
+
+int gq_path_parse(const char *s, gq_path *out)
+{
+    for (int i = 0; i < GQ_PATH_COUNT; i++)
+        if (s && strcmp(s, path_names[i]) == 0) {
+            *out = (gq_path)i;
+            return 0;
+        }
+    return -1;
+}
+
+int gq_config_path_supported(const gq_config *cfg, gq_path p)
+{
+    switch (cfg->arch) {
+    case GQ_ARCH_DEEPSEEK_MLA: return p == GQ_PATH_ABSORB || p == GQ_PATH_EXPANDED;
+    case GQ_ARCH_GQLA: return p == GQ_PATH_GQA || p == GQ_PATH_ABSORB;
+    default: return p == GQ_PATH_NATIVE;
+    }
+}
+
+gq_path gq_config_default_path(const gq_config *cfg)
+{
+    return cfg->arch == GQ_ARCH_DEEPSEEK_MLA || cfg->arch == GQ_ARCH_GQLA ? GQ_PATH_ABSORB : GQ_PATH_NATIVE;
+}
+
+int64_t gq_config_path_cache_elems(const gq_config *cfg, gq_path p)
+{
+    int mla = cfg->arch == GQ_ARCH_DEEPSEEK_MLA || cfg->arch == GQ_ARCH_GQLA;
+    int64_t N = cfg->num_key_value_heads, dn = cfg->qk_nope_head_dim, dr = cfg->qk_rope_head_dim;
+    int64_t dv = cfg->v_head_dim, r = cfg->kv_lora_rank;
+    switch (p) {
+    case GQ_PATH_NATIVE: return mla ? 0 : 2 * N * cfg->head_dim;     /* §1.3 */
+    case GQ_PATH_GQA: return mla ? N * (dn + dv) + dr : 0;          /* §2.1 */
+    case GQ_PATH_ABSORB: return mla ? r + dr : 0;                   /* §2.2 */
+    case GQ_PATH_EXPANDED: return mla ? N * (dn + dr + dv) : 0;     /* HF's expanded cache */
+    case GQ_PATH_COUNT: break;
+    }
+    return 0;
+}
+
+int64_t gq_config_source_cache_elems(const gq_config *cfg, int *recorded)
+{
+    if (recorded) *recorded = 0;
+    if (cfg->arch == GQ_ARCH_DEEPSEEK_MLA) return 0;
+    if (cfg->arch != GQ_ARCH_GQLA) return 2 * cfg->num_key_value_heads * cfg->head_dim;
+    if (cfg->source_head_dim > 0) {
+        if (recorded) *recorded = 1;
+        int64_t G = cfg->source_num_kv_heads > 0 ? cfg->source_num_kv_heads : cfg->num_key_value_heads;
+        return 2 * G * cfg->source_head_dim;
+    }
+    /* A GQA source converted by TransGQLA has d_n = d (§5.2). */
+    return 2 * cfg->num_key_value_heads * cfg->qk_nope_head_dim;
+}
+
+int gq_config_load_source_meta(gq_config *cfg, const char *meta_path, gq_error *err)
+{
+    cJSON *root = NULL;
+    int rc = gq_json_load_file(&root, meta_path, err);
+    if (rc != GQ_OK) return rc;
+    cfg_src s = {meta_path, "source."};
+    const cJSON *src = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "source") : NULL;
+    if (src && cJSON_IsObject(src)) {
+        rc = get_int(src, &s, "num_key_value_heads", 0, 0, &cfg->source_num_kv_heads, err);
+        if (rc == GQ_OK) rc = get_int(src, &s, "head_dim", 0, 0, &cfg->source_head_dim, err);
+        if (rc == GQ_OK && (cfg->source_head_dim < 0 || cfg->source_num_kv_heads < 0 ||
+                            cfg->source_head_dim > GQ_CONFIG_MAX_DIM || cfg->source_num_kv_heads > GQ_CONFIG_MAX_DIM))
+            rc = gq_error_set(err, GQ_ERR_INVALID, "%s: source.head_dim / source.num_key_value_heads out of range",
+                              meta_path);
+    }
+    cJSON_Delete(root);
+    return rc;
 }
 
 int64_t gq_config_kv_elems_per_token_layer(const gq_config *cfg)

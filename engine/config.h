@@ -16,8 +16,8 @@ typedef enum {
     GQ_ARCH_LLAMA = 0,   /* llama, smollm-style llama */
     GQ_ARCH_MISTRAL,
     GQ_ARCH_QWEN2,       /* q/k/v biases */
-    GQ_ARCH_DEEPSEEK_MLA,/* deepseek_v2 / deepseek_v3 (MLA), later issue */
-    GQ_ARCH_GQLA,        /* MLA with KV up-projection per group, later issue */
+    GQ_ARCH_DEEPSEEK_MLA,/* deepseek_v2 / deepseek_v3 (MLA): num_key_value_heads == H */
+    GQ_ARCH_GQLA,        /* MLA with the KV up-projection per group: num_key_value_heads = G < H */
     GQ_ARCH_COUNT
 } gq_arch;
 
@@ -59,13 +59,68 @@ typedef struct gq_config {
     int64_t bos_token_id;         /* -1 when absent */
     int64_t eos_token_id;         /* -1 when absent; first id when a list */
 
-    /* MLA / GQLA (later issue); zero for GQA models. */
-    int64_t q_lora_rank;          /* 0 = plain q_proj */
-    int64_t kv_lora_rank;
-    int64_t qk_nope_head_dim;
-    int64_t qk_rope_head_dim;
-    int64_t v_head_dim;
+    /* MLA / GQLA (conversion.md §1.4, §5.2); zero for GQA models. */
+    int64_t q_lora_rank;          /* r_q; 0 = plain q_proj */
+    int64_t kv_lora_rank;         /* r */
+    int64_t qk_nope_head_dim;     /* d_n */
+    int64_t qk_rope_head_dim;     /* d_r */
+    int64_t v_head_dim;           /* d_v */
+    int rope_interleave;          /* RoPE on the rope part in interleaved pairs (default true) */
+    int qk_latent_layernorm;      /* q_a_layernorm / kv_a_layernorm exist (TransMLA key, default true) */
+    double latent_norm_eps;       /* eps of the latent norms: "latent_norm_eps", else rms_norm_eps */
+    int64_t first_k_dense_replace;/* layers below this index have a dense SwiGLU MLP */
+    int64_t n_routed_experts;     /* 0 / null: no MoE layers */
+    /* The GQA source of a converted checkpoint (gqla_meta.json "source"),
+     * for cache accounting; 0 when not recorded. */
+    int64_t source_num_kv_heads;
+    int64_t source_head_dim;
 } gq_config;
+
+/* 1 when the config has MoE layers (layers >= first_k_dense_replace with
+ * routed experts): the forward pass supports dense layers only. */
+int gq_config_has_moe(const gq_config *cfg);
+
+// ---------------------------------------------------------------------------
+// decoding paths and their KV caches (conversion.md §2)
+
+/* How attention is computed and what the KV cache holds, per token per layer:
+ *   NATIVE    GQA models: k and v per KV head, 2*Hkv*Dh;
+ *   GQA       GQLA: K^N_g and V_g per group plus one shared rotated k_pe,
+ *             G*(d_n+d_v) + d_r (§2.1);
+ *   ABSORB    MLA and GQLA: normalised latent c^ and rotated k_pe, r + d_r,
+ *             W_UK absorbed into the query, W_UV into the output (§2.2);
+ *   EXPANDED  MLA, as HF computes it: per head [K^N_h ; k_pe ; V_h],
+ *             H*(d_n+d_r+d_v) (§1.4 "where the HF reference caches"). */
+typedef enum gq_path {
+    GQ_PATH_NATIVE = 0,
+    GQ_PATH_GQA,
+    GQ_PATH_ABSORB,
+    GQ_PATH_EXPANDED,
+    GQ_PATH_COUNT
+} gq_path;
+
+const char *gq_path_name(gq_path p);          /* "native", "gqa", "absorb", "expanded" */
+/* Parse a path name; returns 0 and sets *out, or -1 for an unknown name. */
+int gq_path_parse(const char *s, gq_path *out);
+/* Whether a model of this config can run path p (GQA models: native; MLA:
+ * absorb, expanded; GQLA: gqa, absorb). */
+int gq_config_path_supported(const gq_config *cfg, gq_path p);
+/* The path used when none is asked for: native for GQA models, absorb for
+ * MLA and GQLA (the smallest cache). */
+gq_path gq_config_default_path(const gq_config *cfg);
+/* Cache elements per token per layer of path p for this config (§2.4),
+ * whether or not the model supports it; 0 when meaningless (an MLA path for
+ * a GQA model or the reverse).  EXPANDED is N*(d_n+d_r+d_v) with N the KV
+ * heads: for a GQLA config that is the GQA path with k_pe stored per group. */
+int64_t gq_config_path_cache_elems(const gq_config *cfg, gq_path p);
+/* The GQA cache of the source model, 2*G*d (§2.4): for a GQA model its own;
+ * for GQLA the recorded source (gqla_meta.json), else 2*G*d_n; 0 for MLA.
+ * *recorded (if not NULL) is 1 when the source dims came from gqla_meta.json. */
+int64_t gq_config_source_cache_elems(const gq_config *cfg, int *recorded);
+
+/* Read "source": {"num_key_value_heads", "head_dim"} of a gqla_meta.json
+ * (conversion.md §5.3) into cfg->source_*.  Missing keys leave them 0. */
+int gq_config_load_source_meta(gq_config *cfg, const char *meta_path, gq_error *err);
 
 /* Parse a Hugging Face config.json.  Required keys missing, wrong types or
  * impossible values (heads not dividing, non-positive sizes) give

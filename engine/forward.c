@@ -1,14 +1,24 @@
-/* forward.c — the LLaMA-family forward pass (LLaMA, Mistral, Qwen2, SmolLM)
- * over a backend op table, with a KV cache, and next-token scoring.
+/* forward.c — the decoder forward pass over a backend op table, with a KV
+ * cache per decoding path, and next-token scoring.
  *
+ * GQA models (LLaMA, Mistral, Qwen2, SmolLM), path native:
  *   x = E[token]; per layer: x += Wo·Attn(RoPE(Wq·n1(x)+bq), RoPE(Wk·n1(x)+bk), Wv·n1(x)+bv)
  *                            x += Wd·(silu(Wg·n2(x)) ⊙ Wu·n2(x))
  *   logits = W_lm · norm(x)   (only at the rows a score needs)
- * RoPE: HF rotate-half layout (GGUF weights are un-permuted at load).
+ *   RoPE: HF rotate-half layout (GGUF weights are un-permuted at load).
+ * MLA / GQLA models (DeepSeek-V2/V3 dense layers, conversion.md §1.4): the
+ *   same skeleton with latent attention; the query, the latent c^ and the
+ *   rotated k^R are computed once, then the cache's path decides what is
+ *   stored and how attention reads it (§2): absorb [c^ ; k^R], gqa
+ *   [K^N_g, V_g per group ; k^R], expanded (MLA) [K^N_h ; k^R ; V_h] per head.
+ *   A path's attention reads only its own cache.  RoPE on the rope part in
+ *   interleaved pairs when rope_interleave (the default), yarn scaling and
+ *   its softmax-scale factor when configured.
  * Tokens are processed in chunks of at most rs.max_tokens rows; a chunk's
  * keys/values go straight into the cache rows they belong to.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
@@ -18,65 +28,133 @@
 #include "score.h"
 
 struct gq_kv_cache {
+    gq_path path;
     int capacity;     /* positions */
     int len;          /* positions filled */
     int n_layers;
-    int kv_dim;       /* Hkv * Dh */
-    float *arena;     /* one allocation: k then v */
-    float *k;         /* [L, capacity, kv_dim] */
-    float *v;         /* [L, capacity, kv_dim] */
+    int kv_dim;       /* native: Hkv * Dh */
+    int row;          /* MLA paths: floats per token per layer (conversion.md §2.4) */
+    float *arena;     /* one allocation */
+    float *k;         /* native: [L, capacity, kv_dim] */
+    float *v;         /* native: [L, capacity, kv_dim] */
+    float *rows;      /* MLA paths: [L, capacity, row] */
 };
+
+static int is_mla(const gq_config *c) { return c->arch == GQ_ARCH_DEEPSEEK_MLA || c->arch == GQ_ARCH_GQLA; }
 
 int gq_forward_init_rope(gq_model *m, gq_error *err)
 {
     const gq_config *c = m->cfg;
-    int Dh = (int)c->head_dim, half = Dh / 2;
+    const gq_rope_scaling *rsc = &c->rope_scaling;
+    int n = m->rs.rope_width, half = n / 2, mla = is_mla(c);
+    double amp = 1.0;
+    int supported = rsc->type == GQ_ROPE_SCALING_NONE || rsc->type == GQ_ROPE_SCALING_LLAMA3 ||
+                    (mla && rsc->type == GQ_ROPE_SCALING_YARN);
+    if (!supported)
+        return gq_error_set(err, GQ_ERR_UNSUPPORTED,
+                            "%s: rope_scaling of this type is not supported for %s models (%s)", m->path,
+                            mla ? "MLA" : "GQA", mla ? "yarn, llama3 or none" : "llama3 or none");
     float *inv = gq_malloc((size_t)half * sizeof(float), "rope frequencies", err);
     if (!inv) return GQ_ERR_NOMEM;
-    const gq_rope_scaling *rs = &c->rope_scaling;
-    if (rs->type != GQ_ROPE_SCALING_NONE && rs->type != GQ_ROPE_SCALING_LLAMA3) {
-        gq_free(inv);
-        return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                            "%s: rope_scaling of this type is not supported for GQA models (llama3 or none)",
-                            m->path);
+    if (rsc->type == GQ_ROPE_SCALING_YARN) {
+        gq_rope_inv_freq_yarn(inv, n, c->rope_theta, rsc->factor, rsc->beta_fast, rsc->beta_slow,
+                              (double)rsc->original_max_position_embeddings);
+        /* Amplitude m(f, mu) / m(f, mu_a) on cos and sin (conversion.md §1.2). */
+        amp = gq_yarn_mscale(rsc->factor, rsc->mscale) / gq_yarn_mscale(rsc->factor, rsc->mscale_all_dim);
+    } else {
+        gq_rope_inv_freq(inv, n, c->rope_theta, rsc->type == GQ_ROPE_SCALING_LLAMA3, rsc->factor,
+                         rsc->low_freq_factor, rsc->high_freq_factor,
+                         (double)rsc->original_max_position_embeddings);
     }
-    gq_rope_inv_freq(inv, Dh, c->rope_theta, rs->type == GQ_ROPE_SCALING_LLAMA3, rs->factor,
-                     rs->low_freq_factor, rs->high_freq_factor,
-                     (double)rs->original_max_position_embeddings);
     /* HF forms the angle as float32 position x float32 frequency. */
     for (int p = 0; p < m->rs.rope_positions; p++) {
         for (int j = 0; j < half; j++) {
             float ang = (float)p * inv[j];
-            m->rs.rope_cos[(size_t)p * half + j] = (float)cos((double)ang);
-            m->rs.rope_sin[(size_t)p * half + j] = (float)sin((double)ang);
+            float cs = (float)cos((double)ang), sn = (float)sin((double)ang);
+            if (amp != 1.0) {
+                cs *= (float)amp;
+                sn *= (float)amp;
+            }
+            m->rs.rope_cos[(size_t)p * half + j] = cs;
+            m->rs.rope_sin[(size_t)p * half + j] = sn;
         }
     }
     gq_free(inv);
+    /* Softmax scale: 1/sqrt(Dh); MLA tau = (d_n+d_r)^-1/2, times m(f, mu_a)^2
+     * under yarn with mscale_all_dim set (§1.4). */
+    if (mla) {
+        double tau = 1.0 / sqrt((double)(c->qk_nope_head_dim + c->qk_rope_head_dim));
+        if (rsc->type == GQ_ROPE_SCALING_YARN && rsc->mscale_all_dim != 0.0) {
+            double ms = gq_yarn_mscale(rsc->factor, rsc->mscale_all_dim);
+            tau *= ms * ms;
+        }
+        m->rs.attn_scale = (float)tau;
+    } else {
+        m->rs.attn_scale = (float)(1.0 / sqrt((double)c->head_dim));
+    }
     return GQ_OK;
 }
 
-int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, int capacity, gq_error *err)
+/* "absorb, expanded" etc.: the paths a config supports, for messages. */
+static void supported_paths(const gq_config *c, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int p = 0; p < GQ_PATH_COUNT && at < size; p++)
+        if (gq_config_path_supported(c, (gq_path)p))
+            at += (size_t)snprintf(buf + at, size - at, "%s%s", at ? ", " : "", gq_path_name((gq_path)p));
+}
+
+int gq_model_check_path(const gq_model *m, gq_path path, gq_error *err)
+{
+    const gq_config *c = m->cfg;
+    if (!c) return gq_error_set(err, GQ_ERR_USAGE, "%s: a tokenizer-only folder has no decoding path", m->path);
+    if ((int)path < 0 || path >= GQ_PATH_COUNT || !gq_config_path_supported(c, path)) {
+        char list[64];
+        supported_paths(c, list, sizeof list);
+        return gq_error_set(err, GQ_ERR_USAGE, "%s: decoding path '%s' does not apply to a %s model (it has: %s)",
+                            m->path, gq_path_name(path), gq_arch_name(c->arch), list);
+    }
+    return GQ_OK;
+}
+
+int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, gq_path path, int capacity, gq_error *err)
 {
     *out = NULL;
     if (!m->weights_loaded)
         return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    int rc = gq_model_check_path(m, path, err);
+    if (rc != GQ_OK) return rc;
     if (capacity <= 0 || capacity > m->rs.rope_positions)
         return gq_error_set(err, GQ_ERR_USAGE,
                             "%s: a sequence of %d positions does not fit this model (max %d)", m->path,
                             capacity, m->rs.rope_positions);
     gq_kv_cache *c = gq_calloc(1, sizeof *c, "kv cache", err);
     if (!c) return GQ_ERR_NOMEM;
+    c->path = path;
     c->capacity = capacity;
     c->n_layers = (int)m->cfg->num_hidden_layers;
-    c->kv_dim = (int)(m->cfg->num_key_value_heads * m->cfg->head_dim);
-    size_t per = (size_t)c->n_layers * (size_t)capacity * (size_t)c->kv_dim;
-    c->arena = gq_malloc(2 * per * sizeof(float), "kv cache", err);
+    size_t total;
+    if (path == GQ_PATH_NATIVE) {
+        c->kv_dim = (int)(m->cfg->num_key_value_heads * m->cfg->head_dim);
+        total = 2 * (size_t)c->n_layers * (size_t)capacity * (size_t)c->kv_dim;
+    } else {
+        c->row = (int)gq_config_path_cache_elems(m->cfg, path);
+        total = (size_t)c->n_layers * (size_t)capacity * (size_t)c->row;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "kv cache (%s path)", gq_path_name(path));
+    c->arena = gq_malloc(total * sizeof(float), what, err);
     if (!c->arena) {
         gq_free(c);
         return GQ_ERR_NOMEM;
     }
-    c->k = c->arena;
-    c->v = c->arena + per;
+    if (path == GQ_PATH_NATIVE) {
+        c->k = c->arena;
+        c->v = c->arena + total / 2;
+    } else {
+        c->rows = c->arena;
+    }
     *out = c;
     return GQ_OK;
 }
@@ -90,11 +168,75 @@ void gq_kv_cache_free(gq_kv_cache *c)
 
 int gq_kv_cache_len(const gq_kv_cache *c) { return c->len; }
 int gq_kv_cache_capacity(const gq_kv_cache *c) { return c->capacity; }
+gq_path gq_kv_cache_path(const gq_kv_cache *c) { return c->path; }
 void gq_kv_cache_truncate(gq_kv_cache *c, int n)
 {
     if (n >= 0 && n < c->len) c->len = n;
 }
-int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c) { return 2 * (int64_t)c->kv_dim; }
+int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c)
+{
+    return c->path == GQ_PATH_NATIVE ? 2 * (int64_t)c->kv_dim : (int64_t)c->row;
+}
+
+/* MLA / GQLA attention of layer l for T tokens at positions pos0..: reads
+ * the normed input rs.xb, writes the path's cache rows, leaves W_o·o (+b_o)
+ * in rs.xb (conversion.md §1.4, §2). */
+static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, int l, int T, int pos0)
+{
+    const gq_config *cfg = m->cfg;
+    gq_run_state *rs = &m->rs;
+    const gq_layer_weights *lw = &m->w.layers[l];
+    const int D = (int)cfg->hidden_size, H = (int)cfg->num_attention_heads, N = (int)cfg->num_key_value_heads;
+    const int dn = (int)cfg->qk_nope_head_dim, dr = (int)cfg->qk_rope_head_dim, dv = (int)cfg->v_head_dim;
+    const int r = (int)cfg->kv_lora_rank, rq = (int)cfg->q_lora_rank, qk = dn + dr, Qd = H * qk;
+    const int il = cfg->rope_interleave;
+    const float eps_lat = (float)cfg->latent_norm_eps;
+    const gq_mla_shape sh = {H, N, dn, dr, dv, r, rs->attn_scale};
+
+    /* query [T, H*(d_n+d_r)], each head nope then rope */
+    if (lw->wq_a) {
+        be->matmul(rs->qa, rq, rs->xb, lw->wq_a, lw->bq_a, T, D, rq);
+        if (lw->q_a_norm) be->rmsnorm(rs->qa, rs->qa, lw->q_a_norm, T, rq, eps_lat);
+        be->matmul(rs->q, Qd, rs->qa, lw->wq_b, lw->bq_b, T, rq, Qd);
+    } else {
+        be->matmul(rs->q, Qd, rs->xb, lw->wq, lw->bq, T, D, Qd);
+    }
+    /* [c ; k^R] = W_kva a (+b); c^ = RMSNorm(c) (or c without the norm) */
+    be->matmul(rs->kva, r + dr, rs->xb, lw->wkv_a, lw->bkv_a, T, D, r + dr);
+    be->copy_rows(rs->lat, r, rs->kva, r + dr, T, r);
+    if (lw->kv_a_norm) be->rmsnorm(rs->lat, rs->lat, lw->kv_a_norm, T, r, eps_lat);
+    be->rope_slice(rs->q, Qd, T, H, qk, dn, dr, il, pos0, rs->rope_cos, rs->rope_sin);
+    be->rope_slice(rs->kva, r + dr, T, 1, 0, r, dr, il, pos0, rs->rope_cos, rs->rope_sin);
+
+    const int row = c->row;
+    float *layer = c->rows + (size_t)l * c->capacity * row; /* [capacity, row] */
+    float *dst = layer + (size_t)pos0 * row;
+    const float *kr = rs->kva + r;
+    switch (c->path) {
+    case GQ_PATH_ABSORB: /* [c^ ; k^R] */
+        be->copy_rows(dst, row, rs->lat, r, T, r);
+        be->copy_rows(dst + r, row, kr, r + dr, T, dr);
+        be->attn_absorb(rs->att_out, rs->q, layer, lw->wkv_b, T, pos0, &sh);
+        break;
+    case GQ_PATH_GQA: /* [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R]: kv_b_proj's block-major rows */
+        be->matmul(dst, row, rs->lat, lw->wkv_b, NULL, T, r, N * (dn + dv));
+        be->copy_rows(dst + (size_t)N * (dn + dv), row, kr, r + dr, T, dr);
+        be->attn_gqa(rs->att_out, rs->q, layer, T, pos0, &sh);
+        break;
+    case GQ_PATH_EXPANDED: /* per block j: [K^N_j ; k^R ; V_j] */
+        for (int j = 0; j < N; j++) {
+            float *bj = dst + (size_t)j * (qk + dv);
+            const float *wk = lw->wkv_b + (size_t)j * (dn + dv) * r;
+            if (dn > 0) be->matmul(bj, row, rs->lat, wk, NULL, T, r, dn);
+            be->copy_rows(bj + dn, row, kr, r + dr, T, dr);
+            be->matmul(bj + qk, row, rs->lat, wk + (size_t)dn * r, NULL, T, r, dv);
+        }
+        be->attn_expanded(rs->att_out, rs->q, layer, T, pos0, &sh);
+        break;
+    default: GQ_ASSERT(!"path checked at cache init"); break;
+    }
+    be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, H * dv, D);
+}
 
 /* Run one chunk of T <= max_tokens tokens at positions c->len ..; leaves
  * the final-layer residual stream in rs.x. */
@@ -108,23 +250,27 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     int Dh = (int)cfg->head_dim, L = (int)cfg->num_hidden_layers;
     int qd = H * Dh, kd = Hkv * Dh, pos0 = c->len;
     float eps = (float)cfg->rms_norm_eps;
-    float scale = (float)(1.0 / sqrt((double)Dh));
+    float scale = rs->attn_scale;
 
     for (int t = 0; t < T; t++)
         memcpy(rs->x + (size_t)t * D, m->w.embed + (size_t)tokens[t] * D, (size_t)D * sizeof(float));
 
     for (int l = 0; l < L; l++) {
         const gq_layer_weights *lw = &m->w.layers[l];
-        float *kc = c->k + ((size_t)l * c->capacity) * kd; /* [capacity, kd] */
-        float *vc = c->v + ((size_t)l * c->capacity) * kd;
         be->rmsnorm(rs->xb, rs->x, lw->attn_norm, T, D, eps);
-        be->matmul(rs->q, qd, rs->xb, lw->wq, lw->bq, T, D, qd);
-        be->matmul(kc + (size_t)pos0 * kd, kd, rs->xb, lw->wk, lw->bk, T, D, kd);
-        be->matmul(vc + (size_t)pos0 * kd, kd, rs->xb, lw->wv, lw->bv, T, D, kd);
-        be->rope(rs->q, qd, T, H, Dh, pos0, rs->rope_cos, rs->rope_sin);
-        be->rope(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
-        be->attention(rs->att_out, rs->q, kc, vc, T, pos0, H, Hkv, Dh, scale);
-        be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, qd, D);
+        if (c->path == GQ_PATH_NATIVE) {
+            float *kc = c->k + ((size_t)l * c->capacity) * kd; /* [capacity, kd] */
+            float *vc = c->v + ((size_t)l * c->capacity) * kd;
+            be->matmul(rs->q, qd, rs->xb, lw->wq, lw->bq, T, D, qd);
+            be->matmul(kc + (size_t)pos0 * kd, kd, rs->xb, lw->wk, lw->bk, T, D, kd);
+            be->matmul(vc + (size_t)pos0 * kd, kd, rs->xb, lw->wv, lw->bv, T, D, kd);
+            be->rope(rs->q, qd, T, H, Dh, pos0, rs->rope_cos, rs->rope_sin);
+            be->rope(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
+            be->attention(rs->att_out, rs->q, kc, vc, T, pos0, H, Hkv, Dh, scale);
+            be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, qd, D);
+        } else {
+            mla_attention(m, be, c, l, T, pos0);
+        }
         be->add(rs->x, rs->xb, T, D);
 
         be->rmsnorm(rs->xb, rs->x, lw->mlp_norm, T, D, eps);

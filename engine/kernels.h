@@ -1,9 +1,11 @@
 /* kernels.h — the per-row math of the forward pass, shared by the CPU
  * backend and the CUDA kernels (static inline, host+device).
  *
- * What is here: RMSNorm, RoPE (HF rotate-half layout: pairs (j, j+n/2)),
- * the RoPE frequency table (default and llama3 scaling, in float32 as HF
- * computes it), softmax over a row, SwiGLU, log-softmax + gather in float64.
+ * What is here: RMSNorm, RoPE in both layouts (HF rotate-half: pairs
+ * (j, j+n/2); DeepSeek interleaved: pairs (2p, 2p+1)), the RoPE frequency
+ * tables (default, llama3 and DeepSeek yarn scaling, in float32 as HF
+ * computes them) and yarn's mscale, softmax over a row, SwiGLU, log-softmax
+ * + gather in float64.
  * What is not: matrix products (BLAS / cuBLAS), threading, memory.
  * Tested by tests/test_kernels.c against plain double-precision formulas.
  */
@@ -45,6 +47,21 @@ static inline GQ_HD void gq_rope_row(float *x, const float *cos_t, const float *
         float a = x[j], b = x[j + half];
         x[j] = a * cos_t[j] - b * sin_t[j];
         x[j + half] = b * cos_t[j] + a * sin_t[j];
+    }
+}
+
+/* Rotate one head vector x[n] in place, interleaved (DeepSeek MLA,
+ * rope_interleave: true) layout, conversion.md §1.2:
+ * y[2p] = x[2p] c_p - x[2p+1] s_p,  y[2p+1] = x[2p+1] c_p + x[2p] s_p.
+ * The same rotation as gq_rope_row under the row permutation
+ * pi(2j+e) = e*n/2 + j.  The result stays in interleaved order (HF
+ * de-interleaves into half layout; dot products are the same). */
+static inline GQ_HD void gq_rope_row_interleaved(float *x, const float *cos_t, const float *sin_t, int n)
+{
+    for (int p = 0; p < n / 2; p++) {
+        float a = x[2 * p], b = x[2 * p + 1];
+        x[2 * p] = a * cos_t[p] - b * sin_t[p];
+        x[2 * p + 1] = b * cos_t[p] + a * sin_t[p];
     }
 }
 
@@ -112,6 +129,41 @@ static inline GQ_HD void gq_rope_inv_freq(float *inv_freq, int n, double theta, 
             inv = scaled;
         }
         inv_freq[j] = inv;
+    }
+}
+
+/* yarn's magnitude factor m(f, mu) = 0.1 mu ln f + 1 (1 when f <= 1),
+ * conversion.md §1.2; the MLA softmax scale is multiplied by m(f, mu_a)^2
+ * (§1.4) and cos/sin by the amplitude m(f, mu) / m(f, mu_a). */
+static inline GQ_HD double gq_yarn_mscale(double f, double mu)
+{
+    return f <= 1.0 ? 1.0 : 0.1 * mu * log(f) + 1.0;
+}
+
+/* DeepSeek yarn inverse frequencies for rotary width n (n/2 values), the
+ * way HF's _compute_yarn_parameters forms them (truncated correction range
+ * in double, ramp and frequencies in float32):
+ * kappa(rho) = n ln(M / (2 pi rho)) / (2 ln theta), lo = max(floor kappa(beta_fast), 0),
+ * hi = min(ceil kappa(beta_slow), n-1) (+0.001 when equal),
+ * ramp_j = clamp((j - lo) / (hi - lo), 0, 1),
+ * inv_freq_j = theta^(-2j/n) * (1 - ramp_j + ramp_j / f). */
+static inline GQ_HD void gq_rope_inv_freq_yarn(float *inv_freq, int n, double theta, double f,
+                                               double beta_fast, double beta_slow, double M)
+{
+    const double two_pi = 6.283185307179586;
+    double lo = floor(n * log(M / (beta_fast * two_pi)) / (2.0 * log(theta)));
+    double hi = ceil(n * log(M / (beta_slow * two_pi)) / (2.0 * log(theta)));
+    if (lo < 0.0) lo = 0.0;
+    if (hi > n - 1) hi = n - 1;
+    if (lo == hi) hi += 0.001;
+    for (int j = 0; j < n / 2; j++) {
+        float pos_freq = powf((float)theta, (float)(2 * j) / (float)n);
+        float extrap = 1.0f / pos_freq;
+        float interp = 1.0f / ((float)f * pos_freq);
+        float ramp = ((float)j - (float)lo) / (float)(hi - lo);
+        ramp = ramp < 0.0f ? 0.0f : (ramp > 1.0f ? 1.0f : ramp);
+        float extrap_factor = 1.0f - ramp;
+        inv_freq[j] = interp * (1.0f - extrap_factor) + extrap * extrap_factor;
     }
 }
 

@@ -17,14 +17,25 @@
 
 typedef struct gq_kv_cache gq_kv_cache;
 
-/* A cache for up to `capacity` positions of model m (opened with weights). */
-int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, int capacity, gq_error *err);
+/* GQ_OK when model m (with a config) can decode with `path`
+ * (gq_config_path_supported), else GQ_ERR_USAGE naming the paths it has. */
+int gq_model_check_path(const gq_model *m, gq_path path, gq_error *err);
+
+/* A cache for up to `capacity` positions of model m (opened with weights),
+ * in the layout of decoding path `path` (config.h: native for GQA models;
+ * gqa or absorb for GQLA; absorb or expanded for MLA).  The cache decides
+ * the path: gq_forward on it computes attention that path's way, reading
+ * only what this cache holds.  A path the model does not have is
+ * GQ_ERR_USAGE (no fallback).  On failure *out is NULL. */
+int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, gq_path path, int capacity, gq_error *err);
 void gq_kv_cache_free(gq_kv_cache *c);
 int gq_kv_cache_len(const gq_kv_cache *c);
 int gq_kv_cache_capacity(const gq_kv_cache *c);
+gq_path gq_kv_cache_path(const gq_kv_cache *c);
 /* Forget positions n.. (n <= length). */
 void gq_kv_cache_truncate(gq_kv_cache *c, int n);
-/* Float elements the cache stores per token per layer. */
+/* Float elements the cache stores per token per layer: equals
+ * gq_config_path_cache_elems(cfg, path) (conversion.md §2.4). */
 int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c);
 
 typedef struct gq_score {
@@ -76,8 +87,21 @@ typedef struct gq_scorer gq_scorer;
  * longest common prefix with what the cache holds (the context of the
  * previous choice, a shared description or few-shot block), and requests
  * with the same input are run once.  max_length 0: the model's
- * max_position_embeddings. */
+ * max_position_embeddings.
+ *
+ * gq_scorer_init_path decodes with `path` (a path the model has, else
+ * GQ_ERR_USAGE) the way a server does: the context is prefilled into the
+ * path's cache, then the scored positions (the last context token and the
+ * continuation but its last token) are fed `sq` tokens at a time against
+ * that cache (sq = 1: token by token; sq = 2, 4: multi-token decoding as in
+ * speculative verification).  sq = 0 feeds a request's input in one call
+ * (prefill and scored positions together, the lm-eval way).
+ * gq_scorer_init: the model's default path (gq_config_default_path) with
+ * sq = 0 for native GQA models (the original behaviour, bit for bit) and
+ * sq = 1 for MLA / GQLA models. */
 int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err);
+int gq_scorer_init_path(gq_scorer **out, gq_model *m, gq_path path, int sq, int max_length, gq_error *err);
+gq_path gq_scorer_path(const gq_scorer *s);
 void gq_scorer_free(gq_scorer *s);
 int gq_scorer_max_length(const gq_scorer *s);
 /* Score requests rq[0..n) into out[0..n).  Results do not depend on the

@@ -15,6 +15,8 @@
 
 struct gq_scorer {
     gq_model *m;
+    gq_path path;
+    int sq;                 /* scored positions per decode call; 0: one call per request */
     int max_length;
     gq_kv_cache *cache;
     int32_t *cached;        /* [capacity] tokens whose keys/values the cache holds */
@@ -26,13 +28,18 @@ struct gq_scorer {
     gq_scorer_stats stats;
 };
 
-int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err)
+int gq_scorer_init_path(gq_scorer **out, gq_model *m, gq_path path, int sq, int max_length, gq_error *err)
 {
     *out = NULL;
     if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    int rc = gq_model_check_path(m, path, err);
+    if (rc != GQ_OK) return rc;
+    if (sq < 0) return gq_error_set(err, GQ_ERR_USAGE, "sq = %d: tokens per decode step must be >= 0", sq);
     gq_scorer *s = gq_calloc(1, sizeof *s, "scorer", err);
     if (!s) return GQ_ERR_NOMEM;
     s->m = m;
+    s->path = path;
+    s->sq = sq;
     s->max_length = max_length > 0 ? max_length : m->rs.rope_positions;
     if (s->max_length > m->rs.rope_positions) s->max_length = m->rs.rope_positions;
     s->input = gq_malloc((size_t)s->max_length * sizeof *s->input, "scorer input", err);
@@ -43,6 +50,16 @@ int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err)
     *out = s;
     return GQ_OK;
 }
+
+int gq_scorer_init(gq_scorer **out, gq_model *m, int max_length, gq_error *err)
+{
+    *out = NULL;
+    if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    gq_path p = gq_config_default_path(m->cfg);
+    return gq_scorer_init_path(out, m, p, p == GQ_PATH_NATIVE ? 0 : 1, max_length, err);
+}
+
+gq_path gq_scorer_path(const gq_scorer *s) { return s->path; }
 
 void gq_scorer_free(gq_scorer *s)
 {
@@ -72,7 +89,7 @@ static int ensure_cache(gq_scorer *s, int need, gq_error *err)
     gq_free(s->cached);
     s->cached = gq_malloc((size_t)cap * sizeof *s->cached, "scorer token history", err);
     if (!s->cached) return GQ_ERR_NOMEM;
-    return gq_kv_cache_init(&s->cache, s->m, cap, err);
+    return gq_kv_cache_init(&s->cache, s->m, s->path, cap, err);
 }
 
 static int ensure_scores(gq_scorer *s, int need, gq_error *err)
@@ -112,6 +129,30 @@ static int same_input(const gq_request *a, const gq_request *b)
     return memcmp(a->cont, b->cont, (size_t)(a->n_cont - 1) * sizeof *a->cont) == 0;
 }
 
+/* Feed input[lcp .. L) whose rows rows[0..n_score) (relative to lcp, k_per
+ * scores per row) are scored.  sq = 0: one call.  Else prefill
+ * input[lcp .. first_scored) unscored, then the scored positions sq at a
+ * time, each call scoring all of its rows. */
+static int feed(gq_scorer *s, int lcp, int L, int first_scored, int n_score, int k_per, gq_error *err)
+{
+    if (s->sq == 0)
+        return gq_forward(s->m, s->cache, s->input + lcp, L - lcp, s->rows, s->targets, n_score, s->scores, err);
+    int rc;
+    if (first_scored > lcp &&
+        (rc = gq_forward(s->m, s->cache, s->input + lcp, first_scored - lcp, NULL, NULL, 0, NULL, err)) != GQ_OK)
+        return rc;
+    for (int a = first_scored; a < L; a += s->sq) {
+        int b = a + s->sq < L ? a + s->sq : L;
+        /* Scores of positions a .. b-1 are rows (a - first_scored)*k_per .. */
+        int j0 = (a - first_scored) * k_per, nj = (b - a) * k_per;
+        for (int q = 0; q < nj; q++) s->rows[j0 + q] -= a - lcp;
+        rc = gq_forward(s->m, s->cache, s->input + a, b - a, s->rows + j0, s->targets + j0, nj, s->scores + j0, err);
+        if (rc != GQ_OK) return rc;
+    }
+    (void)n_score;
+    return GQ_OK;
+}
+
 int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score *out, gq_error *err)
 {
     int rc;
@@ -143,7 +184,7 @@ int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score 
                 s->targets[k] = rq[q].cont[rq[q].n_cont - n_cont + p];
                 k++;
             }
-        rc = gq_forward(s->m, s->cache, s->input + lcp, L - lcp, s->rows, s->targets, n_score, s->scores, err);
+        rc = feed(s, lcp, L, first_scored, n_score, j - i, err);
         if (rc != GQ_OK) {
             gq_kv_cache_truncate(s->cache, 0);
             return rc;

@@ -29,18 +29,29 @@ static int add_slot(weight_slot *slots, int *n, const char *name, size_t n_elems
     return 0;
 }
 
+static int is_mla(const gq_config *c) { return c->arch == GQ_ARCH_DEEPSEEK_MLA || c->arch == GQ_ARCH_GQLA; }
+
 int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
 {
     const gq_config *c = m->cfg;
     int rc = GQ_OK;
-    if (c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2)
+    const int mla = is_mla(c);
+    if (!mla && c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2)
         return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                            "%s: model_type '%s' has no forward pass in this build (llama, mistral, qwen2)",
+                            "%s: model_type '%s' has no forward pass in this build (llama, mistral, qwen2, "
+                            "deepseek_v2/v3 dense, gqla)",
                             m->path, c->model_type);
+    if (gq_config_has_moe(c))
+        return gq_error_set(err, GQ_ERR_UNSUPPORTED,
+                            "%s: MoE layers (first_k_dense_replace = %lld < num_hidden_layers = %lld) are not "
+                            "supported; only dense SwiGLU MLP layers are",
+                            m->path, (long long)c->first_k_dense_replace, (long long)c->num_hidden_layers);
     size_t D = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, V = (size_t)c->vocab_size;
     size_t H = (size_t)c->num_attention_heads, Hkv = (size_t)c->num_key_value_heads;
     size_t Dh = (size_t)c->head_dim, L = (size_t)c->num_hidden_layers;
-    int n_slots_max = 3 + 13 * (int)L, n_slots = 0;
+    size_t dn = (size_t)c->qk_nope_head_dim, dr = (size_t)c->qk_rope_head_dim, dv = (size_t)c->v_head_dim;
+    size_t r = (size_t)c->kv_lora_rank, rq = (size_t)c->q_lora_rank, Qd = H * (dn + dr);
+    int n_slots_max = 3 + 18 * (int)L, n_slots = 0;
     weight_slot *slots = gq_calloc((size_t)n_slots_max, sizeof *slots, "weight table", err);
     m->w.layers = gq_calloc(L, sizeof *m->w.layers, "layer table", err);
     if (!slots || !m->w.layers) {
@@ -59,14 +70,35 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
         snprintf(nm, sizeof nm, "%s%s", p, suffix);                      \
         add_slot(slots, &n_slots, nm, (count), (opt), &lw->field)
         SLOT("input_layernorm.weight", D, 0, attn_norm);
-        SLOT("self_attn.q_proj.weight", H * Dh * D, 0, wq);
-        SLOT("self_attn.q_proj.bias", H * Dh, 1, bq);
-        SLOT("self_attn.k_proj.weight", Hkv * Dh * D, 0, wk);
-        SLOT("self_attn.k_proj.bias", Hkv * Dh, 1, bk);
-        SLOT("self_attn.v_proj.weight", Hkv * Dh * D, 0, wv);
-        SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
-        SLOT("self_attn.o_proj.weight", D * H * Dh, 0, wo);
-        SLOT("self_attn.o_proj.bias", D, 1, bo);
+        if (mla) {
+            /* Shapes were checked by checkpoint.c; optional slots are the
+             * biases and (qk_latent_layernorm false) the latent norms. */
+            if (rq == 0) {
+                SLOT("self_attn.q_proj.weight", Qd * D, 0, wq);
+                SLOT("self_attn.q_proj.bias", Qd, 1, bq);
+            } else {
+                SLOT("self_attn.q_a_proj.weight", rq * D, 0, wq_a);
+                SLOT("self_attn.q_a_proj.bias", rq, 1, bq_a);
+                SLOT("self_attn.q_a_layernorm.weight", rq, 1, q_a_norm);
+                SLOT("self_attn.q_b_proj.weight", Qd * rq, 0, wq_b);
+                SLOT("self_attn.q_b_proj.bias", Qd, 1, bq_b);
+            }
+            SLOT("self_attn.kv_a_proj_with_mqa.weight", (r + dr) * D, 0, wkv_a);
+            SLOT("self_attn.kv_a_proj_with_mqa.bias", r + dr, 1, bkv_a);
+            SLOT("self_attn.kv_a_layernorm.weight", r, 1, kv_a_norm);
+            SLOT("self_attn.kv_b_proj.weight", Hkv * (dn + dv) * r, 0, wkv_b);
+            SLOT("self_attn.o_proj.weight", D * H * dv, 0, wo);
+            SLOT("self_attn.o_proj.bias", D, 1, bo);
+        } else {
+            SLOT("self_attn.q_proj.weight", H * Dh * D, 0, wq);
+            SLOT("self_attn.q_proj.bias", H * Dh, 1, bq);
+            SLOT("self_attn.k_proj.weight", Hkv * Dh * D, 0, wk);
+            SLOT("self_attn.k_proj.bias", Hkv * Dh, 1, bk);
+            SLOT("self_attn.v_proj.weight", Hkv * Dh * D, 0, wv);
+            SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
+            SLOT("self_attn.o_proj.weight", D * H * Dh, 0, wo);
+            SLOT("self_attn.o_proj.bias", D, 1, bo);
+        }
         SLOT("post_attention_layernorm.weight", D, 0, mlp_norm);
         SLOT("mlp.gate_proj.weight", I * D, 0, w_gate);
         SLOT("mlp.up_proj.weight", I * D, 0, w_up);
@@ -114,12 +146,14 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     rs->logit_rows = rs->max_tokens < GQ_LOGIT_ROWS ? rs->max_tokens : GQ_LOGIT_ROWS; /* rows gather into xb */
     rs->rope_positions = (int)(c->max_position_embeddings > 0 ? c->max_position_embeddings : 2048);
     if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
-    size_t T = (size_t)rs->max_tokens, half = Dh / 2;
-    size_t sizes[] = {T * D, T * D, T * H * Dh, T * Hkv * Dh, T * Hkv * Dh, T * H * Dh, T * I, T * I,
+    rs->rope_width = (int)(mla ? dr : Dh);
+    size_t T = (size_t)rs->max_tokens, half = (size_t)rs->rope_width / 2;
+    size_t qcols = mla ? Qd : H * Dh, kvcols = mla ? 0 : Hkv * Dh, ocols = mla ? H * dv : H * Dh;
+    size_t sizes[] = {T * D, T * D, T * qcols, T * kvcols, T * kvcols, T * ocols, T * I, T * I,
                       (size_t)rs->logit_rows * V, (size_t)rs->rope_positions * half,
-                      (size_t)rs->rope_positions * half};
+                      (size_t)rs->rope_positions * half, T * rq, T * (r + dr), T * r};
     float **ptrs[] = {&rs->x, &rs->xb, &rs->q, &rs->k, &rs->v, &rs->att_out, &rs->hb, &rs->hb2,
-                      &rs->logits, &rs->rope_cos, &rs->rope_sin};
+                      &rs->logits, &rs->rope_cos, &rs->rope_sin, &rs->qa, &rs->kva, &rs->lat};
     size_t act = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) act += sizes[i];
     rs->arena = gq_malloc(act * sizeof(float), "activations", err);
@@ -129,7 +163,7 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     }
     act = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        *ptrs[i] = rs->arena + act;
+        *ptrs[i] = sizes[i] ? rs->arena + act : NULL;
         act += sizes[i];
     }
     rc = gq_forward_init_rope(m, err);

@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kvcache_table.h"
 #include "model.h"
 
 static const char *info_help =
     "Usage: gqla-eval info MODEL\n"
     "\n"
     "Prints the architecture, parameter count, tensor dtypes, layers, heads, KV heads,\n"
-    "head dims, vocabulary, tokenizer and KV-cache elements per token per layer.\n"
+    "head dims, vocabulary, tokenizer, and the KV cache per token of every decoding\n"
+    "path (elements and bf16/f32 bytes per layer and for the model, conversion.md §2.4).\n"
     "MODEL: a Hugging Face folder, a .gguf file, or a tokenizer-only folder.\n"
     "Every header field is validated; bad input exits 2 naming the file and place.\n";
 
@@ -82,10 +84,16 @@ int cmd_info(int argc, char **argv)
     printf("rms norm eps:        %g\n", c->rms_norm_eps);
     printf("tied embeddings:     %s\n", c->tie_word_embeddings ? "yes" : "no");
     printf("attention bias:      %s\n", c->attention_bias ? "yes" : "no");
-    int64_t kv = gq_config_kv_elems_per_token_layer(c);
-    printf("kv cache / token:    %lld elements per layer (2 x %lld kv heads x %lld), %lld for the model\n",
-           (long long)kv, (long long)c->num_key_value_heads, (long long)c->head_dim,
-           (long long)(kv * c->num_hidden_layers));
+    if (c->arch == GQ_ARCH_DEEPSEEK_MLA || c->arch == GQ_ARCH_GQLA) {
+        printf("rope:                %s pairs on d_r, softmax scale from (d_n+d_r)%s\n",
+               c->rope_interleave ? "interleaved" : "rotate-half",
+               c->rope_scaling.type == GQ_ROPE_SCALING_YARN ? " with yarn mscale" : "");
+        printf("latent norms:        %s (eps %g)\n", c->qk_latent_layernorm ? "yes" : "no", c->latent_norm_eps);
+        printf("decoding paths:      %s (default %s)\n",
+               c->arch == GQ_ARCH_GQLA ? "gqa, absorb" : "absorb, expanded",
+               gq_path_name(gq_config_default_path(c)));
+    }
+    kvcache_print_table(stdout, c);
     print_tokenizer(m);
     gq_model_close(m);
     return GQ_EXIT_OK;

@@ -78,7 +78,7 @@ int cmd_ppl(int argc, char **argv)
     rows = gq_calloc((size_t)ctx, sizeof *rows, "ppl rows", &err);
     scores = gq_calloc((size_t)ctx, sizeof *scores, "ppl scores", &err);
     if (!rows || !scores) goto fail;
-    if (gq_kv_cache_init(&cache, m, (int)ctx, &err) != GQ_OK) goto fail;
+    if (gq_kv_cache_init(&cache, m, gq_config_default_path(gq_model_config(m)), (int)ctx, &err) != GQ_OK) goto fail;
     for (long j = 0; j < ctx - 1; j++) rows[j] = (int)j;
     double nll = 0.0;
     time_t t0 = time(NULL);

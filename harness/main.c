@@ -17,9 +17,10 @@ static const char *usage_text =
     "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
     "  tokenize MODEL --text T [--json] [--no-bos]\n"
     "                                   token ids of a text\n"
-    "  score MODEL (--ids 1,2,3 | --text T) [--from K] [--json]\n"
+    "  score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N] [--json]\n"
     "                                   log P(token_i | tokens_<i) for every position\n"
     "  ppl MODEL --file F [--ctx 512]   perplexity over non-overlapping windows\n"
+    "  kvcache --config CONFIG          KV cache per token of every decoding path (no weights)\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
     "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(cmd, "ppl")) return cmd_ppl(argc - 2, argv + 2);
+    if (!strcmp(cmd, "kvcache")) return cmd_kvcache(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     int32_t *ids = malloc((size_t)T * sizeof *ids);
     for (int i = 0; i < T; i++) ids[i] = (int32_t)((i * 7919) % c->vocab_size);
     gq_kv_cache *kv = NULL;
-    if (gq_kv_cache_init(&kv, m, T, &err) != GQ_OK) return 2;
+    if (gq_kv_cache_init(&kv, m, gq_config_default_path(c), T, &err) != GQ_OK) return 2;
     int row = T - 1;
     gq_score sc;
     double best = 1e30;

@@ -6,7 +6,9 @@
  * log-softmax of the next token and the argmax.  We require every log-prob
  * within 1e-4 (F32 weights) or 2e-2 (BF16 weights) and equal argmax flags
  * (except where HF's top two are within 1e-3, marked "tie").
- * Usage: test_forward FIXTURE_DIR_NAME [MODEL]
+ * Usage: test_forward FIXTURE_DIR_NAME [MODEL] [--path=P]
+ * --path: the decoding path (absorb / expanded for the MLA fixtures of
+ * tests/reference/make_mla_fixtures.py); default the model's own.
  * With MODEL (a file under $GQ_MODELS, e.g. the SmolLM2 GGUF) the model is
  * that file and the fixture folder holds only reference.txt; exit 77 when
  * the model is absent.
@@ -21,6 +23,9 @@
 #include "testutil.h"
 
 #define MAX_SEQ 4
+
+static int path_set = 0;
+static gq_path path_arg = GQ_PATH_NATIVE;
 #define MAX_T 1024
 
 typedef struct ref_seq {
@@ -74,7 +79,8 @@ static int score_seq(gq_model *m, const ref_seq *s, int split, int step, gq_scor
     gq_kv_cache *c = NULL;
     int T = s->T, rc = -1;
     int rows[MAX_T];
-    if (gq_kv_cache_init(&c, m, T, &err) != GQ_OK) goto done;
+    gq_path path = path_set ? path_arg : gq_config_default_path(gq_model_config(m));
+    if (gq_kv_cache_init(&c, m, path, T, &err) != GQ_OK) goto done;
     /* feed tokens [a, b) scoring each row's next token */
     int a = 0;
     while (a < T - 1) {
@@ -93,8 +99,19 @@ done:
 
 int main(int argc, char **argv)
 {
+    for (int i = 2; i < argc; i++)
+        if (!strncmp(argv[i], "--path=", 7)) {
+            if (gq_path_parse(argv[i] + 7, &path_arg) != 0) {
+                fprintf(stderr, "unknown path '%s'\n", argv[i] + 7);
+                return 2;
+            }
+            path_set = 1;
+            for (int k = i; k + 1 < argc; k++) argv[k] = argv[k + 1];
+            argc--;
+            i--;
+        }
     if (argc < 2) {
-        fprintf(stderr, "usage: test_forward FIXTURE\n");
+        fprintf(stderr, "usage: test_forward FIXTURE [MODEL] [--path=P]\n");
         return 2;
     }
     char dir[4096], ref[4200], what[512];

@@ -125,5 +125,47 @@ int main(void)
         if (fabs(inv3[j] - ref) / ref > 1e-5) bands_ok = 0;
     }
     test_cond("llama3 rope scaling: high, medium and low bands", bands_ok);
+
+    /* Interleaved RoPE (DeepSeek): pairs (2p, 2p+1); equals rotate-half
+     * under the permutation pi(2j+e) = e*n/2 + j (conversion.md §1.2). */
+    float vi[16], vh[16];
+    for (int i = 0; i < 16; i++) vi[i] = v0[i];
+    for (int j = 0; j < 8; j++) {
+        vh[j] = v0[2 * j];
+        vh[j + 8] = v0[2 * j + 1];
+    }
+    gq_rope_row_interleaved(vi, c, s, 16);
+    gq_rope_row(vh, c, s, 16);
+    e = 0;
+    double e_pi = 0;
+    for (int p2 = 0; p2 < 8; p2++) {
+        double a = v0[2 * p2], b = v0[2 * p2 + 1], ang = 0.3 * (p2 + 1);
+        e = fmax(e, fabs(vi[2 * p2] - (a * cos(ang) - b * sin(ang))));
+        e = fmax(e, fabs(vi[2 * p2 + 1] - (b * cos(ang) + a * sin(ang))));
+        e_pi = fmax(e_pi, fmax(fabs(vi[2 * p2] - vh[p2]), fabs(vi[2 * p2 + 1] - vh[p2 + 8])));
+    }
+    test_cond("interleaved rope rotates the pair (2p, 2p+1)", e < 1e-6);
+    test_cond("interleaved rope == rotate-half under the permutation pi (bit-identical)", e_pi == 0);
+
+    /* yarn (DeepSeek-V2-Lite-like: theta 10000, f 40, M 4096, n 64) against
+     * the formula of §1.2 in double, and its mscale. */
+    float iy[32];
+    gq_rope_inv_freq_yarn(iy, 64, 10000.0, 40.0, 32.0, 1.0, 4096.0);
+    double kf = 64 * log(4096.0 / (2 * M_PI * 32)) / (2 * log(10000.0));
+    double ks = 64 * log(4096.0 / (2 * M_PI * 1)) / (2 * log(10000.0));
+    double lo = fmax(floor(kf), 0), hi = fmin(ceil(ks), 63);
+    int n_mixed = 0;
+    e = 0;
+    for (int j = 0; j < 32; j++) {
+        double ramp = fmin(fmax((j - lo) / (hi - lo), 0), 1), ref = pow(10000.0, -2.0 * j / 64) * (1 - ramp + ramp / 40);
+        e = fmax(e, fabs(iy[j] - ref) / ref);
+        n_mixed += ramp > 0 && ramp < 1;
+    }
+    printf("yarn: lo %g hi %g, %d interpolated frequencies, max rel error %.3g\n", lo, hi, n_mixed, e);
+    test_cond("yarn frequencies match the formula (1e-5 relative), with a ramp", e < 1e-5 && n_mixed > 2);
+    test_cond("yarn mscale: m(40, 0.707) = 1.260804",
+              fabs(gq_yarn_mscale(40.0, 0.707) - 1.260804) < 1e-6 && gq_yarn_mscale(0.5, 1.0) == 1.0);
+    double tau = 1 / sqrt(192.0) * gq_yarn_mscale(40.0, 0.707) * gq_yarn_mscale(40.0, 0.707);
+    test_cond("DeepSeek-V2-Lite softmax scale tau = 0.11472139 (conversion.md §1.4)", fabs(tau - 0.11472139) < 1e-8);
     return test_report("kernels");
 }

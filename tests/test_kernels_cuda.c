@@ -1,5 +1,6 @@
 /* test_kernels_cuda.c — every CUDA op against its CPU twin on random inputs
- * with awkward shapes (T=1, rows not a multiple of 32, GQA ratios 1/3/4).
+ * with awkward shapes (T=1, rows not a multiple of 32, GQA ratios 1/3/4;
+ * the MLA ops on a GQLA and an MLA shape).
  * |gpu - cpu| <= atol + rtol*|cpu|; tolerances per op below (why: cuBLAS
  * and the CPU sgemm sum in different orders, ~1e-6 relative on K <= 600;
  * the rest is the same kernels.h arithmetic, fast-math aside).
@@ -47,6 +48,61 @@ static int close_enough(const char *op, const float *cpu, const float *dgpu, siz
     printf("%s: max |gpu-cpu| %.3g over %zu values\n", op, worst, n);
     free(g);
     return bad == 0;
+}
+
+/* The MLA ops (rope_slice in both layouts, copy_rows, the absorb / gqa /
+ * expanded attention paths) on GQLA (H 6, N 2) and MLA (H = N = 3) shapes,
+ * T = 1 and T = 19 after pos0 = 4 cached positions. */
+static void mla_ops(const gq_backend_ops *cpu, const gq_backend_ops *gpu, unsigned *s)
+{
+    const gq_mla_shape shapes[2] = {{6, 2, 16, 8, 12, 40, 0.2f}, {3, 3, 8, 4, 10, 24, 0.3f}};
+    const int Ts[2] = {1, 19};
+    for (int k = 0; k < 2; k++)
+        for (int ti = 0; ti < 2; ti++) {
+            const gq_mla_shape *sh = &shapes[k];
+            int T = Ts[ti], pos0 = 4, P = pos0 + T, qk = sh->dn + sh->dr, Qd = sh->H * qk, Od = sh->H * sh->dv;
+            size_t nq = (size_t)T * Qd;
+            float *Q = rnd(nq, s), *cs = rnd((size_t)P * sh->dr / 2, s), *sn = rnd((size_t)P * sh->dr / 2, s);
+            float *dQ = dev(Q, nq), *dcs = dev(cs, (size_t)P * sh->dr / 2), *dsn = dev(sn, (size_t)P * sh->dr / 2);
+            for (int il = 0; il < 2; il++) {
+                cpu->rope_slice(Q, Qd, T, sh->H, qk, sh->dn, sh->dr, il, pos0, cs, sn);
+                gpu->rope_slice(dQ, Qd, T, sh->H, qk, sh->dn, sh->dr, il, pos0, dcs, dsn);
+                test_cond("rope_slice", close_enough(il ? "rope_slice interleaved" : "rope_slice half", Q, dQ, nq,
+                                                     1e-6, 1e-5));
+            }
+            /* caches of the three layouts, random (their contents need not be consistent) */
+            int rows[3] = {sh->r + sh->dr, sh->N * (sh->dn + sh->dv) + sh->dr, sh->N * (qk + sh->dv)};
+            float *W = rnd((size_t)sh->N * (sh->dn + sh->dv) * sh->r, s);
+            float *dW = dev(W, (size_t)sh->N * (sh->dn + sh->dv) * sh->r);
+            float *O = calloc((size_t)T * Od, sizeof *O), *dO = gq_cuda_malloc((size_t)T * Od * sizeof(float));
+            for (int p = 0; p < 3; p++) {
+                if (p == 2 && sh->N != sh->H) continue; /* expanded: MLA */
+                if (p == 1 && sh->N == sh->H) continue; /* gqa: GQLA */
+                size_t nc = (size_t)P * rows[p];
+                float *C = rnd(nc, s), *dC = dev(C, nc);
+                const char *name = p == 0 ? "attn_absorb" : p == 1 ? "attn_gqa" : "attn_expanded";
+                if (p == 0) {
+                    cpu->attn_absorb(O, Q, C, W, T, pos0, sh);
+                    gpu->attn_absorb(dO, dQ, dC, dW, T, pos0, sh);
+                } else if (p == 1) {
+                    cpu->attn_gqa(O, Q, C, T, pos0, sh);
+                    gpu->attn_gqa(dO, dQ, dC, T, pos0, sh);
+                } else {
+                    cpu->attn_expanded(O, Q, C, T, pos0, sh);
+                    gpu->attn_expanded(dO, dQ, dC, T, pos0, sh);
+                }
+                test_cond(name, close_enough(name, O, dO, (size_t)T * Od, 1e-5, 1e-4));
+                /* copy_rows: the rope key column block of this cache */
+                float *Y = calloc((size_t)P * sh->dr, sizeof *Y), *dY = gq_cuda_malloc((size_t)P * sh->dr * sizeof(float));
+                cpu->copy_rows(Y, sh->dr, C + sh->r, rows[p], P, sh->dr);
+                gpu->copy_rows(dY, sh->dr, dC + sh->r, rows[p], P, sh->dr);
+                test_cond("copy_rows", close_enough("copy_rows", Y, dY, (size_t)P * sh->dr, 0, 0));
+                free(C); free(Y);
+                gq_cuda_free(dC); gq_cuda_free(dY);
+            }
+            free(Q); free(cs); free(sn); free(W); free(O);
+            gq_cuda_free(dQ); gq_cuda_free(dcs); gq_cuda_free(dsn); gq_cuda_free(dW); gq_cuda_free(dO);
+        }
 }
 
 int main(void)
@@ -101,5 +157,6 @@ int main(void)
         gq_cuda_free(dN); gq_cuda_free(dU); gq_cuda_free(dQ); gq_cuda_free(dK); gq_cuda_free(dV);
         gq_cuda_free(dcs); gq_cuda_free(dsn); gq_cuda_free(dO);
     }
+    mla_ops(cpu, gpu, &s);
     return test_report("kernels_cuda");
 }

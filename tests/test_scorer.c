@@ -39,7 +39,7 @@ static double naive(gq_model *m, const gq_request *r, int max_len, int *greedy)
         tg[p] = r->cont[r->n_cont - n_cont + p];
     }
     gq_kv_cache *c = NULL;
-    gq_kv_cache_init(&c, m, L, &err);
+    gq_kv_cache_init(&c, m, GQ_PATH_NATIVE, L, &err);
     gq_forward(m, c, in + skip, L, rows, tg, n_cont, sc, &err);
     double ll = 0;
     *greedy = 1;
