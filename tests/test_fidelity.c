@@ -15,7 +15,7 @@
 
 #include "testutil.h"
 
-#define MAX_ROWS 8192
+#define MAX_ROWS 65536
 
 typedef struct req_row {
     char task[64];
