@@ -76,6 +76,14 @@ int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq
         }
         m->tok_source = "gguf";
     }
+    /* A tokenizer that can produce ids the model has no embedding for is the
+     * wrong tokenizer (a model may have more rows than tokens, not fewer). */
+    if (m->cfg && m->tok && (int64_t)gq_tokenizer_vocab_size(m->tok) > m->cfg->vocab_size) {
+        rc = gq_error_set(err, GQ_ERR_INVALID,
+                          "%s: mismatched tokenizer: %s has %zu tokens but the model's vocab_size is %lld",
+                          path, m->tok_source, gq_tokenizer_vocab_size(m->tok), (long long)m->cfg->vocab_size);
+        goto fail;
+    }
     if (m->cfg && opts->load_weights) {
         rc = gq_model_load_weights(m, opts, err);
         if (rc != GQ_OK) goto fail;

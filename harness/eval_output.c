@@ -25,7 +25,7 @@ static void print_metric(FILE *f, double v, double se, int present)
 void gq_eval_print_table(FILE *f, const gq_task_run *runs, size_t n_runs)
 {
     fprintf(f, "%-40s %6s %17s %17s %8s %12s\n", "task", "n", "acc", "acc_norm", "seconds", "tokens fed");
-    long long fed = 0, sep = 0;
+    long long fed = 0, sep = 0, proj = 0;
     for (size_t i = 0; i < n_runs; i++) {
         const gq_task_run *r = &runs[i];
         fprintf(f, "%-40s %6zu", r->task->name, r->n_docs);
@@ -35,6 +35,7 @@ void gq_eval_print_table(FILE *f, const gq_task_run *runs, size_t n_runs)
         fprintf(f, " %8.1f %7lld (%.0f%%)\n", r->seconds, (long long)r->stats.tokens_fed, share);
         fed += r->stats.tokens_fed;
         sep += r->stats.tokens_separate;
+        proj += r->stats.positions_projected;
     }
     /* MMLU groups: size-weighted over the subjects that ran (tasks.md §2.8). */
     static const char *groups[] = {"mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities", "mmlu"};
@@ -57,8 +58,9 @@ void gq_eval_print_table(FILE *f, const gq_task_run *runs, size_t n_runs)
         fprintf(f, " %17s\n", "-");
     }
     if (sep > 0)
-        fprintf(f, "prefix sharing: %lld tokens pushed through the model, %.1f%% of the %lld that scoring each "
-                   "request separately would push\n", fed, 100.0 * (double)fed / (double)sep, sep);
+        fprintf(f, "prefix sharing: %lld tokens pushed through the model and %lld positions projected onto the "
+                   "vocabulary; scoring each request separately pushes and projects %lld (%.1f%% / %.1f%%)\n",
+                fed, proj, sep, 100.0 * (double)fed / (double)sep, 100.0 * (double)proj / (double)sep);
 }
 
 /* requests.tsv: one line per request, numbers only (no dataset text), for

@@ -1,2 +1,11 @@
 # Harness pieces: _encode_pair.
 gqla_add_test(test_requests test_requests.c)
+# `gqla-eval eval` end to end on a tiny model: good rows, bad rows, bad tokenizer.
+add_executable(test_eval_cli test_eval_cli.c)
+target_link_libraries(test_eval_cli PRIVATE gqla_testutil)
+add_dependencies(test_eval_cli gqla-eval)
+foreach(case good missing_field label_out_of_range empty_choices invalid_utf8 mismatched_tokenizer)
+  add_test(NAME eval_cli.${case} COMMAND test_eval_cli ${case})
+  set_tests_properties(eval_cli.${case} PROPERTIES
+    ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+endforeach()
