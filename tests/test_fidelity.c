@@ -46,6 +46,29 @@ static int read_requests(const char *path, req_row *rows)
     return n;
 }
 
+typedef struct doc_row {
+    char task[64];
+    int doc, n, gold;
+    char acc[16], acc_norm[16], prompt_hash[65], doc_hash[65], target_hash[65];
+} doc_row;
+
+static int read_docs(const char *path, doc_row *rows, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        if (line[0] == '#') continue;
+        doc_row *r = &rows[n];
+        if (sscanf(line, "%63s %d %d %d %15s %15s %64s %64s %64s", r->task, &r->doc, &r->n, &r->gold, r->acc,
+                   r->acc_norm, r->prompt_hash, r->doc_hash, r->target_hash) == 9)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 static int read_summary(const char *path, sum_row *rows, int max)
 {
     FILE *f = fopen(path, "r");
@@ -132,6 +155,39 @@ int main(int argc, char **argv)
     test_cond("token counts equal lm-eval's (_encode_pair)", tok_bad == 0);
     test_cond("every log-likelihood within 1e-3 of lm-eval's", ll_bad == 0);
     test_cond("greedy flags equal", greedy_bad == 0);
+
+    /* Per document: the same gold, metrics and prompt/target strings (their
+     * sha256 as lm-eval logs them); doc_hash needs the HF-shaped row to be
+     * rebuilt byte for byte from the original files, so it is counted only. */
+    static doc_row dref[16384], dours[16384];
+    int nd_ref = read_docs(test_fixture("lmeval/smollm2_limit100_docs.tsv"), dref, 16384);
+    snprintf(path, sizeof path, "%s/docs.tsv", argv[1]);
+    int nd_ours = read_docs(path, dours, 16384);
+    test_cond("docs tables readable", nd_ref > 0 && nd_ours > 0);
+    int d_checked = 0, gold_bad = 0, metric_bad = 0, prompt_bad = 0, target_bad = 0, dochash_same = 0;
+    for (int k = 0; k < nd_ours; k++) {
+        const doc_row *b = &dours[k], *a = NULL;
+        for (int i = 0; i < nd_ref && !a; i++)
+            if (dref[i].doc == b->doc && !strcmp(dref[i].task, b->task)) a = &dref[i];
+        if (!a) continue;
+        d_checked++;
+        if (a->gold != b->gold || a->n != b->n) gold_bad++;
+        if (strcmp(a->acc, b->acc) != 0 || strcmp(a->acc_norm, b->acc_norm) != 0) metric_bad++;
+        if (strcmp(a->prompt_hash, b->prompt_hash) != 0) {
+            if (prompt_bad < 3) fprintf(stderr, "%s doc %d: prompt differs from lm-eval's\n", b->task, b->doc);
+            prompt_bad++;
+        }
+        if (strcmp(a->target_hash, b->target_hash) != 0) target_bad++;
+        if (!strcmp(a->doc_hash, b->doc_hash)) dochash_same++;
+    }
+    printf("documents compared %d: gold/choices differ %d, acc/acc_norm differ %d, prompt_hash differ %d, "
+           "target_hash differ %d, doc_hash equal %d\n", d_checked, gold_bad, metric_bad, prompt_bad, target_bad,
+           dochash_same);
+    test_cond("every document of the run compared", d_checked == nd_ours);
+    test_cond("gold index and choice count equal lm-eval's", gold_bad == 0);
+    test_cond("per-document acc / acc_norm equal lm-eval's", metric_bad == 0);
+    test_cond("every context string equals lm-eval's (prompt_hash)", prompt_bad == 0);
+    test_cond("every target string equals lm-eval's (target_hash)", target_bad == 0);
 
     static sum_row sref[128], sours[128];
     int ns_ref = read_summary(test_fixture("lmeval/smollm2_limit100_summary.tsv"), sref, 128);
