@@ -38,6 +38,13 @@ typedef struct gq_backend_ops {
      * Q[T, H*Dh], K/V[n_pos, Hkv*Dh] (cache rows), Out[T, H*Dh]. */
     void (*attention)(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
                       int H, int Hkv, int Dh, float scale);
+    /* Tree batches (several continuations of one context in one call):
+     * rope with an explicit position per row, and attention where row t
+     * (cache row pos0+t) sees cache rows [0, shared_end) and [seg[t], pos0+t]. */
+    void (*rope_rows)(float *X, int ld, int T, int n_heads, int Dh, const int *pos, const float *cos_tab,
+                      const float *sin_tab);
+    void (*attention_tree)(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
+                           int shared_end, const int *seg, int H, int Hkv, int Dh, float scale);
     /* Rotate a d_r-wide slice of n_heads heads of X[T, ld]: head h's slice
      * starts at column col0 + h*head_stride; interleaved pairs (DeepSeek,
      * gq_rope_row_interleaved) or rotate-half (gq_rope_row); tables as rope. */

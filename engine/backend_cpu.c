@@ -4,6 +4,7 @@
  * Every op gives the same bits whatever the thread count: threads split
  * rows/heads, never a reduction. */
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -76,6 +77,46 @@ static void attention_cpu(float *Out, const float *Q, const float *K, const floa
             int n_ctx = pos0 + t + 1; /* causal: positions 0 .. pos0+t */
             gq_softmax_row(row, n_ctx);
             for (int s = n_ctx; s < n_pos; s++) row[s] = 0.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
+                    V + (size_t)g * Dh, kd, 0.0f, Out + (size_t)h * Dh, qd);
+    }
+    free(S);
+}
+
+static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const int *pos, const float *cos_tab,
+                          const float *sin_tab)
+{
+    int half = Dh / 2;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < T; t++) {
+        const float *c = cos_tab + (size_t)pos[t] * half;
+        const float *s = sin_tab + (size_t)pos[t] * half;
+        for (int h = 0; h < n_heads; h++) gq_rope_row(X + (size_t)t * ld + (size_t)h * Dh, c, s, Dh);
+    }
+}
+
+/* attention_cpu with a tree mask: row t sees [0, shared_end) and
+ * [seg[t], pos0+t].  Masked scores are -inf before the softmax, so they
+ * add exact zeros in the same order as the contiguous case. */
+static void attention_tree_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
+                               int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
+{
+    int qd = H * Dh, kd = Hkv * Dh, n_pos = pos0 + T;
+    float *S = malloc((size_t)T * (size_t)n_pos * sizeof(float));
+    GQ_ASSERT(S != NULL); /* T x n_pos floats, sized like the activations */
+    for (int h = 0; h < H; h++) {
+        int g = gq_kv_head_of(h, H, Hkv);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_pos, Dh, scale, Q + (size_t)h * Dh, qd,
+                    K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < T; t++) {
+            float *row = S + (size_t)t * n_pos;
+            int self = pos0 + t;
+            for (int s = shared_end; s < seg[t] && s <= self; s++) row[s] = -INFINITY;
+            gq_softmax_row(row, self + 1);
+            for (int s = shared_end; s < seg[t] && s <= self; s++) row[s] = 0.0f;
+            for (int s = self + 1; s < n_pos; s++) row[s] = 0.0f;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
                     V + (size_t)g * Dh, kd, 0.0f, Out + (size_t)h * Dh, qd);
@@ -255,6 +296,8 @@ static const gq_backend_ops cpu_ops = {
     .rmsnorm = rmsnorm_cpu,
     .rope = rope_cpu,
     .attention = attention_cpu,
+    .rope_rows = rope_rows_cpu,
+    .attention_tree = attention_tree_cpu,
     .rope_slice = rope_slice_cpu,
     .copy_rows = copy_rows_cpu,
     .attn_absorb = attn_absorb_cpu,

@@ -275,12 +275,72 @@ static void add_cuda(float *X, const float *Y, int T, int n)
     CUDA_CHECK(cudaGetLastError());
 }
 
+__global__ void rope_rows_kernel(float *X, int ld, int n_heads, int Dh, const int *pos, const float *cos_tab,
+                                 const float *sin_tab)
+{
+    int t = blockIdx.x, h = threadIdx.x;
+    if (h >= n_heads) return;
+    int half = Dh / 2;
+    gq_rope_row(X + (size_t)t * ld + (size_t)h * Dh, cos_tab + (size_t)pos[t] * half, sin_tab + (size_t)pos[t] * half,
+                Dh);
+}
+
+/* pos: a device array of T positions. */
+static void rope_rows_cuda(float *X, int ld, int T, int n_heads, int Dh, const int *pos, const float *cos_tab,
+                           const float *sin_tab)
+{
+    rope_rows_kernel<<<T, n_heads < 1024 ? n_heads : 1024>>>(X, ld, n_heads, Dh, pos, cos_tab, sin_tab);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+/* attention_kernel with the tree mask of backend.h (seg: device array). */
+__global__ void attention_tree_kernel(float *Out, const float *Q, const float *K, const float *V, int pos0,
+                                      int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
+{
+    extern __shared__ float p[];
+    int t = blockIdx.x, h = blockIdx.y;
+    int g = gq_kv_head_of(h, H, Hkv);
+    size_t qd = (size_t)H * Dh, kd = (size_t)Hkv * Dh;
+    const float *q = Q + (size_t)t * qd + (size_t)h * Dh;
+    int self = pos0 + t;
+    for (int s = threadIdx.x; s <= self; s += blockDim.x) {
+        if (s >= shared_end && s < seg[t]) {
+            p[s] = -INFINITY;
+            continue;
+        }
+        const float *k = K + (size_t)s * kd + (size_t)g * Dh;
+        float dot = 0.0f;
+        for (int i = 0; i < Dh; i++) dot += q[i] * k[i];
+        p[s] = dot * scale;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) gq_softmax_row(p, self + 1);
+    __syncthreads();
+    float *o = Out + (size_t)t * qd + (size_t)h * Dh;
+    for (int i = threadIdx.x; i < Dh; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s <= self; s++) acc += p[s] * V[(size_t)s * kd + (size_t)g * Dh + i];
+        o[i] = acc;
+    }
+}
+
+static void attention_tree_cuda(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
+                                int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
+{
+    dim3 grid(T, H);
+    size_t shmem = (size_t)(pos0 + T) * sizeof(float);
+    attention_tree_kernel<<<grid, 128, shmem>>>(Out, Q, K, V, pos0, shared_end, seg, H, Hkv, Dh, scale);
+    CUDA_CHECK(cudaGetLastError());
+}
+
 /* Positional, in backend.h's field order (C++17 has no designated
- * initialisers): name, matmul, rmsnorm, rope, attention, rope_slice,
- * copy_rows, attn_absorb, attn_gqa, attn_expanded, swiglu, add. */
+ * initialisers): name, matmul, rmsnorm, rope, attention, rope_rows,
+ * attention_tree, rope_slice, copy_rows, attn_absorb, attn_gqa,
+ * attn_expanded, swiglu, add. */
 static const gq_backend_ops cuda_ops = {
-    "cuda",         matmul_cuda,      rmsnorm_cuda,  rope_cuda,          attention_cuda, rope_slice_cuda,
-    copy_rows_cuda, attn_absorb_cuda, attn_gqa_cuda, attn_expanded_cuda, swiglu_cuda,    add_cuda,
+    "cuda",          matmul_cuda,     rmsnorm_cuda,     rope_cuda,     attention_cuda,     rope_rows_cuda,
+    attention_tree_cuda, rope_slice_cuda, copy_rows_cuda, attn_absorb_cuda, attn_gqa_cuda, attn_expanded_cuda,
+    swiglu_cuda,     add_cuda,
 };
 
 extern "C" int gq_backend_cuda_init(const gq_backend_ops **ops, char *msg, size_t msg_size)

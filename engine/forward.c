@@ -241,7 +241,7 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
 /* Run one chunk of T <= max_tokens tokens at positions c->len ..; leaves
  * the final-layer residual stream in rs.x. */
 static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, const int32_t *tokens,
-                          int T)
+                          int T, const int *pos, const int *seg, int shared_end)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
@@ -264,9 +264,15 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
             be->matmul(rs->q, qd, rs->xb, lw->wq, lw->bq, T, D, qd);
             be->matmul(kc + (size_t)pos0 * kd, kd, rs->xb, lw->wk, lw->bk, T, D, kd);
             be->matmul(vc + (size_t)pos0 * kd, kd, rs->xb, lw->wv, lw->bv, T, D, kd);
-            be->rope(rs->q, qd, T, H, Dh, pos0, rs->rope_cos, rs->rope_sin);
-            be->rope(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
-            be->attention(rs->att_out, rs->q, kc, vc, T, pos0, H, Hkv, Dh, scale);
+            if (pos) { /* a tree batch (gq_forward_tree) */
+                be->rope_rows(rs->q, qd, T, H, Dh, pos, rs->rope_cos, rs->rope_sin);
+                be->rope_rows(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos, rs->rope_cos, rs->rope_sin);
+                be->attention_tree(rs->att_out, rs->q, kc, vc, T, pos0, shared_end, seg, H, Hkv, Dh, scale);
+            } else {
+                be->rope(rs->q, qd, T, H, Dh, pos0, rs->rope_cos, rs->rope_sin);
+                be->rope(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
+                be->attention(rs->att_out, rs->q, kc, vc, T, pos0, H, Hkv, Dh, scale);
+            }
             be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, qd, D);
         } else {
             mla_attention(m, be, c, l, T, pos0);
@@ -310,8 +316,8 @@ static void score_rows(gq_model *m, const gq_backend_ops *be, const int *rows, c
     }
 }
 
-int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *rows,
-               const int32_t *targets, int n_score, gq_score *out, gq_error *err)
+static int check_feed(const gq_model *m, const gq_kv_cache *c, const int32_t *tokens, int T, const int *rows,
+                      const int32_t *targets, int n_score, gq_error *err)
 {
     if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
     int V = (int)m->cfg->vocab_size;
@@ -330,12 +336,20 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
             return gq_error_set(err, GQ_ERR_INVALID, "target id %d is outside the vocabulary (0..%d)", targets[j],
                                 V - 1);
     }
+    return GQ_OK;
+}
+
+int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *rows,
+               const int32_t *targets, int n_score, gq_score *out, gq_error *err)
+{
+    int rc = check_feed(m, c, tokens, T, rows, targets, n_score, err);
+    if (rc != GQ_OK) return rc;
     const gq_backend_ops *be = gq_backend_cpu();
     gq_backend_cpu_set_threads(m->n_threads);
     int j = 0;
     for (int start = 0; start < T; start += m->rs.max_tokens) {
         int n = T - start < m->rs.max_tokens ? T - start : m->rs.max_tokens;
-        forward_chunk(m, be, c, tokens + start, n);
+        forward_chunk(m, be, c, tokens + start, n, NULL, NULL, 0);
         /* Scores whose rows fall in this chunk, rebased to the chunk. */
         int local[64];
         while (j < n_score && rows[j] < start + n) {
@@ -344,5 +358,48 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
             score_rows(m, be, local, targets + (j - k), k, out + (j - k));
         }
     }
+    return GQ_OK;
+}
+
+int gq_forward_tree(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, int n_shared,
+                    const int *branch_start, int n_branch, const int *rows, const int32_t *targets, int n_score,
+                    gq_score *out, gq_error *err)
+{
+    int rc = check_feed(m, c, tokens, T, rows, targets, n_score, err);
+    if (rc != GQ_OK) return rc;
+    if (c->path != GQ_PATH_NATIVE)
+        return gq_error_set(err, GQ_ERR_USAGE, "tree batches are implemented for the native path only");
+    if (T > m->rs.max_tokens)
+        return gq_error_set(err, GQ_ERR_USAGE, "a tree batch of %d rows exceeds the %d rows of the run state", T,
+                            m->rs.max_tokens);
+    if (n_shared < 0 || n_shared > T || n_score > 64 * m->rs.logit_rows)
+        return gq_error_set(err, GQ_ERR_USAGE, "bad tree batch (%d shared rows of %d)", n_shared, T);
+    for (int b = 0; b < n_branch; b++)
+        if (branch_start[b] < n_shared || branch_start[b] > T || (b > 0 && branch_start[b] < branch_start[b - 1]))
+            return gq_error_set(err, GQ_ERR_USAGE, "tree branch %d starts at row %d", b, branch_start[b]);
+    int *pos = gq_malloc(2 * (size_t)(T ? T : 1) * sizeof *pos, "tree positions", err);
+    if (!pos) return GQ_ERR_NOMEM;
+    int *seg = pos + T, len = c->len;
+    for (int t = 0; t < n_shared; t++) {
+        pos[t] = len + t;
+        seg[t] = 0;
+    }
+    for (int b = 0; b < n_branch; b++) {
+        int end = b + 1 < n_branch ? branch_start[b + 1] : T;
+        for (int t = branch_start[b]; t < end; t++) {
+            pos[t] = len + n_shared + (t - branch_start[b]); /* every branch continues the shared rows */
+            seg[t] = len + branch_start[b];
+        }
+    }
+    const gq_backend_ops *be = gq_backend_cpu();
+    gq_backend_cpu_set_threads(m->n_threads);
+    forward_chunk(m, be, c, tokens, T, pos, seg, len + n_shared);
+    for (int j = 0; j < n_score;) {
+        int k = n_score - j < 64 ? n_score - j : 64;
+        score_rows(m, be, rows + j, targets + j, k, out + j);
+        j += k;
+    }
+    c->len = len + n_shared; /* the branches are scratch: only the shared rows stay */
+    gq_free(pos);
     return GQ_OK;
 }

@@ -54,6 +54,17 @@ typedef struct gq_score {
 int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *score_rows,
                const int32_t *targets, int n_score, gq_score *out, gq_error *err);
 
+/* A tree batch (native path): tokens[0..n_shared) continue the cache as
+ * gq_forward does, then n_branch branches start at rows branch_start[b]
+ * (ascending, >= n_shared; the last one ends at T).  A branch row sees the
+ * cache, the shared rows and the earlier rows of its own branch, at
+ * positions continuing the shared rows: one call scores every choice of a
+ * multiple-choice document.  Afterwards the cache holds the shared rows
+ * only.  T must fit the run state (max_tokens rows); rows as gq_forward. */
+int gq_forward_tree(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, int n_shared,
+                    const int *branch_start, int n_branch, const int *rows, const int32_t *targets, int n_score,
+                    gq_score *out, gq_error *err);
+
 /* ---- log-likelihood requests with prefix sharing ---- */
 
 /* One (context, continuation) request, already tokenized (lm-eval's

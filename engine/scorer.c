@@ -153,6 +153,83 @@ static int feed(gq_scorer *s, int lcp, int L, int first_scored, int n_score, int
     return GQ_OK;
 }
 
+static int same_ctx(const gq_request *a, const gq_request *b)
+{
+    return a->n_ctx == b->n_ctx && memcmp(a->ctx, b->ctx, (size_t)a->n_ctx * sizeof *a->ctx) == 0;
+}
+
+/* Requests i .. j-1 share their context and are not truncated: one tree
+ * batch (gq_forward_tree) holds the context after the cached prefix as
+ * shared rows and each continuation (without its last token) as a branch.
+ * Returns 1 when it scored them, 0 when they do not fit one batch. */
+static int score_tree(gq_scorer *s, const gq_request *rq, int i, int j, gq_request_score *out, gq_error *err,
+                      int *rc)
+{
+    const gq_request *r = &rq[i];
+    int n_ctx = r->n_ctx, T, n_score = 0;
+    for (int q = i; q < j; q++)
+        if (rq[q].n_ctx + rq[q].n_cont - 1 > s->max_length) return 0;
+    if ((*rc = ensure_cache(s, n_ctx, err)) != GQ_OK) return 1;
+    int have = gq_kv_cache_len(s->cache), lcp = 0;
+    while (lcp < have && lcp < n_ctx - 1 && s->cached[lcp] == r->ctx[lcp]) lcp++;
+    int n_shared = n_ctx - lcp;
+    T = n_shared;
+    for (int q = i; q < j; q++) {
+        T += rq[q].n_cont - 1;
+        n_score += rq[q].n_cont;
+    }
+    int cap = gq_kv_cache_capacity(s->cache);
+    if (T > s->m->rs.max_tokens || lcp + T > cap || n_score > 64 * s->m->rs.logit_rows || j - i > 256) {
+        if (lcp + T > cap && T <= s->m->rs.max_tokens && lcp + T <= s->max_length) {
+            if ((*rc = ensure_cache(s, lcp + T, err)) != GQ_OK) return 1;
+            return score_tree(s, rq, i, j, out, err, rc); /* the grown cache starts empty */
+        }
+        return 0;
+    }
+    if ((*rc = ensure_scores(s, n_score, err)) != GQ_OK) return 1;
+    gq_kv_cache_truncate(s->cache, lcp);
+    int32_t *tok = s->input; /* T <= max_tokens <= max_length */
+    int branch_start[256];
+    memcpy(tok, r->ctx + lcp, (size_t)n_shared * sizeof *tok);
+    int t = n_shared, k = 0;
+    /* First token of every continuation: predicted by the last shared row. */
+    for (int q = i; q < j; q++) {
+        s->rows[k] = n_shared - 1;
+        s->targets[k++] = rq[q].cont[0];
+    }
+    for (int q = i; q < j; q++) {
+        branch_start[q - i] = t;
+        for (int p = 1; p < rq[q].n_cont; p++) {
+            tok[t] = rq[q].cont[p - 1];
+            s->rows[k] = t++;
+            s->targets[k++] = rq[q].cont[p];
+        }
+    }
+    *rc = gq_forward_tree(s->m, s->cache, tok, T, n_shared, branch_start, j - i, s->rows, s->targets, n_score,
+                          s->scores, err);
+    if (*rc != GQ_OK) {
+        gq_kv_cache_truncate(s->cache, 0);
+        return 1;
+    }
+    memcpy(s->cached + lcp, r->ctx + lcp, (size_t)n_shared * sizeof *s->cached);
+    k = j - i;
+    for (int q = i; q < j; q++) {
+        double ll = s->scores[q - i].logprob;
+        int greedy = s->scores[q - i].is_greedy;
+        for (int p = 1; p < rq[q].n_cont; p++, k++) {
+            ll += s->scores[k].logprob;
+            greedy &= s->scores[k].is_greedy;
+        }
+        out[q].loglikelihood = ll;
+        out[q].is_greedy = greedy;
+        s->stats.tokens_separate += rq[q].n_ctx + rq[q].n_cont - 1;
+    }
+    s->stats.requests += j - i;
+    s->stats.tokens_fed += T;
+    s->stats.positions_projected += n_score;
+    return 1;
+}
+
 int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score *out, gq_error *err)
 {
     int rc;
@@ -162,6 +239,18 @@ int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score 
             return gq_error_set(err, GQ_ERR_INVALID,
                                 "request %d has %d context and %d continuation tokens (both must be >= 1)", i,
                                 r->n_ctx, r->n_cont);
+        /* Native path, server-style decoding off: the choices of a document
+         * (same context) go through the model as one tree batch. */
+        if (s->sq == 0 && s->path == GQ_PATH_NATIVE) {
+            int j = i + 1;
+            while (j < n && rq[j].n_cont >= 1 && same_ctx(r, &rq[j])) j++;
+            rc = GQ_OK;
+            if (score_tree(s, rq, i, j, out, err, &rc)) {
+                if (rc != GQ_OK) return rc;
+                i = j;
+                continue;
+            }
+        }
         /* Requests i .. j-1 share this input (MMLU's " A".." D"). */
         int j = i + 1;
         while (j < n && rq[j].n_cont >= 1 && rq[j].n_ctx >= 1 && same_input(r, &rq[j])) j++;
