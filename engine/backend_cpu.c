@@ -39,9 +39,12 @@ static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const 
     }
 }
 
+/* Row loops run on one thread for decode-sized work (T < 8): a parallel
+ * region's barrier costs more than the rows, and far more when the cores
+ * are oversubscribed. */
 static void rmsnorm_cpu(float *Y, const float *X, const float *w, int T, int n, float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int t = 0; t < T; t++) gq_rmsnorm_row(Y + (size_t)t * n, X + (size_t)t * n, w, n, eps);
 }
 
@@ -49,7 +52,7 @@ static void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, con
               const float *sin_tab)
 {
     int half = Dh / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)(pos0 + t) * half;
         const float *s = sin_tab + (size_t)(pos0 + t) * half;
@@ -71,7 +74,7 @@ static void attention_cpu(float *Out, const float *Q, const float *K, const floa
         int g = gq_kv_head_of(h, H, Hkv);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_pos, Dh, scale, Q + (size_t)h * Dh, qd,
                     K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
         for (int t = 0; t < T; t++) {
             float *row = S + (size_t)t * n_pos;
             int n_ctx = pos0 + t + 1; /* causal: positions 0 .. pos0+t */
@@ -88,7 +91,7 @@ static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const in
                           const float *sin_tab)
 {
     int half = Dh / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)pos[t] * half;
         const float *s = sin_tab + (size_t)pos[t] * half;
@@ -109,7 +112,7 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
         int g = gq_kv_head_of(h, H, Hkv);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_pos, Dh, scale, Q + (size_t)h * Dh, qd,
                     K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
         for (int t = 0; t < T; t++) {
             float *row = S + (size_t)t * n_pos;
             int self = pos0 + t;
@@ -280,7 +283,7 @@ static void attn_expanded_cpu(float *Out, const float *Q, const float *cache, in
 
 static void swiglu_cpu(float *G, const float *U, int T, int n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int t = 0; t < T; t++) gq_swiglu_row(G + (size_t)t * n, U + (size_t)t * n, n);
 }
 

@@ -13,7 +13,7 @@ function(gqla_ds_cases first_test binary prefix)
   get_test_property(${first_test} ENVIRONMENT env)
   foreach(c ${ARGN})
     add_test(NAME ${prefix}.${c} COMMAND ${binary} ${c})
-    set_tests_properties(${prefix}.${c} PROPERTIES ENVIRONMENT "${env}" SKIP_RETURN_CODE ${GQLA_SKIP_CODE}
+    set_tests_properties(${prefix}.${c} PROPERTIES ENVIRONMENT "${env};OMP_WAIT_POLICY=PASSIVE" SKIP_RETURN_CODE ${GQLA_SKIP_CODE}
                          TIMEOUT 60)
   endforeach()
 endfunction()

@@ -9,4 +9,4 @@ add_test(NAME fidelity_lmeval_smollm2
                  ${GQLA_FIXTURES}/lmeval/smollm2_limit100.tsv
                  arc_easy,arc_challenge,piqa,openbookqa,winogrande,hellaswag,mmlu_abstract_algebra,mmlu_anatomy,mmlu_college_physics)
 set_tests_properties(fidelity_lmeval_smollm2 PROPERTIES SKIP_RETURN_CODE 77 LABELS slow TIMEOUT 1800
-                     ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES}")
+                     ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};OMP_WAIT_POLICY=PASSIVE")

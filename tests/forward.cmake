@@ -5,14 +5,14 @@ foreach(fx llama-gqa qwen2-bias mistral llama-tied llama3-rope)
   foreach(dt f32 bf16)
     if(EXISTS ${GQLA_FIXTURES}/forward/${fx}-${dt}/reference.txt)
       add_test(NAME forward_${fx}_${dt} COMMAND test_forward forward/${fx}-${dt})
-      set_tests_properties(forward_${fx}_${dt} PROPERTIES ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES}")
+      set_tests_properties(forward_${fx}_${dt} PROPERTIES ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};OMP_WAIT_POLICY=PASSIVE")
     endif()
   endforeach()
 endforeach()
 # The real SmolLM2 GGUF against transformers' GGUF loader (skipped without it).
 add_test(NAME forward_smollm2_gguf COMMAND test_forward forward/smollm2 SmolLM2-135M-Instruct.Q4_1.gguf)
 set_tests_properties(forward_smollm2_gguf PROPERTIES SKIP_RETURN_CODE 77
-  ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_MODELS=${GQLA_MODELS_DIR}")
+  ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_MODELS=${GQLA_MODELS_DIR};OMP_WAIT_POLICY=PASSIVE")
 gqla_add_test(test_kernels test_kernels.c)
 # Benchmark driver (not a test): scripts/bench-forward.sh.
 add_executable(bench_forward bench_forward.c)

@@ -7,5 +7,5 @@ add_dependencies(test_eval_cli gqla-eval)
 foreach(case good missing_field label_out_of_range empty_choices invalid_utf8 mismatched_tokenizer)
   add_test(NAME eval_cli.${case} COMMAND test_eval_cli ${case})
   set_tests_properties(eval_cli.${case} PROPERTIES
-    ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+    ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;OMP_WAIT_POLICY=PASSIVE")
 endforeach()

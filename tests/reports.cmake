@@ -18,4 +18,4 @@ endif()
 # rendering succeeds; every failure must be GQ_ERR_NOMEM with nothing leaked.
 add_test(NAME test_reports_alloc_fail COMMAND test_reports --torture)
 set_tests_properties(test_reports_alloc_fail PROPERTIES
-  ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+  ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;OMP_WAIT_POLICY=PASSIVE")
