@@ -23,6 +23,7 @@ static void run_free(gq_task_run *r)
     gq_free(r->greedy);
     gq_free(r->acc);
     gq_free(r->acc_norm);
+    gq_free(r->ll_second);
     memset(r, 0, sizeof *r);
 }
 
@@ -178,12 +179,64 @@ done:
     return rc;
 }
 
+/* Free the per-path arrays so the next path's scoring starts clean. */
 int gq_eval_score(gq_model *m, const gq_eval_opts *o, gq_task_run *runs, size_t n_runs, gq_error *err)
 {
-    gq_scorer *sc = NULL;
-    int rc = gq_scorer_init(&sc, m, 0, err);
-    if (rc != GQ_OK) return rc;
-    for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) rc = score_task(m, o, sc, &runs[i], err);
-    gq_scorer_free(sc);
-    return rc;
+    int rc = GQ_OK, n_paths = o->n_paths > 0 ? o->n_paths : 1;
+    for (int p = n_paths - 1; p >= 0 && rc == GQ_OK; p--) {
+        /* The second path first, so the primary's numbers stay in the runs. */
+        gq_scorer *sc = NULL;
+        gq_path path = o->n_paths > 0 ? o->paths[p] : gq_config_default_path(gq_model_config(m));
+        int sq = o->sq >= 0 ? o->sq : (path == GQ_PATH_NATIVE ? 0 : 1);
+        rc = gq_scorer_init_path(&sc, m, path, sq, 0, err);
+        if (rc != GQ_OK) return rc;
+        for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
+            gq_task_run *r = &runs[i];
+            if (p == 1) {
+                rc = score_task(m, o, sc, r, err);
+                if (rc == GQ_OK) {
+                    r->check.acc[1] = r->acc_mean;
+                    r->check.acc_norm[1] = r->acc_norm_mean;
+                    r->ll_second = r->ll; /* paths[1]'s log-likelihoods, kept for the check */
+                    r->ll = NULL;
+                    gq_free(r->greedy);
+                    gq_free(r->acc);
+                    gq_free(r->acc_norm);
+                    r->greedy = NULL;
+                    r->acc = r->acc_norm = NULL;
+                }
+            } else {
+                rc = score_task(m, o, sc, r, err);
+            }
+        }
+        gq_scorer_free(sc);
+    }
+    if (rc != GQ_OK || n_paths < 2) return rc;
+    /* Cross-path check: paths[0]'s numbers are in the runs, paths[1]'s
+     * log-likelihoods in ll_second. */
+    for (size_t i = 0; i < n_runs; i++) {
+        gq_task_run *r = &runs[i];
+        double *ll1 = r->ll_second, sum = 0;
+        gq_path_check *c = &r->check;
+        c->acc[0] = r->acc_mean;
+        c->acc_norm[0] = r->acc_norm_mean;
+        size_t agree = 0;
+        for (size_t d = 0; d < r->n_docs; d++) {
+            size_t q0 = r->req_start[d];
+            int n = r->docs[d].n_req;
+            for (int k = 0; k < n; k++) {
+                double diff = fabs(r->ll[q0 + (size_t)k] - ll1[q0 + (size_t)k]);
+                sum += diff;
+                if (diff > c->max_abs_diff || (d == 0 && k == 0)) {
+                    c->max_abs_diff = diff;
+                    c->worst_doc = d;
+                    c->worst_req = k;
+                }
+            }
+            agree += gq_argmax(r->ll + q0, n) == gq_argmax(ll1 + q0, n);
+        }
+        c->mean_abs_diff = r->n_req ? sum / (double)r->n_req : 0.0;
+        c->agree = r->n_docs ? (double)agree / (double)r->n_docs : 1.0;
+    }
+    return GQ_OK;
 }

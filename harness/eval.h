@@ -22,7 +22,19 @@ typedef struct gq_eval_opts {
     gq_dataset_opts data;    /* where rows come from */
     gq_add_bos add_bos;
     int quiet;
+    int n_paths;             /* 1, or 2 for --path both */
+    gq_path paths[2];        /* decoding paths to score with (paths[0] is the primary) */
+    int sq;                  /* continuation positions per decode call (-1: the path's default) */
 } gq_eval_opts;
+
+/* Cross-path agreement of one task (--path both): paths[0] vs paths[1]. */
+typedef struct gq_path_check {
+    double max_abs_diff, mean_abs_diff;  /* |ll_0 - ll_1| over requests */
+    size_t worst_doc;                    /* where the maximum is */
+    int worst_req;
+    double agree;                        /* share of documents with the same prediction */
+    double acc[2], acc_norm[2];          /* accuracy under each path */
+} gq_path_check;
 
 /* One leaf task of a run. */
 typedef struct gq_task_run {
@@ -41,11 +53,15 @@ typedef struct gq_task_run {
     double acc_mean, acc_stderr, acc_norm_mean, acc_norm_stderr; /* stderr NAN = "N/A" */
     double seconds;
     gq_scorer_stats stats;
+    double *ll_second;        /* [n_req] paths[1]'s log-likelihoods when two paths ran */
+    gq_path_check check;     /* filled when two paths ran */
 } gq_task_run;
 
 /* Load rows, build documents and tokenize every request with m's tokenizer. */
 int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs, size_t *n_runs, gq_error *err);
-/* Score every request with m (opened with weights) and compute metrics. */
+/* Score every request with m (opened with weights) under o->paths and
+ * compute metrics (those of paths[0] stay in the run); with two paths also
+ * the cross-path check. */
 int gq_eval_score(gq_model *m, const gq_eval_opts *o, gq_task_run *runs, size_t n_runs, gq_error *err);
 void gq_task_runs_free(gq_task_run *runs, size_t n_runs);
 

@@ -239,7 +239,7 @@ int gq_eval_write_outputs(const char *out_dir, const gq_model *m, const gq_eval_
     run.model_path = gq_model_path(m);
     run.dtype = main_dtype(m);
     run.model_dtype = "torch.float32"; /* the arithmetic: weights are widened to float32 */
-    run.decoding_path = "native";
+    run.decoding_path = gq_path_name(o->n_paths > 0 ? o->paths[0] : GQ_PATH_NATIVE);
     run.device = "cpu";
     run.add_bos = (int)o->add_bos;
     run.bos_id = tok ? gq_tokenizer_bos(tok) : -1;
@@ -281,4 +281,31 @@ done:
     gq_free(res);
     gq_free(hashes);
     return rc;
+}
+
+int gq_eval_print_path_check(FILE *f, const gq_eval_opts *o, const gq_task_run *runs, size_t n_runs,
+                             double max_diff)
+{
+    const char *a = gq_path_name(o->paths[0]), *b = gq_path_name(o->paths[1]);
+    fprintf(f, "\ncross-path check: %s vs %s (limit %g per request log-likelihood)\n", a, b, max_diff);
+    fprintf(f, "%-40s %12s %12s %9s %9s %9s %9s %9s\n", "task", "max |dll|", "mean |dll|", "agree", "acc", "acc",
+            "acc_norm", "acc_norm");
+    fprintf(f, "%-40s %12s %12s %9s %9s %9s %9s %9s\n", "", "", "", "", a, b, a, b);
+    const gq_task_run *worst = NULL;
+    for (size_t i = 0; i < n_runs; i++) {
+        const gq_task_run *r = &runs[i];
+        const gq_path_check *c = &r->check;
+        fprintf(f, "%-40s %12.3g %12.3g %8.1f%% %9.4f %9.4f", r->task->name, c->max_abs_diff, c->mean_abs_diff,
+                100.0 * c->agree, c->acc[0], c->acc[1]);
+        if (r->task->has_acc_norm) fprintf(f, " %9.4f %9.4f\n", c->acc_norm[0], c->acc_norm[1]);
+        else fprintf(f, " %9s %9s\n", "-", "-");
+        if (!worst || c->max_abs_diff > worst->check.max_abs_diff) worst = r;
+    }
+    if (!worst) return 0;
+    const gq_path_check *c = &worst->check;
+    int failed = c->max_abs_diff > max_diff;
+    fprintf(f, "worst request: %s doc %d request %d, |dll| = %.3g: %s\n", worst->task->name,
+            worst->docs[c->worst_doc].doc_id, c->worst_req, c->max_abs_diff,
+            failed ? "FAILED (--max-path-diff)" : "within the limit");
+    return failed;
 }

@@ -28,17 +28,22 @@ static int byte_char(int b, char *out)
     return sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
 }
 
-static void write_tokenizer(const char *dir) /* dir: < 4200 bytes */
+/* ascii_only: only printable ASCII, space and newline (96 tokens), for
+ * models with fewer than 256 vocabulary rows. */
+static void write_tokenizer(const char *dir, int ascii_only) /* dir: < 4200 bytes */
 {
     char path[4400], *buf = malloc(1 << 16);
     size_t n = (size_t)sprintf(buf, "{\"version\": \"1.0\", \"added_tokens\": [], \"normalizer\": null, "
                                     "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
                                     "\"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, "
                                     "\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {");
+    int id = 0;
     for (int b = 0; b < 256; b++) {
+        if (ascii_only && !(b == ' ' || b == '\n' || (b >= '!' && b <= '~'))) continue;
         char ch[8];
         byte_char(b, ch);
-        n += (size_t)sprintf(buf + n, "%s\"%s\": %d", b ? ", " : "", ch, b);
+        n += (size_t)sprintf(buf + n, "%s\"%s\": %d", id ? ", " : "", ch, id);
+        id++;
     }
     n += (size_t)sprintf(buf + n, "}, \"merges\": []}}");
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
@@ -71,15 +76,24 @@ int main(int argc, char **argv)
     snprintf(arcdir, sizeof arcdir, "%s/arc/ARC-Challenge", data);
     snprintf(args, sizeof args, "mkdir -p '%s' '%s'", model, arcdir);
     if (system(args) != 0) return 1;
+    /* mla_*: the DeepSeek-V3 MLA fixture (two decoding paths) */
+    const char *src = !strncmp(cs, "mla_", 4) ? "mla/dsv3-plainq" : "forward/llama-gqa-f32";
+    char srcf[256];
     snprintf(path, sizeof path, "%s/config.json", model);
-    copy_file(test_fixture("forward/llama-gqa-f32/config.json"), path);
+    snprintf(srcf, sizeof srcf, "%s/config.json", src);
+    copy_file(test_fixture(srcf), path);
     snprintf(path, sizeof path, "%s/model.safetensors", model);
-    copy_file(test_fixture("forward/llama-gqa-f32/model.safetensors"), path);
-    write_tokenizer(model);
+    snprintf(srcf, sizeof srcf, "%s/model.safetensors", src);
+    copy_file(test_fixture(srcf), path);
+    write_tokenizer(model, !strncmp(cs, "mla_", 4));
     snprintf(file, sizeof file, "%s/ARC-Challenge-Test.jsonl", arcdir);
 
-    const char *rows = good_rows, *field = NULL;
+    const char *rows = good_rows, *field = NULL, *extra = "";
     if (!strcmp(cs, "good")) {
+    } else if (!strcmp(cs, "mla_both")) {
+        extra = "--path both";
+    } else if (!strcmp(cs, "mla_both_gate")) {
+        extra = "--path both --max-path-diff 0";
     } else if (!strcmp(cs, "missing_field")) {
         rows = "{\"id\": \"q1\", \"question\": {\"stem\": \"Which?\"}, \"answerKey\": \"A\"}\n";
         field = "choices";
@@ -103,14 +117,23 @@ int main(int argc, char **argv)
     }
     test_write_file(file, rows, strlen(rows));
     snprintf(path, sizeof path, "%s/out", root);
-    snprintf(args, sizeof args, "eval --model '%s' --tasks arc_challenge --data-dir '%s' --output-dir '%s' --quiet", model,
-             data, path);
+    snprintf(args, sizeof args, "eval --model '%s' --tasks arc_challenge --data-dir '%s' --output-dir '%s' --quiet %s",
+             model, data, path, extra);
     char *out = NULL;
     int code = test_run_cli(args, &out);
     const char *o = out ? out : "";
     printf("exit %d:\n%s\n", code, o);
-    if (!field) {
+    if (!strcmp(cs, "mla_both_gate")) {
+        /* Any rounding difference fails a zero limit: exit 1 naming the worst request. */
+        int zero = strstr(o, "|dll| = 0:") != NULL;
+        test_cond("a zero limit fails (exit 1) unless the paths agree to the bit", zero ? code == 0 : code == 1);
+        test_cond("names the worst request", strstr(o, "worst request: arc_challenge doc") != NULL);
+    } else if (!field) {
         test_cond("good rows: exit 0", code == 0);
+        if (!strcmp(cs, "mla_both")) {
+            test_cond("cross-path table printed", strstr(o, "cross-path check: absorb vs expanded") != NULL);
+            test_cond("paths agree within 1e-4", strstr(o, "within the limit") != NULL);
+        }
         snprintf(path, sizeof path, "%s/out/results.json", root);
         char *res = test_read_file(path, NULL);
         test_cond("results.json written", res != NULL);
