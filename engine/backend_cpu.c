@@ -60,33 +60,6 @@ static void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, con
     }
 }
 
-/* Attention per head with two sgemm calls: S = scale * Q_h K_g^T over all
- * n_pos keys, causal mask + softmax per row (kernels.h), O_h = P V_g.  The
- * masked half of S is computed and zeroed: BLAS is ~50x faster than a
- * scalar dot loop, which more than pays for it. */
-static void attention_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0, int H,
-                          int Hkv, int Dh, float scale)
-{
-    int qd = H * Dh, kd = Hkv * Dh, n_pos = pos0 + T;
-    float *S = malloc((size_t)T * (size_t)n_pos * sizeof(float));
-    GQ_ASSERT(S != NULL); /* T x n_pos floats, sized like the activations */
-    for (int h = 0; h < H; h++) {
-        int g = gq_kv_head_of(h, H, Hkv);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_pos, Dh, scale, Q + (size_t)h * Dh, qd,
-                    K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
-#pragma omp parallel for schedule(static) if (T >= 8)
-        for (int t = 0; t < T; t++) {
-            float *row = S + (size_t)t * n_pos;
-            int n_ctx = pos0 + t + 1; /* causal: positions 0 .. pos0+t */
-            gq_softmax_row(row, n_ctx);
-            for (int s = n_ctx; s < n_pos; s++) row[s] = 0.0f;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
-                    V + (size_t)g * Dh, kd, 0.0f, Out + (size_t)h * Dh, qd);
-    }
-    free(S);
-}
-
 static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const int *pos, const float *cos_tab,
                           const float *sin_tab)
 {
@@ -99,9 +72,13 @@ static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const in
     }
 }
 
-/* attention_cpu with a tree mask: row t sees [0, shared_end) and
- * [seg[t], pos0+t].  Masked scores are -inf before the softmax, so they
- * add exact zeros in the same order as the contiguous case. */
+/* Attention per head with two sgemm calls: S = scale * Q_h K_g^T over all
+ * n_pos keys, mask + softmax per row (kernels.h), O_h = P V_g.  The masked
+ * part of S is computed and zeroed: BLAS is ~50x faster than a scalar dot
+ * loop, which more than pays for it.  Row t (cache row pos0+t) sees rows
+ * [0, pos0+t] (causal), minus [shared_end, seg[t]) when seg is given (tree
+ * batches): masked scores are -inf before the softmax, so they add exact
+ * zeros in the same order as the contiguous case. */
 static void attention_tree_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
                                int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
 {
@@ -115,16 +92,22 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
 #pragma omp parallel for schedule(static) if (T >= 8)
         for (int t = 0; t < T; t++) {
             float *row = S + (size_t)t * n_pos;
-            int self = pos0 + t;
-            for (int s = shared_end; s < seg[t] && s <= self; s++) row[s] = -INFINITY;
+            int self = pos0 + t, hole_end = seg ? seg[t] : 0;
+            for (int s = shared_end; s < hole_end && s <= self; s++) row[s] = -INFINITY;
             gq_softmax_row(row, self + 1);
-            for (int s = shared_end; s < seg[t] && s <= self; s++) row[s] = 0.0f;
+            for (int s = shared_end; s < hole_end && s <= self; s++) row[s] = 0.0f;
             for (int s = self + 1; s < n_pos; s++) row[s] = 0.0f;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
                     V + (size_t)g * Dh, kd, 0.0f, Out + (size_t)h * Dh, qd);
     }
     free(S);
+}
+
+static void attention_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0, int H,
+                          int Hkv, int Dh, float scale)
+{
+    attention_tree_cpu(Out, Q, K, V, T, pos0, 0, NULL, H, Hkv, Dh, scale);
 }
 
 static void rope_slice_cpu(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n, int interleaved,

@@ -63,6 +63,21 @@ void gq_eval_print_table(FILE *f, const gq_task_run *runs, size_t n_runs)
                 fed, proj, sep, 100.0 * (double)fed / (double)sep, 100.0 * (double)proj / (double)sep);
 }
 
+/* Append n bytes to a growing buffer (*buf of *cap bytes, *len used). */
+static int buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n, gq_error *err)
+{
+    if (*len + n + 1 > *cap) {
+        size_t nc = *cap * 2 > *len + n + 1 ? *cap * 2 : *len + n + 1;
+        char *nb = gq_realloc(*buf, nc, "table", err);
+        if (!nb) return GQ_ERR_NOMEM;
+        *buf = nb;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    return GQ_OK;
+}
+
 /* requests.tsv: one line per request, numbers only (no dataset text), for
  * comparing with lm-evaluation-harness's per-request results. */
 static int write_requests_tsv(const char *path, const gq_task_run *runs, size_t n_runs, gq_error *err)
@@ -79,17 +94,7 @@ static int write_requests_tsv(const char *path, const gq_task_run *runs, size_t 
                 char line[256];
                 int n = snprintf(line, sizeof line, "%s\t%d\t%d\t%.17g\t%d\t%zu\t%zu\n", r->task->name,
                                  r->docs[d].doc_id, k, r->ll[q], r->greedy[q], r->ctx_tok[q].n, r->cont_tok[q].n);
-                if (len + (size_t)n + 1 > cap) {
-                    char *nb = gq_realloc(buf, cap * 2, "requests.tsv", err);
-                    if (!nb) {
-                        rc = GQ_ERR_NOMEM;
-                        break;
-                    }
-                    buf = nb;
-                    cap *= 2;
-                }
-                memcpy(buf + len, line, (size_t)n);
-                len += (size_t)n;
+                if ((rc = buf_append(&buf, &len, &cap, line, (size_t)n, err)) != GQ_OK) break;
             }
         }
     }
@@ -141,17 +146,7 @@ static int write_docs_tsv(const char *path, const gq_task_run *runs, size_t n_ru
             if (r->task->has_acc_norm) snprintf(an, sizeof an, "%.1f", r->acc_norm[d]);
             int n = snprintf(line, sizeof line, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\n", r->task->name, doc->doc_id,
                              doc->n_req, doc->gold, r->acc[d], an, ph, dh, th);
-            if (len + (size_t)n + 1 > cap) {
-                char *nb = gq_realloc(buf, cap * 2, "docs.tsv", err);
-                if (!nb) {
-                    rc = GQ_ERR_NOMEM;
-                    break;
-                }
-                buf = nb;
-                cap *= 2;
-            }
-            memcpy(buf + len, line, (size_t)n);
-            len += (size_t)n;
+            if ((rc = buf_append(&buf, &len, &cap, line, (size_t)n, err)) != GQ_OK) break;
         }
     }
     if (rc == GQ_OK) rc = gq_file_write_atomic(path, buf, len, err);
