@@ -236,7 +236,7 @@ int gq_eval_write_outputs(const char *out_dir, const gq_model *m, const gq_eval_
     run.model_dtype = "torch.float32"; /* the arithmetic: weights are widened to float32 */
     run.decoding_path = gq_path_name(o->n_paths > 0 ? o->paths[0] : GQ_PATH_NATIVE);
     run.device = "cpu";
-    run.add_bos = (int)o->add_bos;
+    run.add_bos = gq_add_bos_name(o->add_bos);
     run.bos_id = tok ? gq_tokenizer_bos(tok) : -1;
     run.eos_id = tok ? gq_tokenizer_eos(tok) : -1;
     run.bos_text = tok && run.bos_id >= 0 ? gq_tokenizer_token(tok, run.bos_id) : NULL;

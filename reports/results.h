@@ -68,7 +68,7 @@ typedef struct gq_report_run {
     const char *decoding_path;  /* "native", "gqa", "absorb" (our block) */
     const char *device;         /* config.device ("cpu", "cuda"); NULL -> null */
     int batch_size;             /* config.batch_size */
-    int add_bos;                /* BOS policy used when tokenizing (our block) */
+    const char *add_bos;        /* BOS policy used when tokenizing: "auto", "on", "off" (our block) */
     /* tokenizer_*_token: [text, "id"]; text NULL -> null, id < 0 -> "None" */
     const char *pad_text, *eos_text, *bos_text;
     int pad_id, eos_id, bos_id;

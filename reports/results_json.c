@@ -767,7 +767,7 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
     gq_pyjson_key(&w, "device");
     gq_pyjson_string(&w, run->device);
     gq_pyjson_key(&w, "add_bos");
-    gq_pyjson_bool(&w, run->add_bos);
+    gq_pyjson_string(&w, run->add_bos);
     gq_pyjson_key(&w, "python_sum");
     gq_pyjson_string(&w, run->neumaier ? "neumaier (CPython >= 3.12)" : "left-to-right (CPython <= 3.11)");
     gq_pyjson_key(&w, "tasks");

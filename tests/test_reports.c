@@ -476,7 +476,7 @@ static int run_fixture_load(run_fixture *f)
     run->decoding_path = jstr(r, "decoding_path");
     run->device = jstr(r, "device");
     run->batch_size = (int)jnum(r, "batch_size");
-    run->add_bos = jbool(r, "add_bos");
+    run->add_bos = jstr(r, "add_bos");
     run->pad_text = jstr(r, "pad_text");
     run->eos_text = jstr(r, "eos_text");
     run->bos_text = jstr(r, "bos_text");

@@ -308,7 +308,7 @@ GROUPS = [("mmlu", "mmlu", None), ("mmlu_stem", "stem", "mmlu"), ("mmlu_other", 
 
 RUN = dict(model_name="HuggingFaceTB/SmolLM2-135M-Instruct", model_args=None, model_path="/models/smollm2.gguf",
            model_dtype="torch.bfloat16", dtype="q4_1", n_params=134515008, decoding_path="gqa", device="cpu",
-           batch_size=1, add_bos=False, pad_text="<|im_end|>", pad_id=2, eos_text="<|im_end|>", eos_id=2,
+           batch_size=1, add_bos="auto", pad_text="<|im_end|>", pad_id=2, eos_text="<|im_end|>", eos_id=2,
            bos_text="<|im_start|>", bos_id=1, eot_token_id=2, max_length=8192, limit=7, bootstrap_iters=100000,
            random_seed=0, numpy_seed=1234, torch_seed=1234, fewshot_seed=1234, start_time=1755788214.123456,
            total_seconds=12.3456789, env_info="gqla-eval test environment\nline 2", num_fewshot=0)
