@@ -1,11 +1,18 @@
-/* eval.c — the evaluation pipeline (eval.h). */
+/* eval.c — the evaluation pipeline (eval.h): preparing tasks, the models
+ * of a run, the tokenizer check, scoring in journaled batches, the
+ * cross-path comparison. */
+#define _POSIX_C_SOURCE 200809L
 #include "eval.h"
+
+#include <sys/stat.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "gq_alloc.h"
+#include "journal.h"
 #include "progress.h"
 
 static void run_free(gq_task_run *r)
@@ -19,11 +26,6 @@ static void run_free(gq_task_run *r)
     gq_free(r->req_start);
     gq_free(r->ctx_tok);
     gq_free(r->cont_tok);
-    gq_free(r->ll);
-    gq_free(r->greedy);
-    gq_free(r->acc);
-    gq_free(r->acc_norm);
-    gq_free(r->ll_second);
     memset(r, 0, sizeof *r);
 }
 
@@ -120,123 +122,341 @@ int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs
     return GQ_OK;
 }
 
-static int score_task(gq_model *m, const gq_eval_opts *o, gq_scorer *sc, gq_task_run *r, gq_error *err)
+// ---- the models of a run -------------------------------------------------------------------
+
+/* Append " name:size:mtime" of path (when it exists) to the identity. */
+static void identity_add(char *id, size_t cap, const char *path)
 {
-    size_t nq = r->n_req ? r->n_req : 1, nd = r->n_docs ? r->n_docs : 1;
-    r->ll = gq_calloc(nq, sizeof *r->ll, "log-likelihoods", err);
-    r->greedy = gq_calloc(nq, sizeof *r->greedy, "greedy flags", err);
-    r->acc = gq_calloc(nd, sizeof *r->acc, "acc", err);
-    r->acc_norm = gq_calloc(nd, sizeof *r->acc_norm, "acc_norm", err);
-    gq_request *rq = gq_calloc(64, sizeof *rq, "requests", err);
-    gq_request_score *out = gq_calloc(64, sizeof *out, "request scores", err);
-    int rc = GQ_OK;
-    if (!r->ll || !r->greedy || !r->acc || !r->acc_norm || !rq || !out) {
-        rc = GQ_ERR_NOMEM;
-        goto done;
+    struct stat st;
+    if (stat(path, &st) != 0) return;
+    size_t n = strlen(id);
+    if (n < cap)
+        snprintf(id + n, cap - n, " %lld:%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec);
+}
+
+int gq_eval_model_open(gq_eval_model *em, const char *path, int n_threads, gq_error *err)
+{
+    memset(em, 0, sizeof *em);
+    em->path = path;
+    em->n_threads = n_threads;
+    gq_open_opts mo = {0, n_threads, 0};
+    int rc = gq_model_open(&em->info, path, &mo, err);
+    if (rc != GQ_OK) return rc;
+    if (!gq_model_config(em->info))
+        return gq_error_set(err, GQ_ERR_INVALID, "%s: a tokenizer-only folder cannot be evaluated", path);
+    snprintf(em->identity, sizeof em->identity, "%s", path);
+    if (gq_path_is_dir(path)) {
+        static const char *files[] = {"config.json", "model.safetensors", "model.safetensors.index.json",
+                                      "tokenizer.json", "gqla_meta.json"};
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            char *p = gq_path_join(path, files[i], err);
+            if (!p) return GQ_ERR_NOMEM;
+            identity_add(em->identity, sizeof em->identity, p);
+            gq_free(p);
+        }
+    } else {
+        identity_add(em->identity, sizeof em->identity, path);
     }
-    (void)m;
+    return GQ_OK;
+}
+
+static int eval_model_load_weights(gq_eval_model *em, gq_error *err)
+{
+    if (em->weights) return GQ_OK;
+    gq_open_opts mo = {1, em->n_threads, 0};
+    return gq_model_open(&em->weights, em->path, &mo, err);
+}
+
+void gq_eval_model_release(gq_eval_model *em)
+{
+    gq_model_close(em->weights);
+    em->weights = NULL;
+}
+
+void gq_eval_model_close(gq_eval_model *em)
+{
+    if (!em) return;
+    gq_eval_model_release(em);
+    gq_model_close(em->info);
+    em->info = NULL;
+}
+
+// ---- the tokenizer check ------------------------------------------------------------------------
+
+static const char *tokenizer_desc(const gq_eval_model *em, char *buf, size_t n)
+{
+    const gq_tokenizer *t = gq_model_tokenizer(em->info);
+    if (!t) snprintf(buf, n, "%s (no tokenizer)", em->path);
+    else
+        snprintf(buf, n, "%s (%s from %s, %zu tokens)", em->path, gq_tokenizer_kind(t),
+                 gq_model_tokenizer_source(em->info), gq_tokenizer_vocab_size(t));
+    return buf;
+}
+
+int gq_eval_check_same_tokenizer(const gq_eval_model *a, const gq_eval_model *b, gq_error *err)
+{
+    const gq_tokenizer *ta = gq_model_tokenizer(a->info), *tb = gq_model_tokenizer(b->info);
+    const gq_config *ca = gq_model_config(a->info), *cb = gq_model_config(b->info);
+    char da[1200], db[1200], why[600] = "";
+    if (ca->vocab_size != cb->vocab_size)
+        snprintf(why, sizeof why, "vocab_size %lld vs %lld", (long long)ca->vocab_size, (long long)cb->vocab_size);
+    else if (!ta || !tb) {
+        if (!ta) return gq_error_set(err, GQ_ERR_INVALID, "%s has no tokenizer", a->path);
+        return GQ_OK; /* b is fed a's ids; its embedding has the same rows */
+    } else if (gq_tokenizer_vocab_size(ta) != gq_tokenizer_vocab_size(tb))
+        snprintf(why, sizeof why, "%zu vs %zu tokens", gq_tokenizer_vocab_size(ta), gq_tokenizer_vocab_size(tb));
+    else if (strcmp(gq_tokenizer_kind(ta), gq_tokenizer_kind(tb)) != 0)
+        snprintf(why, sizeof why, "%s vs %s", gq_tokenizer_kind(ta), gq_tokenizer_kind(tb));
+    else if (gq_tokenizer_bos(ta) != gq_tokenizer_bos(tb) || gq_tokenizer_eos(ta) != gq_tokenizer_eos(tb) ||
+             gq_tokenizer_adds_bos(ta) != gq_tokenizer_adds_bos(tb) ||
+             gq_tokenizer_adds_eos(ta) != gq_tokenizer_adds_eos(tb))
+        snprintf(why, sizeof why, "BOS/EOS ids %d/%d vs %d/%d or a different add-BOS/EOS policy",
+                 (int)gq_tokenizer_bos(ta), (int)gq_tokenizer_eos(ta), (int)gq_tokenizer_bos(tb),
+                 (int)gq_tokenizer_eos(tb));
+    else {
+        size_t v = gq_tokenizer_vocab_size(ta);
+        for (size_t i = 0; i < v && !why[0]; i++) {
+            const char *x = gq_tokenizer_token(ta, (int32_t)i), *y = gq_tokenizer_token(tb, (int32_t)i);
+            if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+                snprintf(why, sizeof why, "token %zu is \"%.60s\" vs \"%.60s\"", i, x ? x : "(none)",
+                         y ? y : "(none)");
+        }
+        static const char *probes[] = {"Question: Which of these is a fruit?\nAnswer: apple",
+                                       " The quick brown fox, 1234 times.\n\n", "naïve café — “quoted”"};
+        for (size_t p = 0; p < sizeof probes / sizeof probes[0] && !why[0]; p++) {
+            gq_tokens xa = {0}, xb = {0};
+            int ra = gq_tokenize(a->info, probes[p], 1, &xa, err), rb = ra == GQ_OK ? gq_tokenize(b->info, probes[p], 1, &xb, err) : ra;
+            if (ra != GQ_OK || rb != GQ_OK) {
+                gq_tokens_free(&xa);
+                gq_tokens_free(&xb);
+                return ra != GQ_OK ? ra : rb;
+            }
+            if (xa.n != xb.n || (xa.n && memcmp(xa.ids, xb.ids, xa.n * sizeof *xa.ids) != 0))
+                snprintf(why, sizeof why, "probe text %zu tokenizes differently (%zu vs %zu ids)", p, xa.n, xb.n);
+            gq_tokens_free(&xa);
+            gq_tokens_free(&xb);
+        }
+    }
+    if (!why[0]) return GQ_OK;
+    return gq_error_set(err, GQ_ERR_INVALID,
+                        "the two models do not share a tokenizer (%s): %s vs %s\n---> HINT: --converted must be "
+                        "converted from --model (the converter copies the tokenizer)",
+                        why, tokenizer_desc(a, da, sizeof da), tokenizer_desc(b, db, sizeof db));
+}
+
+// ---- scoring --------------------------------------------------------------------------------
+
+void gq_task_scores_free(gq_task_scores *s)
+{
+    if (!s) return;
+    gq_free(s->ll);
+    gq_free(s->greedy);
+    gq_free(s->acc);
+    gq_free(s->acc_norm);
+    memset(s, 0, sizeof *s);
+}
+
+void gq_eval_run_free(gq_eval_run *r)
+{
+    if (!r || !r->scores) return;
+    for (size_t i = 0; i < r->n_tasks; i++) gq_task_scores_free(&r->scores[i]);
+    gq_free(r->scores);
+    r->scores = NULL;
+    r->n_tasks = 0;
+}
+
+static int run_sq(const gq_eval_opts *o, gq_path path) { return o->sq >= 0 ? o->sq : (path == GQ_PATH_NATIVE ? 0 : 1); }
+
+/* The journal key of one task of a run: the checkpoint, the path and
+ * scorer settings, and every request's ids. */
+static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, unsigned char key[32])
+{
+    gq_journal_keyer k;
+    gq_journal_key_init(&k);
+    gq_journal_key_str(&k, run->model->identity);
+    gq_journal_key_str(&k, gq_path_name(run->path));
+    gq_journal_key_i64(&k, run_sq(o, run->path));
+    gq_journal_key_i64(&k, GQ_JOURNAL_BATCH_DOCS);
+    gq_journal_key_str(&k, t->task->name);
+    gq_journal_key_i64(&k, (int64_t)t->n_docs);
+    for (size_t d = 0; d <= t->n_docs; d++) gq_journal_key_i64(&k, (int64_t)t->req_start[d]);
+    for (size_t q = 0; q < t->n_req; q++) {
+        gq_journal_key_ids(&k, t->ctx_tok[q].ids, t->ctx_tok[q].n);
+        gq_journal_key_ids(&k, t->cont_tok[q].ids, t->cont_tok[q].n);
+    }
+    gq_journal_key_final(&k, key);
+}
+
+static void stats_add(gq_scorer_stats *acc, gq_scorer_stats after, gq_scorer_stats before)
+{
+    acc->requests += after.requests - before.requests;
+    acc->tokens_fed += after.tokens_fed - before.tokens_fed;
+    acc->positions_projected += after.positions_projected - before.positions_projected;
+    acc->tokens_separate += after.tokens_separate - before.tokens_separate;
+}
+
+/* Score documents [d0, d1) of t with a fresh scorer; their request indices
+ * go to idx (n_idx of them). */
+static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, gq_task_scores *s,
+                       size_t d0, size_t d1, size_t *idx, size_t *n_idx, gq_error *err)
+{
+    gq_scorer *sc = NULL;
+    gq_request rq[64];
+    gq_request_score out[64];
+    int rc = eval_model_load_weights(run->model, err);
+    if (rc != GQ_OK) return rc;
+    rc = gq_scorer_init_path(&sc, run->model->weights, run->path, run_sq(o, run->path), 0, err);
+    if (rc != GQ_OK) return rc;
     gq_scorer_stats before = gq_scorer_get_stats(sc);
-    gq_progress pr;
-    gq_progress_start(&pr, r->task->name, r->n_docs, o->quiet);
-    double t0 = gq_now();
-    for (size_t d = 0; d < r->n_docs; d++) {
-        const gq_doc *doc = &r->docs[d];
-        size_t q0 = r->req_start[d];
-        for (int i = 0; i < doc->n_req; i += 64) {
+    *n_idx = 0;
+    for (size_t d = d0; d < d1 && rc == GQ_OK; d++) {
+        const gq_doc *doc = &t->docs[d];
+        size_t q0 = t->req_start[d];
+        for (int i = 0; i < doc->n_req && rc == GQ_OK; i += 64) {
             int k = doc->n_req - i < 64 ? doc->n_req - i : 64;
             for (int j = 0; j < k; j++) {
                 size_t q = q0 + (size_t)(i + j);
-                rq[j] = (gq_request){r->ctx_tok[q].ids, (int)r->ctx_tok[q].n, r->cont_tok[q].ids,
-                                     (int)r->cont_tok[q].n};
+                rq[j] = (gq_request){t->ctx_tok[q].ids, (int)t->ctx_tok[q].n, t->cont_tok[q].ids,
+                                     (int)t->cont_tok[q].n};
             }
             rc = gq_scorer_score(sc, rq, k, out, err);
             if (rc != GQ_OK) {
-                gq_error_prefix(err, "%s doc %zu: ", r->task->name, d);
-                goto done;
+                gq_error_prefix(err, "%s doc %zu: ", t->task->name, d);
+                break;
             }
             for (int j = 0; j < k; j++) {
-                r->ll[q0 + (size_t)(i + j)] = out[j].loglikelihood;
-                r->greedy[q0 + (size_t)(i + j)] = out[j].is_greedy;
+                size_t q = q0 + (size_t)(i + j);
+                s->ll[q] = out[j].loglikelihood;
+                s->greedy[q] = out[j].is_greedy;
+                idx[(*n_idx)++] = q;
             }
         }
-        gq_doc_metrics(doc, r->ll + q0, &r->acc[d], &r->acc_norm[d]);
-        gq_progress_update(&pr, d + 1);
     }
-    gq_progress_finish(&pr);
-    r->seconds = gq_now() - t0;
-    gq_scorer_stats after = gq_scorer_get_stats(sc);
-    r->stats.requests = after.requests - before.requests;
-    r->stats.tokens_fed = after.tokens_fed - before.tokens_fed;
-    r->stats.positions_projected = after.positions_projected - before.positions_projected;
-    r->stats.tokens_separate = after.tokens_separate - before.tokens_separate;
-    r->acc_mean = gq_mean(r->acc, r->n_docs, 1);
-    r->acc_stderr = gq_stderr(r->acc, r->n_docs, 1);
-    r->acc_norm_mean = gq_mean(r->acc_norm, r->n_docs, 1);
-    r->acc_norm_stderr = gq_stderr(r->acc_norm, r->n_docs, 1);
-done:
-    gq_free(rq);
-    gq_free(out);
+    stats_add(&s->stats, gq_scorer_get_stats(sc), before);
+    gq_scorer_free(sc);
     return rc;
 }
 
-/* Free the per-path arrays so the next path's scoring starts clean. */
-int gq_eval_score(gq_model *m, const gq_eval_opts *o, gq_task_run *runs, size_t n_runs, gq_error *err)
+static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, gq_task_scores *s,
+                      const char *journal_dir, gq_error *err)
 {
-    int rc = GQ_OK, n_paths = o->n_paths > 0 ? o->n_paths : 1;
-    for (int p = n_paths - 1; p >= 0 && rc == GQ_OK; p--) {
-        /* The second path first, so the primary's numbers stay in the runs. */
-        gq_scorer *sc = NULL;
-        gq_path path = o->n_paths > 0 ? o->paths[p] : gq_config_default_path(gq_model_config(m));
-        int sq = o->sq >= 0 ? o->sq : (path == GQ_PATH_NATIVE ? 0 : 1);
-        rc = gq_scorer_init_path(&sc, m, path, sq, 0, err);
-        if (rc != GQ_OK) return rc;
-        for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
-            gq_task_run *r = &runs[i];
-            if (p == 1) {
-                rc = score_task(m, o, sc, r, err);
-                if (rc == GQ_OK) {
-                    r->check.acc[1] = r->acc_mean;
-                    r->check.acc_norm[1] = r->acc_norm_mean;
-                    r->ll_second = r->ll; /* paths[1]'s log-likelihoods, kept for the check */
-                    r->ll = NULL;
-                    gq_free(r->greedy);
-                    gq_free(r->acc);
-                    gq_free(r->acc_norm);
-                    r->greedy = NULL;
-                    r->acc = r->acc_norm = NULL;
-                }
-            } else {
-                rc = score_task(m, o, sc, r, err);
+    size_t nq = t->n_req ? t->n_req : 1, nd = t->n_docs ? t->n_docs : 1;
+    s->ll = gq_calloc(nq, sizeof *s->ll, "log-likelihoods", err);
+    s->greedy = gq_calloc(nq, sizeof *s->greedy, "greedy flags", err);
+    s->acc = gq_calloc(nd, sizeof *s->acc, "acc", err);
+    s->acc_norm = gq_calloc(nd, sizeof *s->acc_norm, "acc_norm", err);
+    unsigned char *done = gq_calloc(nq, 1, "journal flags", err);
+    size_t *idx = gq_calloc(nq, sizeof *idx, "journal batch", err);
+    char *jpath = NULL;
+    gq_journal *j = NULL;
+    int rc = GQ_OK;
+    if (!s->ll || !s->greedy || !s->acc || !s->acc_norm || !done || !idx) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    if (journal_dir) {
+        size_t n = strlen(journal_dir) + strlen(run->id) + strlen(t->task->name) + 16;
+        if (!(jpath = gq_malloc(n, "journal path", err))) {
+            rc = GQ_ERR_NOMEM;
+            goto done;
+        }
+        snprintf(jpath, n, "%s/%s/%s.bin", journal_dir, run->id, t->task->name);
+        unsigned char key[32];
+        task_key(run, o, t, key);
+        gq_journal_status st;
+        rc = gq_journal_open(&j, jpath, key, t->n_req, s->ll, s->greedy, done, &st, err);
+        if (rc != GQ_OK) goto done;
+        if (st == GQ_JOURNAL_RESTARTED && !o->quiet)
+            fprintf(stderr, "%s %s: the journal %s was written for other requests, another model or path: "
+                            "starting this task over\n", run->id, t->task->name, jpath);
+    }
+    char label[96];
+    size_t n_batches = (t->n_docs + GQ_JOURNAL_BATCH_DOCS - 1) / GQ_JOURNAL_BATCH_DOCS;
+    /* A batch counts as done only when all its requests are in the journal. */
+    for (size_t b = 0; b < n_batches; b++) {
+        size_t d0 = b * GQ_JOURNAL_BATCH_DOCS, d1 = d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
+        int all = 1;
+        for (size_t q = t->req_start[d0]; q < t->req_start[d1]; q++) all &= done[q];
+        if (all) s->n_docs_resumed += d1 - d0;
+        else memset(done + t->req_start[d0], 0, t->req_start[d1] - t->req_start[d0]);
+    }
+    if (s->n_docs_resumed)
+        snprintf(label, sizeof label, "%s %s (%zu resumed)", run->id, t->task->name, s->n_docs_resumed);
+    else
+        snprintf(label, sizeof label, "%s %s", run->id, t->task->name);
+    gq_progress pr;
+    gq_progress_start(&pr, label, t->n_docs, o->quiet);
+    gq_progress_set_resumed(&pr, s->n_docs_resumed);
+    double t0 = gq_now();
+    for (size_t b = 0; b < n_batches; b++) {
+        size_t d0 = b * GQ_JOURNAL_BATCH_DOCS, d1 = d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
+        if (t->req_start[d1] > t->req_start[d0] && !done[t->req_start[d0]]) {
+            size_t n_idx = 0;
+            if ((rc = score_batch(run, o, t, s, d0, d1, idx, &n_idx, err)) != GQ_OK) goto done;
+            if (j && (rc = gq_journal_append(j, idx, n_idx, s->ll, s->greedy, err)) != GQ_OK) goto done;
+        }
+        for (size_t d = d0; d < d1; d++) gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);
+        gq_progress_update(&pr, d1);
+    }
+    gq_progress_finish(&pr);
+    s->seconds = gq_now() - t0;
+    s->acc_mean = gq_mean(s->acc, t->n_docs, 1);
+    s->acc_stderr = gq_stderr(s->acc, t->n_docs, 1);
+    s->acc_norm_mean = gq_mean(s->acc_norm, t->n_docs, 1);
+    s->acc_norm_stderr = gq_stderr(s->acc_norm, t->n_docs, 1);
+done:
+    gq_journal_close(j);
+    gq_free(jpath);
+    gq_free(done);
+    gq_free(idx);
+    return rc;
+}
+
+int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *tasks, size_t n_tasks,
+                      const char *journal_dir, gq_error *err)
+{
+    gq_eval_run_free(run);
+    run->scores = gq_calloc(n_tasks ? n_tasks : 1, sizeof *run->scores, "task scores", err);
+    if (!run->scores) return GQ_ERR_NOMEM;
+    run->n_tasks = n_tasks;
+    int rc = gq_model_check_path(run->model->info, run->path, err);
+    if (rc != GQ_OK) return rc;
+    double t0 = gq_now();
+    for (size_t i = 0; i < n_tasks && rc == GQ_OK; i++)
+        rc = score_task(run, o, &tasks[i], &run->scores[i], journal_dir, err);
+    run->seconds = gq_now() - t0;
+    return rc;
+}
+
+// ---- cross-path comparison -------------------------------------------------------------------
+
+void gq_path_check_compute(const gq_task_run *t, const gq_task_scores *a, const gq_task_scores *b,
+                           gq_path_check *c)
+{
+    memset(c, 0, sizeof *c);
+    c->acc[0] = a->acc_mean;
+    c->acc[1] = b->acc_mean;
+    c->acc_norm[0] = a->acc_norm_mean;
+    c->acc_norm[1] = b->acc_norm_mean;
+    double sum = 0;
+    size_t agree = 0;
+    int first = 1;
+    for (size_t d = 0; d < t->n_docs; d++) {
+        size_t q0 = t->req_start[d];
+        int n = t->docs[d].n_req;
+        for (int k = 0; k < n; k++) {
+            double diff = fabs(a->ll[q0 + (size_t)k] - b->ll[q0 + (size_t)k]);
+            sum += diff;
+            if (first || diff > c->max_abs_diff) {
+                c->max_abs_diff = diff;
+                c->worst_doc = d;
+                c->worst_req = k;
+                first = 0;
             }
         }
-        gq_scorer_free(sc);
+        agree += gq_argmax(a->ll + q0, n) == gq_argmax(b->ll + q0, n);
     }
-    if (rc != GQ_OK || n_paths < 2) return rc;
-    /* Cross-path check: paths[0]'s numbers are in the runs, paths[1]'s
-     * log-likelihoods in ll_second. */
-    for (size_t i = 0; i < n_runs; i++) {
-        gq_task_run *r = &runs[i];
-        double *ll1 = r->ll_second, sum = 0;
-        gq_path_check *c = &r->check;
-        c->acc[0] = r->acc_mean;
-        c->acc_norm[0] = r->acc_norm_mean;
-        size_t agree = 0;
-        for (size_t d = 0; d < r->n_docs; d++) {
-            size_t q0 = r->req_start[d];
-            int n = r->docs[d].n_req;
-            for (int k = 0; k < n; k++) {
-                double diff = fabs(r->ll[q0 + (size_t)k] - ll1[q0 + (size_t)k]);
-                sum += diff;
-                if (diff > c->max_abs_diff || (d == 0 && k == 0)) {
-                    c->max_abs_diff = diff;
-                    c->worst_doc = d;
-                    c->worst_req = k;
-                }
-            }
-            agree += gq_argmax(r->ll + q0, n) == gq_argmax(ll1 + q0, n);
-        }
-        c->mean_abs_diff = r->n_req ? sum / (double)r->n_req : 0.0;
-        c->agree = r->n_docs ? (double)agree / (double)r->n_docs : 1.0;
-    }
-    return GQ_OK;
+    c->mean_abs_diff = t->n_req ? sum / (double)t->n_req : 0.0;
+    c->agree = t->n_docs ? (double)agree / (double)t->n_docs : 1.0;
 }

@@ -1,8 +1,24 @@
-/* eval.h — one evaluation run over a list of tasks: rows (datasets/) ->
+/* eval.h — one evaluation over a list of tasks: rows (datasets/) ->
  * documents and requests (tasks/) -> token ids (_encode_pair) -> scores
- * (engine scorer) -> metrics.  Preparing (everything up to token ids) is
- * separate from scoring so that several models or decoding paths can score
- * the same requests. */
+ * (engine scorer) -> metrics.
+ *
+ * Preparing (everything up to token ids) happens once; then any number of
+ * runs — a (model, decoding path) pair each: the original model on its
+ * native path, the converted model on each of its paths — score the same
+ * requests into their own gq_task_scores.  Two runs of one model on
+ * different paths are compared request by request (gq_path_check).
+ *
+ * Scoring goes in fixed batches of GQ_JOURNAL_BATCH_DOCS documents, each
+ * started with a fresh scorer, and, when a journal folder is given, each
+ * batch's per-request results are appended to DIR/journal/<run>/<task>.bin
+ * (journal.h): a rerun loads them and scores only what is missing, with
+ * results identical to an uninterrupted run.
+ *
+ * Ownership: gq_eval_prepare allocates the task array (gq_task_runs_free);
+ * gq_eval_score_run fills the caller's gq_task_scores array
+ * (gq_task_scores_free on each).  Failure contract: on error the outputs
+ * hold whatever was allocated so far and must still be freed.
+ * Tests: tests/test_eval_cli.c, tests/test_main_*.c. */
 #ifndef GQ_EVAL_H
 #define GQ_EVAL_H
 
@@ -22,21 +38,10 @@ typedef struct gq_eval_opts {
     gq_dataset_opts data;    /* where rows come from */
     gq_add_bos add_bos;
     int quiet;
-    int n_paths;             /* 1, or 2 for --path both */
-    gq_path paths[2];        /* decoding paths to score with (paths[0] is the primary) */
     int sq;                  /* continuation positions per decode call (-1: the path's default) */
 } gq_eval_opts;
 
-/* Cross-path agreement of one task (--path both): paths[0] vs paths[1]. */
-typedef struct gq_path_check {
-    double max_abs_diff, mean_abs_diff;  /* |ll_0 - ll_1| over requests */
-    size_t worst_doc;                    /* where the maximum is */
-    int worst_req;
-    double agree;                        /* share of documents with the same prediction */
-    double acc[2], acc_norm[2];          /* accuracy under each path */
-} gq_path_check;
-
-/* One leaf task of a run. */
+/* One leaf task, prepared: documents and tokenized requests. */
 typedef struct gq_task_run {
     const gq_task *task;
     size_t n_original;       /* rows in the evaluation split */
@@ -46,23 +51,76 @@ typedef struct gq_task_run {
     size_t *req_start;       /* [n_docs + 1] first request of each document */
     gq_tokens *ctx_tok;      /* [n_req] */
     gq_tokens *cont_tok;     /* [n_req] */
-    /* Filled by gq_eval_score: */
-    double *ll;              /* [n_req] */
+} gq_task_run;
+
+/* The numbers of one task under one run. */
+typedef struct gq_task_scores {
+    double *ll;              /* [n_req] summed log-likelihood of each request */
     int *greedy;             /* [n_req] */
     double *acc, *acc_norm;  /* [n_docs] */
     double acc_mean, acc_stderr, acc_norm_mean, acc_norm_stderr; /* stderr NAN = "N/A" */
-    double seconds;
-    gq_scorer_stats stats;
-    double *ll_second;        /* [n_req] paths[1]'s log-likelihoods when two paths ran */
-    gq_path_check check;     /* filled when two paths ran */
-} gq_task_run;
+    double seconds;          /* scoring time of this run (resumed work not included) */
+    gq_scorer_stats stats;   /* of the requests scored in this process */
+    size_t n_docs_resumed;   /* documents whose results came from the journal */
+} gq_task_scores;
+
+void gq_task_scores_free(gq_task_scores *s);
+
+/* Agreement of two runs of one task (same requests): a vs b. */
+typedef struct gq_path_check {
+    double max_abs_diff, mean_abs_diff;  /* |ll_a - ll_b| over requests */
+    size_t worst_doc;                    /* document index of the maximum */
+    int worst_req;                       /* request within that document */
+    double agree;                        /* share of documents with the same prediction (argmax ll) */
+    double acc[2], acc_norm[2];          /* accuracy under a and b */
+} gq_path_check;
+
+void gq_path_check_compute(const gq_task_run *t, const gq_task_scores *a, const gq_task_scores *b,
+                           gq_path_check *c);
 
 /* Load rows, build documents and tokenize every request with m's tokenizer. */
 int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs, size_t *n_runs, gq_error *err);
-/* Score every request with m (opened with weights) under o->paths and
- * compute metrics (those of paths[0] stay in the run); with two paths also
- * the cross-path check. */
-int gq_eval_score(gq_model *m, const gq_eval_opts *o, gq_task_run *runs, size_t n_runs, gq_error *err);
 void gq_task_runs_free(gq_task_run *runs, size_t n_runs);
+
+/* A model of the evaluation: opened without weights for its config,
+ * checkpoint and tokenizer; with weights (`weights`) only when some request
+ * has to be scored (a fully journaled run never loads them). */
+typedef struct gq_eval_model {
+    const char *path;        /* as given on the command line (borrowed) */
+    gq_model *info;          /* config + tokenizer, no weights */
+    gq_model *weights;       /* NULL until needed; gq_eval_model_release frees it */
+    int n_threads;
+    char identity[512];      /* what names this checkpoint in journal keys: path, sizes, mtimes */
+} gq_eval_model;
+
+int gq_eval_model_open(gq_eval_model *em, const char *path, int n_threads, gq_error *err);
+/* Free the weights (keeps info). */
+void gq_eval_model_release(gq_eval_model *em);
+void gq_eval_model_close(gq_eval_model *em);
+
+/* Both models must turn text into the same ids: same vocabulary (every
+ * token's text), BOS/EOS and special-token policy, and the same ids for a
+ * few probe strings.  A model without a tokenizer is checked by its
+ * vocabulary size only (it will be fed the other's ids).  GQ_ERR_INVALID
+ * naming both files otherwise. */
+int gq_eval_check_same_tokenizer(const gq_eval_model *a, const gq_eval_model *b, gq_error *err);
+
+/* One (model, path) run. */
+typedef struct gq_eval_run {
+    char id[48];             /* "original", "converted_gqa", ... (file and folder names) */
+    const char *role;        /* "original" or "converted" */
+    gq_eval_model *model;    /* borrowed */
+    gq_path path;
+    gq_task_scores *scores;  /* [n_tasks], owned (gq_eval_run_free) */
+    size_t n_tasks;
+    double seconds;          /* scoring wall time of this process */
+} gq_eval_run;
+
+void gq_eval_run_free(gq_eval_run *r);
+
+/* Score every task under run->path into run->scores (allocated here).
+ * journal_dir NULL: no journal; else DIR/journal/<run id>/<task>.bin. */
+int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *tasks, size_t n_tasks,
+                      const char *journal_dir, gq_error *err);
 
 #endif

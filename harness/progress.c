@@ -35,7 +35,8 @@ static void format_eta(double s, char *buf, size_t n)
 
 static void draw(gq_progress *p, double now, int final)
 {
-    double el = now - p->t_start, rate = el > 0 ? (double)p->done / el : 0;
+    size_t scored = p->done > p->resumed ? p->done - p->resumed : 0;
+    double el = now - p->t_start, rate = el > 0 ? (double)scored / el : 0;
     char eta[32];
     format_eta(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
     if (final) {
@@ -51,6 +52,8 @@ static void draw(gq_progress *p, double now, int final)
     fflush(stderr);
     p->t_last_draw = now;
 }
+
+void gq_progress_set_resumed(gq_progress *p, size_t n) { p->resumed = n; }
 
 void gq_progress_update(gq_progress *p, size_t done)
 {

@@ -10,6 +10,7 @@ typedef struct gq_progress {
     char label[96];
     size_t total;
     size_t done;
+    size_t resumed;   /* documents taken from a journal: counted done, not in the rate */
     double t_start;
     double t_last_draw;
     int tty;
@@ -19,6 +20,8 @@ typedef struct gq_progress {
 double gq_now(void); /* monotonic seconds */
 void gq_progress_start(gq_progress *p, const char *label, size_t total, int quiet);
 void gq_progress_update(gq_progress *p, size_t done);
+/* n of the documents were resumed from a journal (not scored now). */
+void gq_progress_set_resumed(gq_progress *p, size_t n);
 /* Final line with the elapsed time. */
 void gq_progress_finish(gq_progress *p);
 
