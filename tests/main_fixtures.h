@@ -1,0 +1,42 @@
+/* main_fixtures.h — tiny models for the main-command tests
+ * (tests/test_main_*.c), written at test time:
+ *   - an original: the random llama-gqa fixture (tests/fixtures/forward/
+ *     llama-gqa-f32: D=64, L=3, H=8, Hkv=2, Dh=8, V=256) plus a 256-token
+ *     byte-level tokenizer.json;
+ *   - a "converted" GQLA model with random weights (D=64, L=2, H=8, G=2,
+ *     d_n=8, d_r=4, d_v=8, r=16, V=256) and the same tokenizer.
+ * The GQLA model is not a conversion of the original (the tests check the
+ * orchestration, not conversion quality); its cache sizes per path are
+ * MF_KV_* below, computed by hand from conversion.md §2.4. */
+#ifndef GQ_MAIN_FIXTURES_H
+#define GQ_MAIN_FIXTURES_H
+
+#include <stddef.h>
+
+#define MF_L 2
+#define MF_H 8
+#define MF_G 2
+#define MF_DN 8
+#define MF_DR 4
+#define MF_DV 8
+#define MF_R 16
+/* original 2*Hkv*Dh = 2*2*8; gqa G*(d_n+d_v)+d_r = 2*16+4; k_pe per group
+ * G*(d_n+d_r+d_v) = 2*20; absorb r+d_r = 16+4 */
+#define MF_KV_ORIGINAL 32
+#define MF_KV_GQA 36
+#define MF_KV_GQA_KPE 40
+#define MF_KV_ABSORB 20
+
+/* Write tokenizer.json into dir: the 256 bytes (ascii_only: the 96
+ * printable ASCII characters, space and newline only — a different
+ * tokenizer of the same family). */
+int mf_write_tokenizer(const char *dir, int ascii_only);
+/* dir/original: config + weights of the llama-gqa fixture + tokenizer. */
+int mf_write_original(const char *dir);
+/* dir: config.json + model.safetensors of the random GQLA model (seeded)
+ * + tokenizer (ascii_only as above). */
+int mf_write_gqla(const char *dir, unsigned seed, int ascii_only);
+/* The repo's datasets/samples (from $GQ_FIXTURES/../../datasets/samples). */
+const char *mf_samples_dir(void);
+
+#endif

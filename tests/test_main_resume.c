@@ -1,0 +1,178 @@
+/* test_main_resume.c — a main-command run killed with SIGKILL and rerun on
+ * the same output folder gives the results of an uninterrupted run.
+ *
+ * Tiny original + GQLA models (main_fixtures.h), the sample items of all six
+ * tasks, both paths.  Kills: after N journal batches for several N (through
+ * the GQLA_TEST_KILL_AFTER_BATCHES hook, journal.h), once in the middle of
+ * a batch's write (",torn"), and a few times from outside after a random
+ * delay within the uninterrupted run's duration.  Each time the rerun must
+ * exit 0, report resumed documents when some were journaled, and produce
+ * the same "results" block in every results_<run>.json and the same numbers
+ * in gqla_run.json (everything but the clock, the memory and the command)
+ * as the uninterrupted run.  Usage: test_main_resume (no arguments). */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "main_fixtures.h"
+#include "testutil.h"
+
+#define TASKS "arc_easy,arc_challenge,piqa,hellaswag,openbookqa,winogrande,mmlu_abstract_algebra,mmlu_formal_logic"
+
+static char root[4096], orig[4200], conv[4200];
+
+static void args_for(char *buf, size_t n, const char *out)
+{
+    snprintf(buf, n, "--model '%s' --converted '%s' --tasks %s --data-dir '%s' --quiet --output-dir '%s' --log-samples",
+             orig, conv, TASKS, mf_samples_dir(), out);
+}
+
+static cJSON *read_json(const char *dir, const char *name)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = test_read_file(path, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return j;
+}
+
+/* Drop what legitimately differs between two runs: time, memory, command. */
+static void strip_volatile(cJSON *j)
+{
+    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "command", "seconds",
+                                 "date", "total_evaluation_time_seconds", "start_time", "end_time", "gqla_eval"};
+    if (!j) return;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
+    for (cJSON *c = j->child; c; c = c->next)
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) strip_volatile(c);
+}
+
+/* 1 when out's results and manifest equal ref's. */
+static int same_results(const char *ref, const char *out, const char *what)
+{
+    int ok = 1;
+    const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
+                           "results_converted_absorb.json"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *a = read_json(ref, files[i]), *b = read_json(out, files[i]);
+        if (i > 0) { /* the results files: their lm-eval "results" block */
+            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
+            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+            a = ra;
+            b = rb;
+        }
+        strip_volatile(a);
+        strip_volatile(b);
+        int eq = a && b && cJSON_Compare(a, b, 1);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s equals the uninterrupted run's", what, files[i]);
+        test_cond(msg, eq);
+        if (!eq) {
+            char *ta = a ? cJSON_Print(a) : NULL, *tb = b ? cJSON_Print(b) : NULL;
+            printf("--- uninterrupted:\n%.3000s\n--- resumed:\n%.3000s\n", ta ? ta : "(none)", tb ? tb : "(none)");
+            free(ta);
+            free(tb);
+        }
+        ok &= eq;
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    return ok;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Start the CLI, SIGKILL it after delay seconds; returns 1 if it was killed
+ * (0 if it had already finished). */
+static int run_and_kill(const char *args, double delay)
+{
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", getenv("GQ_CLI"), args);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "%s", test_tmpdir("main_resume"));
+    snprintf(orig, sizeof orig, "%s/original", root);
+    snprintf(conv, sizeof conv, "%s/converted", root);
+    if (mf_write_original(orig) != 0 || mf_write_gqla(conv, 3, 0) != 0) return 1;
+    char ref[4400], out[4400], args[16384];
+    snprintf(ref, sizeof ref, "%s/ref", root);
+    args_for(args, sizeof args, ref);
+    double t0 = now_s();
+    int code = test_run_cli(args, NULL);
+    double t_ref = now_s() - t0;
+    test_cond("uninterrupted run: exit 0", code == 0);
+    printf("uninterrupted run: %.2f s\n", t_ref);
+
+    /* killed by the hook after N batches (",torn": in the middle of the N-th write) */
+    const char *kills[] = {"1", "2", "5,torn", "9", "14,torn", "23"};
+    for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
+        snprintf(out, sizeof out, "%s/hook%zu", root, i);
+        args_for(args, sizeof args, out);
+        setenv("GQLA_TEST_KILL_AFTER_BATCHES", kills[i], 1);
+        char *o = NULL;
+        code = test_run_cli(args, &o);
+        unsetenv("GQLA_TEST_KILL_AFTER_BATCHES");
+        char what[128];
+        snprintf(what, sizeof what, "kill after batch %s", kills[i]);
+        printf("%s: exit %d\n", what, code);
+        test_cond("the hooked run died by the signal (no normal exit 0/1/2)", code != 0 && code != 1 && code != 2);
+        free(o);
+        /* rerun the same command without quiet to see the resumed counts */
+        char loud[16384];
+        snprintf(loud, sizeof loud, "%s", args);
+        char *q = strstr(loud, " --quiet");
+        if (q) memcpy(q, "        ", 8);
+        code = test_run_cli(loud, &o);
+        test_cond("the rerun: exit 0", code == 0);
+        if (kills[i][0] != '1' || kills[i][1] != '\0')
+            test_cond("the rerun reports resumed documents", o && strstr(o, "resumed"));
+        if (strstr(kills[i], "torn")) test_cond("a torn batch is scored again (rerun completes)", code == 0);
+        free(o);
+        same_results(ref, out, what);
+    }
+
+    /* killed from outside after a random delay */
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    for (int i = 0; i < 3; i++) {
+        double delay = t_ref * (0.1 + 0.8 * rand() / (double)RAND_MAX);
+        snprintf(out, sizeof out, "%s/random%d", root, i);
+        args_for(args, sizeof args, out);
+        int killed = run_and_kill(args, delay);
+        char what[128];
+        snprintf(what, sizeof what, "random kill after %.3f s (%s)", delay, killed ? "killed" : "had finished");
+        printf("%s\n", what);
+        code = test_run_cli(args, NULL);
+        test_cond("the rerun: exit 0", code == 0);
+        same_results(ref, out, what);
+    }
+    return test_report("main_resume");
+}
