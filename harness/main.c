@@ -11,8 +11,12 @@ static const char *usage_text =
     "Usage: gqla-eval COMMAND [options]\n"
     "\n"
     "Commands:\n"
-    "  [eval] --model MODEL --tasks LIST [--limit N] [--data-dir DIR] [--output-dir DIR]\n"
-    "                                   score tasks as lm-evaluation-harness (the default)\n"
+    "  [eval] --model MODEL [--converted GQLA] --tasks LIST [--paths gqa,absorb] [--limit N]\n"
+    "         [--data-dir DIR] [--output-dir DIR] [--max-drop PP] [--max-path-diff X] [--junit F]\n"
+    "                                   score tasks as lm-evaluation-harness (the default);\n"
+    "                                   with --converted: original vs GQLA through both paths,\n"
+    "                                   manifest, report, gate; resumes in the same DIR\n"
+    "  demo [--output-dir DIR]          SmolLM2 -> GQLA -> comparison on the sample items\n"
     "  fetch TASK...                    download tasks' rows from the Hugging Face datasets-server\n"
     "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
     "  tokenize MODEL --text T [--json] [--no-bos]\n"
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(cmd, "ppl")) return cmd_ppl(argc - 2, argv + 2);
     if (!strcmp(cmd, "kvcache")) return cmd_kvcache(argc - 2, argv + 2);
+    if (!strcmp(cmd, "demo")) return cmd_demo(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }

@@ -25,3 +25,10 @@ set_tests_properties(main_resume PROPERTIES ENVIRONMENT "${GQLA_MAIN_ENV}")
 
 # The journal file format on its own.
 gqla_add_test(test_main_journal test_main_journal.c)
+
+# `gqla-eval demo --generated` end to end (needs the converter; skipped without it).
+add_executable(test_main_demo test_main_demo.c)
+target_link_libraries(test_main_demo PRIVATE gqla_main_fixtures)
+add_dependencies(test_main_demo gqla-eval)
+add_test(NAME main_demo COMMAND test_main_demo)
+set_tests_properties(main_demo PROPERTIES ENVIRONMENT "${GQLA_MAIN_ENV}" SKIP_RETURN_CODE 77 LABELS slow TIMEOUT 1800)
