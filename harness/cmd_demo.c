@@ -48,7 +48,7 @@ static const char *demo_help =
     "     so that the absorb cache is half the original's (SmolLM2: d_r 32, R 160),\n"
     "     calibrated on datasets/samples/calibration.txt (reused when present);\n"
     "  3. `gqla-eval --model M --converted DIR/converted --tasks <six> --data-dir\n"
-    "     datasets/samples --output-dir DIR --log-samples`: tables, DIR/gqla_run.json,\n"
+    "     datasets/samples --output-dir DIR --log-samples --sq 0`: tables, DIR/gqla_run.json,\n"
     "     DIR/report.md (printed), .tex, .csv, .html.\n"
     "\n"
     "  --output-dir DIR   default out/demo\n"
@@ -219,6 +219,11 @@ int cmd_demo(int argc, char **argv)
     eval[k++] = "--output-dir";
     eval[k++] = (char *)out_dir;
     eval[k++] = "--log-samples";
+    /* Requests in one call per path (not token by token): on a 2-core CPU
+     * decoding 135M float32 weights per token would take the demo past ten
+     * minutes; the paths still compute attention each its own way. */
+    eval[k++] = "--sq";
+    eval[k++] = "0";
     if (note) {
         eval[k++] = "--note";
         eval[k++] = (char *)note;
