@@ -49,7 +49,7 @@ static const char *demo_help =
     "     calibrated on datasets/samples/calibration.txt (reused when present);\n"
     "  3. `gqla-eval --model M --converted DIR/converted --tasks <six> --data-dir\n"
     "     datasets/samples --output-dir DIR --log-samples --sq 0`: tables, DIR/gqla_run.json,\n"
-    "     DIR/report.md (printed), .tex, .csv, .html.\n"
+    "     DIR/report.md (printed: the paper table), .tex, .csv, .html.\n"
     "\n"
     "  --output-dir DIR   default out/demo\n"
     "  --data-dir DIR     sample items (default datasets/samples)\n"
@@ -88,16 +88,6 @@ static int run_self(char *const *argv)
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void print_file(const char *path)
-{
-    char *text = NULL;
-    size_t n = 0;
-    if (gq_file_read_all(path, &text, &n, NULL) == GQ_OK) {
-        fwrite(text, 1, n, stdout);
-        gq_free(text);
-    }
 }
 
 int cmd_demo(int argc, char **argv)
@@ -236,12 +226,6 @@ int cmd_demo(int argc, char **argv)
     eval[k] = NULL;
     int rc = cmd_eval(k, eval);
     if (rc != GQ_EXIT_OK) return rc;
-    char report[4300];
-    snprintf(report, sizeof report, "%s/report.md", out_dir);
-    if (gq_path_exists(report)) {
-        printf("\n");
-        print_file(report);
-    }
     printf("\ndemo: done; results, manifest and report in %s/\n", out_dir);
     return GQ_EXIT_OK;
 }

@@ -335,6 +335,16 @@ int cmd_eval(int argc, char **argv)
         if (gq_eval_write_manifest(out_dir, &mi, &err) != GQ_OK) goto fail;
         if (gq_report_write_all(out_dir, &err) != GQ_OK) goto fail;
         if (!o.quiet) fprintf(stderr, "wrote %s/gqla_run.json and the report (report.md, .tex, .csv, .html)\n", out_dir);
+        /* The paper table: report.md as the reports side rendered it from the manifest. */
+        char *report = NULL, *text = NULL;
+        size_t len = 0;
+        if (converted && (report = gq_path_join(out_dir, "report.md", &err)) &&
+            gq_file_read_all(report, &text, &len, NULL) == GQ_OK) {
+            printf("\n");
+            fwrite(text, 1, len, stdout);
+        }
+        gq_free(text);
+        gq_free(report);
         if (gate) {
             gq_gate_opts go = {has_max_drop, max_drop, converted && has_max_path_diff, max_path_diff, junit};
             int n_failed = 0;

@@ -226,7 +226,8 @@ int gq_eval_check_same_tokenizer(const gq_eval_model *a, const gq_eval_model *b,
                                        " The quick brown fox, 1234 times.\n\n", "naïve café — “quoted”"};
         for (size_t p = 0; p < sizeof probes / sizeof probes[0] && !why[0]; p++) {
             gq_tokens xa = {0}, xb = {0};
-            int ra = gq_tokenize(a->info, probes[p], 1, &xa, err), rb = ra == GQ_OK ? gq_tokenize(b->info, probes[p], 1, &xb, err) : ra;
+            int ra = gq_tokenize(a->info, probes[p], 1, &xa, err);
+            int rb = ra == GQ_OK ? gq_tokenize(b->info, probes[p], 1, &xb, err) : ra;
             if (ra != GQ_OK || rb != GQ_OK) {
                 gq_tokens_free(&xa);
                 gq_tokens_free(&xb);

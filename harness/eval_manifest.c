@@ -199,9 +199,12 @@ int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error
     if (!(text = cJSON_Print(root))) goto fail;
     if (!(path = gq_path_join(dir, "gqla_run.json", err))) goto fail;
     size_t len = strlen(text);
-    text[len] = '\n'; /* cJSON_Print's buffer ends at the NUL we overwrite; write len + 1 bytes */
-    rc = gq_report_write_file(path, text, len + 1, err);
-    text[len] = '\0';
+    char *file = gq_malloc(len + 1, "manifest", err);
+    if (!file) goto fail;
+    memcpy(file, text, len);
+    file[len] = '\n';
+    rc = gq_report_write_file(path, file, len + 1, err);
+    gq_free(file);
     goto done;
 fail:
     gq_error_set(err, GQ_ERR_NOMEM, "%s/gqla_run.json: out of memory building the manifest", dir);
