@@ -288,7 +288,9 @@ int cmd_eval(int argc, char **argv)
         r->model = multi;
         r->path = paths[p];
         if (converted) snprintf(r->id, sizeof r->id, "converted_%s", gq_path_name(paths[p]));
-        else if (n_paths == 1) snprintf(r->id, sizeof r->id, "original");
+        /* --model alone: the (first) path runs as "original" (the manifest
+         * contract); a second path of --path both as "original_<path>". */
+        else if (p == 0) snprintf(r->id, sizeof r->id, "original");
         else snprintf(r->id, sizeof r->id, "original_%s", gq_path_name(paths[p]));
     }
 

@@ -368,7 +368,7 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run
         gq_journal_status st;
         rc = gq_journal_open(&j, jpath, key, t->n_req, s->ll, s->greedy, done, &st, err);
         if (rc != GQ_OK) goto done;
-        if (st == GQ_JOURNAL_RESTARTED && !o->quiet)
+        if (st == GQ_JOURNAL_RESTARTED) /* a warning, printed even with --quiet */
             fprintf(stderr, "%s %s: the journal %s was written for other requests, another model or path: "
                             "starting this task over\n", run->id, t->task->name, jpath);
     }

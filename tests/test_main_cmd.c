@@ -240,6 +240,19 @@ static void case_compare(void)
                   !strcmp(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cons, 0), "b")->valuestring, "converted_absorb"));
     if (cJSON_GetArraySize(cons) == 1) check_consistency(cJSON_GetArrayItem(cons, 0), s1, s2);
     cJSON_Delete(m);
+
+    /* The same folder with other requests (--limit 2): every journal is
+     * started over, with a message, and the numbers are those of 2 docs. */
+    snprintf(args, sizeof args, "--model '%s' --converted '%s' --limit 2", orig, conv);
+    code = run(args, out, &o);
+    test_cond("--limit 2 on the same folder: exit 0", code == 0);
+    test_cond("says the journal is started over", o && strstr(o, "starting this task over"));
+    free(o);
+    m = read_json(out, "gqla_run.json");
+    const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"), 0);
+    const cJSON *pq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r0, "tasks"), "piqa");
+    test_cond("manifest: limit 2, piqa n 2", num(m, "limit") == 2 && num(pq, "n") == 2);
+    cJSON_Delete(m);
 }
 
 static void case_gate(void)
