@@ -33,8 +33,11 @@ static const char *json_type_name(const cJSON *v)
 
 static int bad_key(reader *r, const char *prefix, const char *name, const char *expected, const cJSON *got)
 {
+    char what[64];
+    if (cJSON_IsNumber(got)) snprintf(what, sizeof what, "%.17g", got->valuedouble);
+    else snprintf(what, sizeof what, "%s", got ? json_type_name(got) : "nothing (missing)");
     return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key %s%s%s: expected %s, got %s", r->file, prefix,
-                        prefix[0] ? "." : "", name, expected, got ? json_type_name(got) : "nothing (missing)");
+                        prefix[0] ? "." : "", name, expected, what);
 }
 
 /* A string; missing or null gives NULL unless required. */

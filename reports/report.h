@@ -186,8 +186,8 @@ typedef struct gq_gate_opts {
  *     table the two runs share (mmlu, arc_easy, arc_challenge, piqa,
  *     hellaswag, openbookqa, winogrande; metric as the table), one check
  *     100*(original − converted) <= max_drop_pp; plus one per converted run
- *     for the table's Avg (only when both rows have the same columns, else a
- *     failed check saying so).
+ *     for the average over the paper-table columns both rows have (the
+ *     table's Avg when they have the same columns).
  *   max_path_diff: one check per (consistency pair, task): max_abs_dll <=
  *     max_path_diff (null fails: the agreement is unknown).
  * Failing rows go to stderr, one line each, then a summary line.  JUnit XML

@@ -157,7 +157,7 @@ int gq_report_render_html(const gq_report_model *r, char **out, size_t *len, gq_
                        "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}\n"
                        "table{border-collapse:collapse;margin:.5em 0}\n"
                        "th,td{border-bottom:1px solid #ccc;padding:.25em .7em;text-align:left}\n"
-                       "th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+                       "th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}\ntd.num,td:first-child{white-space:nowrap}\n"
                        ".delta{color:#666;font-size:.9em}\n.notes{font-size:.9em;color:#444}\n"
                        "figure{margin:1em 0}\nfigcaption{font-size:.9em;color:#444}\n"
                        "</style>\n</head>\n<body>\n<h1>gqla-eval report</h1>\n<dl>\n");

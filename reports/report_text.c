@@ -29,9 +29,9 @@ static void md_text(gq_textbuf *b, const char *s)
 /* A pipe table; a Δ column goes in parentheses into the cell before it. */
 static void md_table(gq_textbuf *b, const gq_table *t)
 {
-    gq_textbuf_printf(b, "## %s\n\n", t->title);
+    gq_textbuf_printf(b, "\n## %s\n\n", t->title);
     if (t->n_rows == 0) {
-        gq_textbuf_put(b, "(no rows)\n\n");
+        gq_textbuf_put(b, "(no rows)\n");
     } else {
         gq_textbuf_put(b, "|");
         for (size_t c = 0; c < t->n_cols; c++) {
@@ -61,13 +61,12 @@ static void md_table(gq_textbuf *b, const gq_table *t)
             }
             gq_textbuf_put(b, "\n");
         }
-        gq_textbuf_put(b, "\n");
     }
     for (size_t i = 0; i < t->n_notes; i++) {
+        if (i == 0) gq_textbuf_put(b, "\n");
         md_text(b, t->notes[i]);
         gq_textbuf_put(b, i + 1 < t->n_notes ? "\\\n" : "\n");
     }
-    if (t->n_notes) gq_textbuf_put(b, "\n");
 }
 
 int gq_report_render_md(const gq_report_model *r, char **out, size_t *len, gq_error *err)
@@ -82,7 +81,6 @@ int gq_report_render_md(const gq_report_model *r, char **out, size_t *len, gq_er
         md_text(&b, r->info_value[i]);
         gq_textbuf_put(&b, "\n");
     }
-    gq_textbuf_put(&b, "\n");
     for (int t = 0; t < GQ_REPORT_N_TABLES; t++) md_table(&b, &r->tables[t]);
     return gq_textbuf_finish(&b, out, len, err);
 }
