@@ -14,10 +14,16 @@
  *   errors       missing/bad manifests: exit 2, the message names
  *                DIR/gqla_run.json and the key, no report file replaced
  *   minimal      only the required keys: every missing number shows "–"
+ *
+ * `test_report --torture` re-runs itself with GQ_FAIL_ALLOC=1,2,... around
+ * parsing the manifest and rendering all four formats plus a JUnit file:
+ * every injected failure must come back as GQ_ERR_NOMEM (with ASan: and
+ * nothing leaks).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "gq_alloc.h"
 #include "report.h"
@@ -365,8 +371,60 @@ static void test_minimal(void)
     free(md);
 }
 
-int main(void)
+// ---- allocation failures --------------------------------------------------------------------
+
+/* One pass: parse + render everything; exit 0 on success, 3 on a clean
+ * GQ_ERR_NOMEM, 1 on anything else. */
+static int torture_once(void)
 {
+    char *manifest = fixture_manifest();
+    if (!manifest) return 1;
+    gq_manifest *m = NULL;
+    gq_error err = {0};
+    gq_report_texts texts;
+    int rc = gq_manifest_parse(&m, manifest, strlen(manifest), "fixture", &err);
+    if (rc == GQ_OK) {
+        rc = gq_report_render_all(m, &texts, &err);
+        if (rc == GQ_OK) gq_report_texts_free(&texts);
+    }
+    if (rc == GQ_OK) {
+        gq_junit_case cases[2] = {{"s", "c", "a", 0.0, NULL}, {"s", "c", "b", 0.0, "x > y"}};
+        char *xml = NULL;
+        rc = gq_junit_render("t", cases, 2, &xml, NULL, &err);
+        gq_free(xml);
+    }
+    gq_manifest_free(m);
+    free(manifest);
+    if (rc == GQ_OK) return 0;
+    if (rc == GQ_ERR_NOMEM) return 3;
+    printf("unexpected status %d: %s\n", rc, err.msg);
+    return 1;
+}
+
+static int torture(const char *self)
+{
+    for (int n = 1; n < 100000; n++) {
+        char cmd[4400];
+        snprintf(cmd, sizeof cmd, "GQ_FAIL_ALLOC=%d '%s' --once", n, self);
+        int st = system(cmd);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (code == 0) {
+            printf("torture: %d injected failures, each GQ_ERR_NOMEM\n", n - 1);
+            return test_cond("every allocation failure was reported cleanly", n > 10), test_report("test_report --torture");
+        }
+        if (code != 3) {
+            printf("torture: allocation %d: exit %d\n", n, code);
+            test_cond("allocation failure handled", 0);
+            return test_report("test_report --torture");
+        }
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--once")) return torture_once();
+    if (argc > 1 && !strcmp(argv[1], "--torture")) return torture(argv[0]);
     char *manifest = fixture_manifest();
     if (!manifest) return 1;
     test_tables(manifest);
