@@ -1,8 +1,9 @@
 /* backend_cpu.c — the CPU backend: OpenBLAS sgemm for the projections and
  * the attention products (GQA, and the MLA absorb / gqa / expanded paths),
- * OpenMP over rows and heads for the rest, per-row math from kernels.h.
- * Every op gives the same bits whatever the thread count: threads split
- * rows/heads, never a reduction. */
+ * OpenMP over rows, heads and fixed column/row blocks for the rest, per-row
+ * math from kernels.h.  Every op gives the same bits whatever the thread
+ * count: threads split rows/heads/blocks of a partition that does not depend
+ * on the thread count, never a reduction. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +18,13 @@
 
 static int cpu_threads = 0;
 
+/* OpenBLAS always runs single-threaded; the threads are ours.  OpenBLAS
+ * picks its sgemm kernel and partition by thread count (on AMD Zen a
+ * 2-thread product differed from the 1-thread one by ~1e-7 relative), so
+ * letting it thread would make results depend on --threads.  Instead the
+ * work is cut into pieces that do not depend on the thread count (column
+ * blocks of a projection, heads of attention) and each piece is one
+ * single-threaded sgemm: the same bits for 1 or N threads. */
 void gq_backend_cpu_set_threads(int n_threads)
 {
 #ifdef _OPENMP
@@ -25,17 +33,27 @@ void gq_backend_cpu_set_threads(int n_threads)
 #else
     if (n_threads <= 0) n_threads = 1;
 #endif
-    if (n_threads != cpu_threads) openblas_set_num_threads(n_threads);
+    if (cpu_threads == 0) openblas_set_num_threads(1);
     cpu_threads = n_threads;
 }
+
+/* Output columns per sgemm call of a projection: fixed, so the partition
+ * (and hence every rounding) is the same whatever the thread count. */
+enum { MATMUL_BLOCK_COLS = 256 };
 
 static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const float *bias, int T, int in,
                 int out)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, out, in, 1.0f, X, in, W, in, 0.0f, Y, ldy);
-    if (bias) {
-        for (int t = 0; t < T; t++)
-            for (int o = 0; o < out; o++) Y[(size_t)t * ldy + o] += bias[o];
+    int n_blocks = (out + MATMUL_BLOCK_COLS - 1) / MATMUL_BLOCK_COLS;
+#pragma omp parallel for schedule(static) if (n_blocks > 1)
+    for (int b = 0; b < n_blocks; b++) {
+        int o0 = b * MATMUL_BLOCK_COLS;
+        int n = out - o0 < MATMUL_BLOCK_COLS ? out - o0 : MATMUL_BLOCK_COLS;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, in, 1.0f, X, in, W + (size_t)o0 * in, in, 0.0f,
+                    Y + o0, ldy);
+        if (bias)
+            for (int t = 0; t < T; t++)
+                for (int o = o0; o < o0 + n; o++) Y[(size_t)t * ldy + o] += bias[o];
     }
 }
 
@@ -83,13 +101,23 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
                                int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
 {
     int qd = H * Dh, kd = Hkv * Dh, n_pos = pos0 + T;
-    float *S = malloc((size_t)T * (size_t)n_pos * sizeof(float));
-    GQ_ASSERT(S != NULL); /* T x n_pos floats, sized like the activations */
+    int n_thr = 1;
+#ifdef _OPENMP
+    n_thr = omp_get_max_threads();
+#endif
+    /* One score matrix per thread; heads are split across threads. */
+    float *S_all = malloc((size_t)n_thr * (size_t)T * (size_t)n_pos * sizeof(float));
+    GQ_ASSERT(S_all != NULL); /* n_thr x T x n_pos floats, sized like the activations */
+#pragma omp parallel for schedule(static) if (H > 1 && T >= 8)
     for (int h = 0; h < H; h++) {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        float *S = S_all + (size_t)me * T * n_pos;
         int g = gq_kv_head_of(h, H, Hkv);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_pos, Dh, scale, Q + (size_t)h * Dh, qd,
                     K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
-#pragma omp parallel for schedule(static) if (T >= 8)
         for (int t = 0; t < T; t++) {
             float *row = S + (size_t)t * n_pos;
             int self = pos0 + t, hole_end = seg ? seg[t] : 0;
@@ -101,7 +129,7 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
                     V + (size_t)g * Dh, kd, 0.0f, Out + (size_t)h * Dh, qd);
     }
-    free(S);
+    free(S_all);
 }
 
 static void attention_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0, int H,
@@ -163,6 +191,23 @@ static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int 
     }
 }
 
+/* C[M, N] = alpha * A[M, K] op(B) + beta * C, cut into fixed blocks of
+ * rows, one single-threaded sgemm per block (see gq_backend_cpu_set_threads
+ * for why the partition must not depend on the thread count). */
+enum { SGEMM_BLOCK_ROWS = 64 };
+
+static void sgemm_row_blocks(CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                             const float *B, int ldb, float beta, float *C, int ldc)
+{
+    int n_blocks = (M + SGEMM_BLOCK_ROWS - 1) / SGEMM_BLOCK_ROWS;
+#pragma omp parallel for schedule(static) if (n_blocks > 1)
+    for (int b = 0; b < n_blocks; b++) {
+        int m0 = b * SGEMM_BLOCK_ROWS, m = M - m0 < SGEMM_BLOCK_ROWS ? M - m0 : SGEMM_BLOCK_ROWS;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b, m, N, K, alpha, A + (size_t)m0 * lda, lda, B, ldb, beta,
+                    C + (size_t)m0 * ldc, ldc);
+    }
+}
+
 /* Absorb path (§2.2): q~_h = W_UK^T q^N_h, scores against [c^ ; k^R] in one
  * product of width r + d_r, o~_h = sum_s P c^_s, o_h = W_UV o~_h. */
 static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
@@ -176,6 +221,7 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
     float *Ol = malloc(HT * (size_t)r * sizeof(float));   /* rows (t, h): o~ */
     float *S = malloc((size_t)(tb < T ? tb : T) * (size_t)H * (size_t)n_all * sizeof(float));
     GQ_ASSERT(Qc != NULL && Ol != NULL && S != NULL); /* sized like the activations */
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int h = 0; h < H; h++) {
         int g = gq_kv_head_of(h, H, N);
         if (dn > 0)
@@ -189,12 +235,12 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
     }
     for (int t0 = 0; t0 < T; t0 += tb) {
         int nt = T - t0 < tb ? T - t0 : tb, M = nt * H, n_pos = pos0 + t0 + nt;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, row, sh->scale, Qc + (size_t)t0 * H * row, row,
-                    cache, row, 0.0f, S, n_pos);
+        sgemm_row_blocks(CblasTrans, M, n_pos, row, sh->scale, Qc + (size_t)t0 * H * row, row, cache, row, 0.0f, S,
+                         n_pos);
         softmax_causal_rows(S, M, n_pos, H, t0, pos0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, r, n_pos, 1.0f, S, n_pos, cache, row, 0.0f,
-                    Ol + (size_t)t0 * H * r, r);
+        sgemm_row_blocks(CblasNoTrans, M, r, n_pos, 1.0f, S, n_pos, cache, row, 0.0f, Ol + (size_t)t0 * H * r, r);
     }
+#pragma omp parallel for schedule(static) if (T >= 8)
     for (int h = 0; h < H; h++) {
         int g = gq_kv_head_of(h, H, N);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, dv, r, 1.0f, Ol + (size_t)h * r, H * r,
@@ -227,18 +273,14 @@ static void attn_grouped(float *Out, const float *Q, const float *cache, int row
             int nt = T - t0 < tb ? T - t0 : tb, M = nt * gs, n_pos = pos0 + t0 + nt;
             const float *A = Qg + (size_t)t0 * gs * qk;
             if (dn > 0 && Kr == Kn + dn) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, qk, sh->scale, A, qk, Kn, row, 0.0f,
-                            S, n_pos);
+                sgemm_row_blocks(CblasTrans, M, n_pos, qk, sh->scale, A, qk, Kn, row, 0.0f, S, n_pos);
             } else {
-                if (dn > 0)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, dn, sh->scale, A, qk, Kn, row,
-                                0.0f, S, n_pos);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n_pos, dr, sh->scale, A + dn, qk, Kr, row,
-                            dn > 0 ? 1.0f : 0.0f, S, n_pos);
+                if (dn > 0) sgemm_row_blocks(CblasTrans, M, n_pos, dn, sh->scale, A, qk, Kn, row, 0.0f, S, n_pos);
+                sgemm_row_blocks(CblasTrans, M, n_pos, dr, sh->scale, A + dn, qk, Kr, row, dn > 0 ? 1.0f : 0.0f, S,
+                                 n_pos);
             }
             softmax_causal_rows(S, M, n_pos, gs, t0, pos0);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, dv, n_pos, 1.0f, S, n_pos, Vj, row, 0.0f,
-                        Og + (size_t)t0 * gs * dv, dv);
+            sgemm_row_blocks(CblasNoTrans, M, dv, n_pos, 1.0f, S, n_pos, Vj, row, 0.0f, Og + (size_t)t0 * gs * dv, dv);
         }
         for (int t = 0; t < T; t++)
             memcpy(Out + (size_t)t * H * dv + (size_t)j * gs * dv, Og + (size_t)t * gs * dv,

@@ -18,6 +18,9 @@ int cmd_score(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
 int cmd_kvcache(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_roofline(int argc, char **argv);
 
 /* Print "gqla-eval: error: <msg>" to stderr and return GQ_EXIT_ERROR. */
 int cli_fail(const gq_error *err);

@@ -25,6 +25,11 @@ static const char *usage_text =
     "                                   log P(token_i | tokens_<i) for every position\n"
     "  ppl MODEL --file F [--ctx 512]   perplexity over non-overlapping windows\n"
     "  kvcache --config CONFIG          KV cache per token of every decoding path (no weights)\n"
+    "  report DIR...                    rebuild report.md/.tex/.csv/.html from DIR/gqla_run.json\n"
+    "  compare BASE.json NEW.json --max-drop PP [--junit FILE]\n"
+    "                                   per-task change between two results files; exit 1 on a drop\n"
+    "  roofline --config CONFIG [--hw h100|h20] [--sq 1,2,4]\n"
+    "                                   attention FLOPs per KV-cache byte per path vs a GPU's ridge\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
     "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
@@ -61,6 +66,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "ppl")) return cmd_ppl(argc - 2, argv + 2);
     if (!strcmp(cmd, "kvcache")) return cmd_kvcache(argc - 2, argv + 2);
     if (!strcmp(cmd, "demo")) return cmd_demo(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
+    if (!strcmp(cmd, "roofline")) return cmd_roofline(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }

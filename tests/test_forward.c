@@ -186,7 +186,9 @@ int main(int argc, char **argv)
     }
     gq_model_close(m);
 
-    /* Thread count changes nothing: bit-identical with 1 thread. */
+    /* Thread count changes nothing beyond rounding: OpenBLAS partitions an
+     * sgemm differently for 2 threads on some CPUs (AMD Zen: ~2e-5 absolute
+     * over SmolLM2's 30 layers), so the bound is relative, as above. */
     opts.n_threads = 1;
     if (gq_model_open(&m, dir, &opts, &err) == GQ_OK && n_seq > 0) {
         static gq_score t1[MAX_T];
@@ -195,10 +197,13 @@ int main(int argc, char **argv)
         gq_model_open(&m2, dir, &o2, &err);
         test_cond("1-thread pass runs", score_seq(m, &seqs[0], seqs[0].T - 1, 0, t1) == 0);
         test_cond("2-thread pass runs", m2 && score_seq(m2, &seqs[0], seqs[0].T - 1, 0, one) == 0);
-        double d = 0;
-        for (int p = 0; p < seqs[0].T - 1; p++) d = fmax(d, fabs(t1[p].logprob - one[p].logprob));
-        printf("%s: 1 vs 2 threads max diff %.3g\n", argv[1], d);
-        test_cond("1 thread == 2 threads (1e-5)", d <= 1e-5);
+        double d = 0, r = 0;
+        for (int p = 0; p < seqs[0].T - 1; p++) {
+            d = fmax(d, fabs(t1[p].logprob - one[p].logprob));
+            r = fmax(r, fabs(t1[p].logprob - one[p].logprob) / fmax(1.0, fabs(one[p].logprob)));
+        }
+        printf("%s: 1 vs 2 threads max diff %.3g (rel %.3g)\n", argv[1], d, r);
+        test_cond("1 thread == 2 threads (1e-5 relative)", r <= 1e-5);
         gq_model_close(m2);
     }
     gq_model_close(m);
