@@ -76,6 +76,8 @@ typedef struct gq_backend_ops {
 /* The CPU table; n_threads 0 = all cores. */
 const gq_backend_ops *gq_backend_cpu(void);
 void gq_backend_cpu_set_threads(int n_threads);
+/* The team size of the CPU backend's parallel loops (>= 1). */
+int gq_backend_cpu_threads(void);
 
 
 #endif

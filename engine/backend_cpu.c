@@ -24,18 +24,33 @@ static int cpu_threads = 0;
  * letting it thread would make results depend on --threads.  Instead the
  * work is cut into pieces that do not depend on the thread count (column
  * blocks of a projection, heads of attention) and each piece is one
- * single-threaded sgemm: the same bits for 1 or N threads. */
+ * single-threaded sgemm: the same bits for 1 or N threads.
+ *
+ * The OpenMP build of OpenBLAS (0.3.21) takes its thread count from
+ * omp_get_max_threads() at every call made outside an active parallel
+ * region, and openblas_set_num_threads() sets that same OpenMP value.  So
+ * the OpenMP default stays 1 (set again on every call, since other code —
+ * the converter — may change it), which keeps sgemm single-threaded
+ * wherever it is called from, and our own loops name their team size
+ * (num_threads(cpu_threads)).  Before, the first forward pass of a process
+ * ran with 1-thread OpenBLAS and later ones with N threads: a model's
+ * numbers depended on what the process had run before (found by the main
+ * command's tests: a run after another model differed from a fresh one). */
 void gq_backend_cpu_set_threads(int n_threads)
 {
 #ifdef _OPENMP
     if (n_threads <= 0) n_threads = omp_get_num_procs();
-    omp_set_num_threads(n_threads);
 #else
     if (n_threads <= 0) n_threads = 1;
 #endif
-    if (cpu_threads == 0) openblas_set_num_threads(1);
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
     cpu_threads = n_threads;
 }
+
+int gq_backend_cpu_threads(void) { return cpu_threads > 0 ? cpu_threads : 1; }
 
 /* Output columns per sgemm call of a projection: fixed, so the partition
  * (and hence every rounding) is the same whatever the thread count. */
@@ -45,7 +60,7 @@ static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const 
                 int out)
 {
     int n_blocks = (out + MATMUL_BLOCK_COLS - 1) / MATMUL_BLOCK_COLS;
-#pragma omp parallel for schedule(static) if (n_blocks > 1)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (n_blocks > 1)
     for (int b = 0; b < n_blocks; b++) {
         int o0 = b * MATMUL_BLOCK_COLS;
         int n = out - o0 < MATMUL_BLOCK_COLS ? out - o0 : MATMUL_BLOCK_COLS;
@@ -62,7 +77,7 @@ static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const 
  * are oversubscribed. */
 static void rmsnorm_cpu(float *Y, const float *X, const float *w, int T, int n, float eps)
 {
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) gq_rmsnorm_row(Y + (size_t)t * n, X + (size_t)t * n, w, n, eps);
 }
 
@@ -70,7 +85,7 @@ static void rope_cpu(float *X, int ld, int T, int n_heads, int Dh, int pos0, con
               const float *sin_tab)
 {
     int half = Dh / 2;
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)(pos0 + t) * half;
         const float *s = sin_tab + (size_t)(pos0 + t) * half;
@@ -82,7 +97,7 @@ static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const in
                           const float *sin_tab)
 {
     int half = Dh / 2;
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)pos[t] * half;
         const float *s = sin_tab + (size_t)pos[t] * half;
@@ -103,12 +118,12 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
     int qd = H * Dh, kd = Hkv * Dh, n_pos = pos0 + T;
     int n_thr = 1;
 #ifdef _OPENMP
-    n_thr = omp_get_max_threads();
+    n_thr = gq_backend_cpu_threads();
 #endif
     /* One score matrix per thread; heads are split across threads. */
     float *S_all = malloc((size_t)n_thr * (size_t)T * (size_t)n_pos * sizeof(float));
     GQ_ASSERT(S_all != NULL); /* n_thr x T x n_pos floats, sized like the activations */
-#pragma omp parallel for schedule(static) if (H > 1 && T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (H > 1 && T >= 8)
     for (int h = 0; h < H; h++) {
         int me = 0;
 #ifdef _OPENMP
@@ -144,7 +159,7 @@ static void rope_slice_cpu(float *X, int ld, int T, int n_heads, int head_stride
     int half = n / 2;
     /* Decode steps (a few rows) stay on one thread: a parallel region costs
      * more than the rotation. */
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) {
         const float *c = cos_tab + (size_t)(pos0 + t) * half;
         const float *s = sin_tab + (size_t)(pos0 + t) * half;
@@ -182,7 +197,7 @@ static int queries_per_block(int heads_per_query, int n_pos)
  * position pos0 + t0 + i / per_t, which sees keys 0 .. that position. */
 static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0)
 {
-#pragma omp parallel for schedule(static) if ((size_t)M * (size_t)ld >= 16384)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if ((size_t)M * (size_t)ld >= 16384)
     for (int i = 0; i < M; i++) {
         float *row = S + (size_t)i * ld;
         int n_ctx = pos0 + t0 + i / per_t + 1;
@@ -200,7 +215,7 @@ static void sgemm_row_blocks(CBLAS_TRANSPOSE trans_b, int M, int N, int K, float
                              const float *B, int ldb, float beta, float *C, int ldc)
 {
     int n_blocks = (M + SGEMM_BLOCK_ROWS - 1) / SGEMM_BLOCK_ROWS;
-#pragma omp parallel for schedule(static) if (n_blocks > 1)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (n_blocks > 1)
     for (int b = 0; b < n_blocks; b++) {
         int m0 = b * SGEMM_BLOCK_ROWS, m = M - m0 < SGEMM_BLOCK_ROWS ? M - m0 : SGEMM_BLOCK_ROWS;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b, m, N, K, alpha, A + (size_t)m0 * lda, lda, B, ldb, beta,
@@ -221,7 +236,7 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
     float *Ol = malloc(HT * (size_t)r * sizeof(float));   /* rows (t, h): o~ */
     float *S = malloc((size_t)(tb < T ? tb : T) * (size_t)H * (size_t)n_all * sizeof(float));
     GQ_ASSERT(Qc != NULL && Ol != NULL && S != NULL); /* sized like the activations */
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int h = 0; h < H; h++) {
         int g = gq_kv_head_of(h, H, N);
         if (dn > 0)
@@ -240,7 +255,7 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
         softmax_causal_rows(S, M, n_pos, H, t0, pos0);
         sgemm_row_blocks(CblasNoTrans, M, r, n_pos, 1.0f, S, n_pos, cache, row, 0.0f, Ol + (size_t)t0 * H * r, r);
     }
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int h = 0; h < H; h++) {
         int g = gq_kv_head_of(h, H, N);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, dv, r, 1.0f, Ol + (size_t)h * r, H * r,
@@ -308,7 +323,7 @@ static void attn_expanded_cpu(float *Out, const float *Q, const float *cache, in
 
 static void swiglu_cpu(float *G, const float *U, int T, int n)
 {
-#pragma omp parallel for schedule(static) if (T >= 8)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) gq_swiglu_row(G + (size_t)t * n, U + (size_t)t * n, n);
 }
 

@@ -304,7 +304,7 @@ static void score_rows(gq_model *m, const gq_backend_ops *be, const int *rows, c
             memcpy(rs->xb + (size_t)j * D, rs->x + (size_t)rows[base + j] * D, (size_t)D * sizeof(float));
         be->rmsnorm(rs->xb, rs->xb, m->w.final_norm, nb, D, (float)cfg->rms_norm_eps);
         be->matmul(rs->logits, V, rs->xb, m->w.lm_head, NULL, nb, D, V);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads())
         for (int j = 0; j < nb; j++) {
             gq_score *s = &out[base + j];
             int am = 0;
