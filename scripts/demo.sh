@@ -11,8 +11,10 @@ start=$(date +%s)
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target gqla-eval
+model_opt=()
 if ! bash scripts/get-model.sh smollm2 models; then
   echo "demo: SmolLM2 could not be fetched; the demo continues on a small generated model" >&2
+  model_opt=(--generated)
 fi
-./build/gqla-eval demo --output-dir "$out"
+./build/gqla-eval demo --output-dir "$out" "${model_opt[@]}"
 echo "demo: finished in $(( $(date +%s) - start )) s"
