@@ -74,7 +74,7 @@ static double trace(const double *a, int d)
 /* Sum of singular values of the d x d matrix a (destroyed). */
 static int nuclear_norm(double *a, int d, double *sv, double *out, gq_error *err)
 {
-    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', d, d, a, d, sv, NULL, 1, NULL, 1);
+    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', d, d, a, d, sv, NULL, d, NULL, d);
     if (info != 0)
         return gq_error_set(err, GQ_ERR_INVALID, "singular values of a %d x %d cross-covariance block failed "
                             "(dgesdd info %d)", d, d, (int)info);
