@@ -4,3 +4,5 @@
 # similarity grouping with and without NLL weights, neighbor inexact, paths
 # agree, bad options refused with nothing written).
 gqla_add_test(test_convert_mla_math test_convert_mla_math.c)
+gqla_add_test(test_convert_mla test_convert_mla.c)
+target_link_libraries(test_convert_mla PRIVATE gqla_ckfix)
