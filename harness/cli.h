@@ -17,6 +17,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
 int cmd_kvcache(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* Print "gqla-eval: error: <msg>" to stderr and return GQ_EXIT_ERROR. */
 int cli_fail(const gq_error *err);

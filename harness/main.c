@@ -21,6 +21,8 @@ static const char *usage_text =
     "                                   log P(token_i | tokens_<i) for every position\n"
     "  ppl MODEL --file F [--ctx 512]   perplexity over non-overlapping windows\n"
     "  kvcache --config CONFIG          KV cache per token of every decoding path (no weights)\n"
+    "  convert --model SRC --output DIR --calib-tokens F | --calib F [...]\n"
+    "                                   TransGQLA: a GQA checkpoint to a GQLA one\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
     "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(cmd, "ppl")) return cmd_ppl(argc - 2, argv + 2);
     if (!strcmp(cmd, "kvcache")) return cmd_kvcache(argc - 2, argv + 2);
+    if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }
