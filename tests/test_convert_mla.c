@@ -16,7 +16,8 @@
  * On every converted model the gqa and absorb paths agree within 1e-4.
  * Also: tensors outside the converted four are byte-identical to the
  * source, config.json says num_key_value_heads = G, gqla_meta.json holds
- * the groups and energies, and bad options (--groups not dividing H, an
+ * the groups, energies and self check, a sharded output loads and gives
+ * the same numbers, and bad options (--groups not dividing H, an
  * existing output, a GQA or GQLA source) fail with nothing written.
  * Usage: test_convert_mla (no arguments; files go to $GQ_TMP).
  */
@@ -268,6 +269,7 @@ typedef struct conv_case {
     int G;
     gq_mla_grouping grouping;
     int hessian;
+    size_t shard_bytes; /* 0: one model.safetensors */
 } conv_case;
 
 typedef struct conv_outcome {
@@ -330,6 +332,7 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     o.grouping = cc->grouping;
     o.hessian_nll = cc->hessian;
     o.calib_source = calib_path;
+    o.max_shard_bytes = cc->shard_bytes;
     o.quiet = 1;
     int rc = gq_convert_mla(m, &set, out_dir, &o, &res, &err);
     snprintf(what, sizeof what, "%s %s: conversion succeeds", s->name, cc->label);
@@ -373,16 +376,26 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     snprintf(what, sizeof what, "%s %s: %s and %s paths agree within 1e-4", s->name, cc->label,
              gq_path_name(paths[0]), gq_path_name(paths[1]));
     test_cond(what, oc.d_paths <= 1e-4);
-
-    /* everything but the four converted tensors is copied byte for byte */
-    snprintf(what, sizeof what, "%s %s: unconverted tensors are byte-identical (embedding, kv_a, norms, mlp, "
-             "o_proj.bias)", s->name, cc->label);
-    test_cond(what, same_bytes(src_dir, out_dir, "model.embed_tokens.weight") &&
-                        same_bytes(src_dir, out_dir, "model.layers.1.self_attn.kv_a_proj_with_mqa.weight") &&
-                        same_bytes(src_dir, out_dir, "model.layers.0.mlp.down_proj.weight") &&
-                        same_bytes(src_dir, out_dir, "lm_head.weight") &&
-                        (!s->norms || same_bytes(src_dir, out_dir, "model.layers.0.self_attn.kv_a_layernorm.weight")) &&
-                        (!s->bias || same_bytes(src_dir, out_dir, "model.layers.1.self_attn.o_proj.bias")));
+    snprintf(what, sizeof what, "%s %s: the converter's own self check saw the paths agree (%.3g <= 1e-4)", s->name,
+             cc->label, res.paths_max_abs_diff);
+    test_cond(what, res.paths_max_abs_diff <= 1e-4);
+    if (cc->shard_bytes) {
+        char idx[4300];
+        snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", out_dir);
+        snprintf(what, sizeof what, "%s %s: shards with an index when above %zu bytes", s->name, cc->label,
+                 cc->shard_bytes);
+        test_cond(what, gq_path_exists(idx));
+    } else { /* everything but the four converted tensors is copied byte for byte */
+        snprintf(what, sizeof what, "%s %s: unconverted tensors are byte-identical (embedding, kv_a, norms, mlp, "
+                 "o_proj.bias)", s->name, cc->label);
+        test_cond(what, same_bytes(src_dir, out_dir, "model.embed_tokens.weight") &&
+                            same_bytes(src_dir, out_dir, "model.layers.1.self_attn.kv_a_proj_with_mqa.weight") &&
+                            same_bytes(src_dir, out_dir, "model.layers.0.mlp.down_proj.weight") &&
+                            same_bytes(src_dir, out_dir, "lm_head.weight") &&
+                            (!s->norms ||
+                             same_bytes(src_dir, out_dir, "model.layers.0.self_attn.kv_a_layernorm.weight")) &&
+                            (!s->bias || same_bytes(src_dir, out_dir, "model.layers.1.self_attn.o_proj.bias")));
+    }
 
     /* gqla_meta.json: method, groups of layer 0 as returned, energies */
     char meta_path[4300];
@@ -395,6 +408,8 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     const cJSON *g00 = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetArrayItem(groups, 0), 0), 0);
     const cJSON *ke = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pca, "k_energy_retained"), 1);
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(meta, "method");
+    const cJSON *chk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "self_check"),
+                                                        "max_abs_dlogprob");
     char want_method[96];
     snprintf(want_method, sizeof want_method, "pca_%s_independent%s", gq_mla_grouping_name(cc->grouping),
              cc->hessian ? "_hess_nll" : "");
@@ -403,7 +418,8 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     test_cond(what, meta && cJSON_IsString(method) && strcmp(method->valuestring, want_method) == 0 &&
                         cJSON_GetArraySize(groups) == s->L && cJSON_IsNumber(g00) &&
                         (int)g00->valuedouble == res.members[0] && cJSON_IsNumber(ke) &&
-                        fabs(ke->valuedouble - res.k_energy[1]) < 1e-12);
+                        fabs(ke->valuedouble - res.k_energy[1]) < 1e-12 && cJSON_IsNumber(chk) &&
+                        chk->valuedouble == res.paths_max_abs_diff);
     cJSON_Delete(meta);
     char tok[4300];
     snprintf(tok, sizeof tok, "%s/tokenizer_config.json", out_dir);
@@ -452,8 +468,8 @@ static void check_exact_g_equals_h(const shape *s)
     char src_dir[4200], calib[4200], what[256];
     scores src;
     if (!prepare(s, src_dir, calib, &src)) return;
-    conv_case cases[2] = {{"G=H-neighbor", s->H, GQ_MLA_GROUPING_NEIGHBOR, 0},
-                          {"G=H-similarity-nll", s->H, GQ_MLA_GROUPING_SIMILARITY, 1}};
+    conv_case cases[2] = {{"G=H-neighbor", s->H, GQ_MLA_GROUPING_NEIGHBOR, 0, 0},
+                          {"G=H-similarity-nll", s->H, GQ_MLA_GROUPING_SIMILARITY, 1, 0}};
     for (int i = 0; i < 2; i++) {
         conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &cases[i]);
         if (!oc.ok) continue;
@@ -470,10 +486,11 @@ static void check_hidden_groups(const shape *s)
     char src_dir[4200], calib[4200], what[256];
     scores src;
     if (!prepare(s, src_dir, calib, &src)) return;
-    const conv_case exact[3] = {{"G=2-similarity", 2, GQ_MLA_GROUPING_SIMILARITY, 0},
-                                {"G=2-similarity-nll", 2, GQ_MLA_GROUPING_SIMILARITY, 1},
-                                {"G=4-similarity", 4, GQ_MLA_GROUPING_SIMILARITY, 0}};
-    for (int i = 0; i < 3; i++) {
+    const conv_case exact[4] = {{"G=2-similarity", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 0},
+                                {"G=2-similarity-nll", 2, GQ_MLA_GROUPING_SIMILARITY, 1, 0},
+                                {"G=4-similarity", 4, GQ_MLA_GROUPING_SIMILARITY, 0, 0},
+                                {"G=2-similarity-sharded", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 64 << 10}};
+    for (int i = 0; i < 4; i++) {
         conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &exact[i]);
         if (!oc.ok) continue;
         snprintf(what, sizeof what, "%s %s: every layer's groups lie inside the hidden groups", s->name,
@@ -486,7 +503,7 @@ static void check_hidden_groups(const shape *s)
                  exact[i].label);
         test_cond(what, oc.k_energy > 1 - 1e-9 && oc.v_energy > 1 - 1e-9);
     }
-    const conv_case nb = {"G=2-neighbor", 2, GQ_MLA_GROUPING_NEIGHBOR, 0};
+    const conv_case nb = {"G=2-neighbor", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0};
     conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &nb);
     if (oc.ok) {
         snprintf(what, sizeof what, "%s neighbor: groups straddle the hidden ones, energy lost (< 0.95)", s->name);
@@ -558,7 +575,7 @@ static void check_refusals(void)
     m = NULL;
 
     /* a GQLA source (the output of a conversion) */
-    const conv_case cc = {"G=2-for-refusal", 2, GQ_MLA_GROUPING_NEIGHBOR, 0};
+    const conv_case cc = {"G=2-for-refusal", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0};
     conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &cc);
     char gqla_dir[4300];
     snprintf(gqla_dir, sizeof gqla_dir, "%s/../%s-%s", src_dir, s->name, cc.label);

@@ -11,14 +11,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <cblas.h>
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "checkpoint.h"
 #include "fileio.h"
@@ -29,6 +25,7 @@
 #include "mla.h"
 #include "mla_math.h"
 #include "model_internal.h"
+#include "output.h"
 #include "progress.h"
 #include "safetensors.h"
 #include "score.h"
@@ -85,6 +82,8 @@ typedef struct mla_job {
     int *members;          /* [L, H] */
     double *k_energy;      /* [L] */
     double *v_energy;      /* [L] */
+    int check_tokens;          /* positions compared by the self check */
+    double paths_max_abs_diff; /* its result */
     gq_progress prog;
 } mla_job;
 
@@ -264,35 +263,7 @@ done:
 }
 
 // ---------------------------------------------------------------------------
-// the output folder
-
-/* Remove every entry of dir (one level: the converter writes only files),
- * then dir itself.  Best effort: used on the failure path. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            char *p = gq_path_join(dir, e->d_name, NULL);
-            if (p) unlink(p);
-            gq_free(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static int copy_file(const char *src, const char *dst, gq_error *err)
-{
-    gq_mapped_file mf = {0};
-    int rc = gq_file_map(&mf, src, err);
-    if (rc != GQ_OK) return rc;
-    rc = gq_file_write_atomic(dst, mf.data ? (const void *)mf.data : (const void *)"", mf.size, err);
-    gq_file_unmap(&mf);
-    return rc;
-}
+// the output folder (output.h: a temporary folder renamed at the end)
 
 static int sha256_file(const char *path, char hex[65], gq_error *err)
 {
@@ -319,84 +290,47 @@ static int converted_kind(const char *name, int *layer)
     return 0;
 }
 
-static int write_safetensors(mla_job *j, const char *dir, gq_error *err)
+/* Every source tensor in file order: the converted four per layer from the
+ * job (float32, or bf16 when asked), the rest as stored. */
+static int add_tensors(mla_job *j, gq_convert_out *out, gq_error *err)
 {
     const gq_checkpoint *ck = j->m->ck;
-    size_t n = gq_checkpoint_tensor_count(ck);
-    gq_safetensors_entry *e = gq_calloc(n ? n : 1, sizeof *e, "output tensor table", err);
-    if (!e) return GQ_ERR_NOMEM;
-    int rc = GQ_OK;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) {
         const gq_tensor_ref *t = gq_checkpoint_tensor(ck, i);
-        int l = -1, kind = converted_kind(t->name, &l);
-        e[i].name = t->name;
-        e[i].n_dims = t->n_dims;
-        memcpy(e[i].shape, t->shape, sizeof e[i].shape);
+        int l = -1, kind = converted_kind(t->name, &l), rc;
         if (kind && l >= 0 && l < j->L) {
             const mla_layer_out *o = &j->out[l];
-            e[i].dtype = GQ_DTYPE_F32;
-            e[i].data = kind == 1 ? o->kv_b : kind == 2 ? o->q : kind == 3 ? (const void *)o->q_bias : o->o;
-            if (kind == 1) e[i].shape[0] = (int64_t)j->dm.G * (j->dm.dn + j->dm.dv);
-            if (!e[i].data) { /* a bias the model did not load: cannot happen for a loaded MLA layer */
-                rc = gq_error_set(err, GQ_ERR_INVALID, "%s: tensor %s was not converted", t->file, t->name);
-                goto done;
-            }
+            float *data = kind == 1 ? o->kv_b : kind == 2 ? o->q : kind == 3 ? o->q_bias : o->o;
+            int64_t shape[GQ_MAX_DIMS];
+            memcpy(shape, t->shape, sizeof shape);
+            if (kind == 1) shape[0] = (int64_t)j->dm.G * (j->dm.dn + j->dm.dv);
+            if (!data) /* a tensor the model did not load: cannot happen for a loaded MLA layer */
+                return gq_error_set(err, GQ_ERR_INVALID, "%s: tensor %s was not converted", t->file, t->name);
+            rc = gq_out_add_f32(out, t->name, t->n_dims, shape, data, 0, j->o->dtype, err);
         } else {
-            if (t->dtype != GQ_DTYPE_F32 && t->dtype != GQ_DTYPE_F16 && t->dtype != GQ_DTYPE_BF16) {
-                rc = gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: tensor %s is %s; the MLA converter copies F32, F16 "
-                                  "and BF16 tensors only", t->file, t->name, gq_dtype_name(t->dtype));
-                goto done;
-            }
-            e[i].dtype = t->dtype;
-            e[i].data = t->data;
+            if (t->dtype != GQ_DTYPE_F32 && t->dtype != GQ_DTYPE_F16 && t->dtype != GQ_DTYPE_BF16)
+                return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: tensor %s is %s; the MLA converter copies F32, F16 "
+                                    "and BF16 tensors only", t->file, t->name, gq_dtype_name(t->dtype));
+            rc = gq_out_add(out, t->name, t->dtype, t->n_dims, t->shape, t->data, 0, err);
         }
+        if (rc != GQ_OK) return rc;
     }
-    char *path = gq_path_join(dir, "model.safetensors", err);
-    if (!path) {
-        rc = GQ_ERR_NOMEM;
-        goto done;
-    }
-    rc = gq_safetensors_write(path, e, n, err);
-    gq_free(path);
-done:
-    gq_free(e);
-    return rc;
+    return GQ_OK;
 }
 
-static int write_json(cJSON *root, const char *dir, const char *name, gq_error *err)
-{
-    char *text = cJSON_Print(root);
-    if (!text) return gq_error_set(err, GQ_ERR_NOMEM, "%s: out of memory printing JSON", name);
-    size_t len = strlen(text);
-    char *buf = gq_malloc(len + 2, "JSON text", err);
-    char *path = gq_path_join(dir, name, err);
-    int rc = GQ_ERR_NOMEM;
-    if (buf && path) {
-        memcpy(buf, text, len);
-        buf[len] = '\n'; /* a final newline, as json.dump(..., indent) files end */
-        rc = gq_file_write_atomic(path, buf, len + 1, err);
-    }
-    cJSON_free(text);
-    gq_free(buf);
-    gq_free(path);
-    return rc;
-}
-
-static int write_config(mla_job *j, const char *src_dir, const char *dir, gq_error *err)
+static cJSON *config_json(mla_job *j, const char *src_dir, gq_error *err)
 {
     cJSON *root = NULL;
     char *src = gq_path_join(src_dir, "config.json", err);
-    if (!src) return GQ_ERR_NOMEM;
+    if (!src) return NULL;
     int rc = gq_json_load_file(&root, src, err);
     gq_free(src);
-    if (rc != GQ_OK) return rc;
+    if (rc != GQ_OK) return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(root, "num_key_value_heads");
     cJSON_AddNumberToObject(root, "num_key_value_heads", j->dm.G);
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "latent_norm_eps");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "latent_norm_eps"); /* written explicitly, §5.2 */
     cJSON_AddNumberToObject(root, "latent_norm_eps", j->cfg->latent_norm_eps);
-    rc = write_json(root, dir, "config.json", err);
-    cJSON_Delete(root);
-    return rc;
+    return root;
 }
 
 static cJSON *int_array(const int *v, int n)
@@ -413,12 +347,12 @@ static cJSON *double_array(const double *v, int n)
     return a;
 }
 
-static int write_meta(mla_job *j, const gq_calib_set *set, const char *src_dir, const char *dir, gq_error *err)
+/* gqla_meta.json (conversion.md §5.3; the "pca" block for MLA sources). */
+static cJSON *meta_json(mla_job *j, const gq_calib_set *set, const char *src_dir, gq_error *err)
 {
     const gq_config *c = j->cfg;
     const gq_mla_dims *dm = &j->dm;
     const gq_checkpoint *ck = j->m->ck;
-    int rc = GQ_OK;
     char method[64], hex[65];
     snprintf(method, sizeof method, "pca_%s_independent%s", gq_mla_grouping_name(j->o->grouping),
              j->o->hessian_nll ? "_hess_nll" : "");
@@ -433,37 +367,28 @@ static int write_meta(mla_job *j, const gq_calib_set *set, const char *src_dir, 
     cJSON_AddStringToObject(src, "model_type", c->model_type);
     cJSON_AddStringToObject(src, "attention", "mla");
     cJSON *sha = cJSON_AddObjectToObject(src, "file_sha256");
-    /* config.json and every distinct tensor file */
     char *cfg_path = gq_path_join(src_dir, "config.json", err);
-    if (!cfg_path || (rc = sha256_file(cfg_path, hex, err)) != GQ_OK) {
-        gq_free(cfg_path);
-        if (rc == GQ_OK) rc = GQ_ERR_NOMEM;
-        goto done;
-    }
-    gq_free(cfg_path);
-    cJSON_AddStringToObject(sha, "config.json", hex);
-    for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) {
+    cJSON *cfg_json = NULL;
+    int rc = cfg_path ? sha256_file(cfg_path, hex, err) : GQ_ERR_NOMEM;
+    if (rc == GQ_OK) cJSON_AddStringToObject(sha, "config.json", hex);
+    for (size_t i = 0; rc == GQ_OK && i < gq_checkpoint_tensor_count(ck); i++) { /* every distinct tensor file */
         const char *file = gq_checkpoint_tensor(ck, i)->file;
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
         if (cJSON_GetObjectItemCaseSensitive(sha, base)) continue;
-        if ((rc = sha256_file(file, hex, err)) != GQ_OK) goto done;
-        cJSON_AddStringToObject(sha, base, hex);
+        if ((rc = sha256_file(file, hex, err)) == GQ_OK) cJSON_AddStringToObject(sha, base, hex);
     }
-    cJSON_AddNumberToObject(src, "num_key_value_heads", (double)c->num_key_value_heads);
-    cJSON_AddNullToObject(src, "head_dim"); /* no GQA source: the reference cache is MLA's own */
-    cJSON *arch = NULL;
-    {
-        cJSON *cfg_json = NULL;
-        char *p = gq_path_join(src_dir, "config.json", err);
-        if (p && gq_json_load_file(&cfg_json, p, NULL) == GQ_OK) {
-            const cJSON *a = cJSON_GetObjectItemCaseSensitive(cfg_json, "architectures");
-            if (a) arch = cJSON_Duplicate(a, 1);
-        }
-        gq_free(p);
-        cJSON_Delete(cfg_json);
+    if (rc == GQ_OK) rc = gq_json_load_file(&cfg_json, cfg_path, err);
+    gq_free(cfg_path);
+    if (rc != GQ_OK) {
+        cJSON_Delete(root);
+        return NULL;
     }
-    if (arch) cJSON_AddItemToObject(src, "architectures", arch);
+    const cJSON *arch = cJSON_GetObjectItemCaseSensitive(cfg_json, "architectures");
+    if (arch) cJSON_AddItemToObject(src, "architectures", cJSON_Duplicate(arch, 1));
     else cJSON_AddNullToObject(src, "architectures");
+    cJSON_Delete(cfg_json);
+    cJSON_AddNumberToObject(src, "num_key_value_heads", (double)c->num_key_value_heads);
+    cJSON_AddNullToObject(src, "head_dim"); /* no GQA source: no 2*G*d cache to compare with */
 
     cJSON *dims = cJSON_AddObjectToObject(root, "dims");
     cJSON_AddNumberToObject(dims, "H", dm->H);
@@ -492,6 +417,7 @@ static int write_meta(mla_job *j, const gq_calib_set *set, const char *src_dir, 
     if (st) cJSON_AddStringToObject(rope, "scaling", st);
     else cJSON_AddNullToObject(rope, "scaling");
     cJSON_AddNumberToObject(root, "softmax_scale", j->m->rs.attn_scale);
+    cJSON_AddStringToObject(root, "dtype", j->o->dtype == GQ_DTYPE_BF16 ? "bf16" : "f32");
 
     cJSON *pca = cJSON_AddObjectToObject(root, "pca");
     cJSON_AddNumberToObject(pca, "num_kv_heads", dm->G);
@@ -527,16 +453,60 @@ static int write_meta(mla_job *j, const gq_calib_set *set, const char *src_dir, 
     cJSON_AddNumberToObject(cal, "damping", MLA_DAMPING);
 
     cJSON *kv = cJSON_AddObjectToObject(root, "kv_cache_elements_per_token_per_layer");
-    cJSON_AddNumberToObject(kv, "source", (double)dm->H * (dm->dn + dm->dr + dm->dv));
+    cJSON_AddNumberToObject(kv, "source", (double)dm->H * (dm->dn + dm->dr + dm->dv)); /* HF's expanded MLA cache */
     cJSON_AddNumberToObject(kv, "source_absorb", dm->r + dm->dr);
     cJSON_AddNumberToObject(kv, "absorb", dm->r + dm->dr);
     cJSON_AddNumberToObject(kv, "gqa", (double)dm->G * (dm->dn + dm->dv) + dm->dr);
     cJSON_AddNumberToObject(kv, "gqa_kpe_per_group", (double)dm->G * (dm->dn + dm->dr + dm->dv));
 
-    rc = write_json(root, dir, "gqla_meta.json", err);
-done:
-    cJSON_Delete(root);
-    return rc;
+    cJSON *chk = cJSON_AddObjectToObject(root, "self_check");
+    cJSON_AddStringToObject(chk, "paths", j->dm.G == j->dm.H ? "absorb vs expanded" : "gqa vs absorb");
+    cJSON_AddNumberToObject(chk, "tokens", j->check_tokens);
+    cJSON_AddNumberToObject(chk, "max_abs_dlogprob", j->paths_max_abs_diff);
+    return root;
+}
+
+/* §6.3: the written model's two paths on the first calibration sample (up
+ * to 64 tokens) must agree to float rounding. */
+#define MLA_CHECK_TOKENS 64
+#define MLA_CHECK_TOL 1e-3
+static int self_check(mla_job *j, const char *dir, const gq_calib_set *set, gq_error *err)
+{
+    int T = (int)(set->offsets[1] - set->offsets[0]);
+    if (T > MLA_CHECK_TOKENS) T = MLA_CHECK_TOKENS;
+    j->check_tokens = T > 1 ? T - 1 : 0;
+    j->paths_max_abs_diff = 0.0;
+    if (T < 2) return GQ_OK;
+    gq_model *cm = NULL;
+    gq_open_opts opts = {1, j->m->n_threads, MLA_CHECK_TOKENS};
+    int rc = gq_model_open(&cm, dir, &opts, err);
+    if (rc != GQ_OK) {
+        gq_error_prefix(err, "the converted model does not load back");
+        return rc;
+    }
+    const int32_t *ids = set->tokens + set->offsets[0];
+    int rows[MLA_CHECK_TOKENS];
+    gq_score sc[2][MLA_CHECK_TOKENS];
+    for (int t = 0; t + 1 < T; t++) rows[t] = t;
+    const int mla = j->dm.G == j->dm.H;
+    const gq_path paths[2] = {mla ? GQ_PATH_ABSORB : GQ_PATH_GQA, mla ? GQ_PATH_EXPANDED : GQ_PATH_ABSORB};
+    for (int p = 0; rc == GQ_OK && p < 2; p++) {
+        gq_kv_cache *c = NULL;
+        rc = gq_kv_cache_init(&c, cm, paths[p], T, err);
+        if (rc == GQ_OK) rc = gq_forward(cm, c, ids, T - 1, rows, ids + 1, T - 1, sc[p], err);
+        gq_kv_cache_free(c);
+    }
+    gq_model_close(cm);
+    if (rc != GQ_OK) return rc;
+    for (int t = 0; t + 1 < T; t++) {
+        double d = fabs(sc[0][t].logprob - sc[1][t].logprob);
+        if (!(d <= j->paths_max_abs_diff)) j->paths_max_abs_diff = d; /* NaN propagates */
+    }
+    if (!(j->paths_max_abs_diff <= MLA_CHECK_TOL))
+        return gq_error_set(err, GQ_ERR_INVALID, "self check: the converted model's %s and %s paths differ by %g per "
+                            "log-prob on calibration sample 0 (expected float rounding, <= %g)",
+                            gq_path_name(paths[0]), gq_path_name(paths[1]), j->paths_max_abs_diff, MLA_CHECK_TOL);
+    return GQ_OK;
 }
 
 static const char *const tokenizer_files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -546,30 +516,38 @@ static const char *const tokenizer_files[] = {"tokenizer.json", "tokenizer_confi
 static int write_folder(mla_job *j, const gq_calib_set *set, const char *out_dir, gq_error *err)
 {
     const char *src_dir = gq_checkpoint_path(j->m->ck);
-    size_t len = strlen(out_dir);
-    char *tmp = gq_malloc(len + 16, "temporary folder name", err);
-    if (!tmp) return GQ_ERR_NOMEM;
-    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", out_dir);
-    if (!mkdtemp(tmp)) {
-        int e = errno;
-        gq_free(tmp);
-        return gq_error_set(err, GQ_ERR_IO, "%s: cannot create a temporary folder beside it: %s", out_dir, strerror(e));
+    gq_convert_out out = {0};
+    cJSON *config = NULL, *meta = NULL;
+    int rc = gq_out_begin(&out, out_dir, err);
+    if (rc != GQ_OK) return rc;
+    if ((rc = add_tensors(j, &out, err)) != GQ_OK) goto done;
+    if ((rc = gq_out_write_tensors(&out, j->o->max_shard_bytes, err)) != GQ_OK) goto done;
+    if (!(config = config_json(j, src_dir, err))) {
+        rc = err && err->status ? err->status : GQ_ERR_NOMEM;
+        goto done;
     }
-    int rc = write_safetensors(j, tmp, err);
-    if (rc == GQ_OK) rc = write_config(j, src_dir, tmp, err);
-    if (rc == GQ_OK) rc = write_meta(j, set, src_dir, tmp, err);
-    for (int i = 0; rc == GQ_OK && tokenizer_files[i]; i++) {
-        char *s = gq_path_join(src_dir, tokenizer_files[i], err), *d = gq_path_join(tmp, tokenizer_files[i], err);
-        if (!s || !d) rc = GQ_ERR_NOMEM;
-        else if (gq_path_exists(s)) rc = copy_file(s, d, err);
+    if ((rc = gq_out_write_json(&out, "config.json", config, err)) != GQ_OK) goto done;
+    for (int i = 0; tokenizer_files[i]; i++) {
+        char *s = gq_path_join(src_dir, tokenizer_files[i], err);
+        if (!s) {
+            rc = GQ_ERR_NOMEM;
+            goto done;
+        }
+        rc = gq_path_exists(s) ? gq_out_copy_file(&out, s, tokenizer_files[i], err) : GQ_OK;
         gq_free(s);
-        gq_free(d);
+        if (rc != GQ_OK) goto done;
     }
-    if (rc == GQ_OK && rename(tmp, out_dir) != 0)
-        rc = gq_error_set(err, GQ_ERR_IO, "%s: cannot rename the finished folder %s into place: %s", out_dir, tmp,
-                          strerror(errno));
-    if (rc != GQ_OK) remove_tree(tmp);
-    gq_free(tmp);
+    if ((rc = self_check(j, out.tmp_dir, set, err)) != GQ_OK) goto done;
+    if (!(meta = meta_json(j, set, src_dir, err))) {
+        rc = err && err->status ? err->status : GQ_ERR_NOMEM;
+        goto done;
+    }
+    if ((rc = gq_out_write_json(&out, "gqla_meta.json", meta, err)) != GQ_OK) goto done;
+    rc = gq_out_commit(&out, err);
+done:
+    cJSON_Delete(config);
+    cJSON_Delete(meta);
+    gq_out_free(&out); /* removes the temporary folder unless committed */
     return rc;
 }
 
@@ -661,6 +639,7 @@ int gq_convert_mla(gq_model *m, const gq_calib_set *set, const char *out_dir, co
         res->members = j.members;
         res->k_energy = j.k_energy;
         res->v_energy = j.v_energy;
+        res->paths_max_abs_diff = j.paths_max_abs_diff;
         j.members = NULL;
         j.k_energy = j.v_energy = NULL;
     }
