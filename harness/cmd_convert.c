@@ -19,6 +19,7 @@
 #include "gq_alloc.h"
 #include "gqa_convert.h"
 #include "gqa_output.h"
+#include "mla.h"
 #include "model.h"
 #include "output.h"
 #include "progress.h"
@@ -64,8 +65,14 @@ static const char *convert_help =
     "                        model a full-rank conversion reproduces exactly)\n"
     "  --threads N, --quiet\n"
     "\n"
-    "MLA-only options (--groups, --grouping, --hessian-nll) are refused for a GQA\n"
-    "source.  Not implemented: --latent-norm (§3.6), --calib TASK, freqfold search.\n"
+    "--from mla (MLA source, e.g. DeepSeek-V2/V3; engine/convert/mla.h, §4):\n"
+    "  --groups G            KV groups, dividing num_attention_heads (required)\n"
+    "  --grouping neighbor|similarity   head grouping (default neighbor)\n"
+    "  --hessian-nll         NLL token weights for the statistics (§4.2)\n"
+    "--from defaults to the source's kind.  MLA-only options are refused for a GQA\n"
+    "source and GQA-only ones (--rope-dim, --freqfold, --kv-lora-rank,\n"
+    "--q-lora-rank, --balance-kv-ratio, --reference) for an MLA source.\n"
+    "Not implemented: --latent-norm (§3.6), --calib TASK, freqfold search.\n"
     "Exit status: 0 ok, 2 bad input (nothing written).\n";
 
 typedef struct convert_args {
@@ -76,6 +83,10 @@ typedef struct convert_args {
     gq_dtype dtype;
     int quiet, reference;
     const char *mla_only;   /* first MLA-only option seen */
+    const char *gqa_only;   /* first GQA-only option seen */
+    long groups;            /* --groups G (MLA) */
+    const char *grouping;   /* --grouping neighbor|similarity (MLA) */
+    int hessian_nll;
 } convert_args;
 
 static int parse_double(const char *s, double *out)
@@ -127,8 +138,10 @@ static int parse_args(int argc, char **argv, convert_args *a)
             a->seed = strtoull(argv[++i], &end, 10);
             if (!end || *end || argv[i][0] == '-') return cli_usage_error("convert", "--seed takes an integer >= 0");
         } else if (!strcmp(o, "--rope-dim")) {
+            if (!a->gqa_only) a->gqa_only = o;
             NEED_INT(1, 1 << 16, a->opts.rope_dim, "--rope-dim takes a positive even width");
         } else if (!strcmp(o, "--freqfold") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
             a->freqfold_arg = argv[++i];
             if (strcmp(a->freqfold_arg, "auto") != 0) {
                 if (cli_parse_int(a->freqfold_arg, 1, 1 << 16, &v))
@@ -136,10 +149,13 @@ static int parse_args(int argc, char **argv, convert_args *a)
                 a->opts.freqfold = (int)v;
             }
         } else if (!strcmp(o, "--kv-lora-rank")) {
+            if (!a->gqa_only) a->gqa_only = o;
             NEED_INT(1, 1 << 20, a->opts.kv_lora_rank, "--kv-lora-rank takes a rank >= 1");
         } else if (!strcmp(o, "--q-lora-rank")) {
+            if (!a->gqa_only) a->gqa_only = o;
             NEED_INT(1, 1 << 20, a->opts.q_lora_rank, "--q-lora-rank takes a rank >= 1");
         } else if (!strcmp(o, "--balance-kv-ratio") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
             if (parse_double(argv[++i], &a->opts.balance_kv_ratio) || !(a->opts.balance_kv_ratio > 0))
                 return cli_usage_error("convert", "--balance-kv-ratio takes a positive number");
         } else if (!strcmp(o, "--dtype") && has) {
@@ -152,6 +168,7 @@ static int parse_args(int argc, char **argv, convert_args *a)
         } else if (!strcmp(o, "--ppl-ctx")) {
             NEED_INT(2, 1 << 20, a->ppl_ctx, "--ppl-ctx takes a length >= 2");
         } else if (!strcmp(o, "--reference") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
             if (strcmp(argv[++i], "partial-rope") != 0)
                 return cli_usage_error("convert", "--reference takes 'partial-rope'");
             a->reference = 1;
@@ -163,10 +180,14 @@ static int parse_args(int argc, char **argv, convert_args *a)
             return cli_usage_error("convert", "--latent-norm (conversion.md §3.6) is not implemented in this build");
         } else if (!strcmp(o, "--export-mla-view")) {
             return cli_usage_error("convert", "--export-mla-view is not implemented in this build");
-        } else if ((!strcmp(o, "--groups") || !strcmp(o, "--grouping")) && has) {
+        } else if (!strcmp(o, "--groups")) {
+            NEED_INT(1, 1 << 16, a->groups, "--groups takes a count >= 1");
             if (!a->mla_only) a->mla_only = o;
-            i++;
+        } else if (!strcmp(o, "--grouping") && has) {
+            a->grouping = argv[++i];
+            if (!a->mla_only) a->mla_only = o;
         } else if (!strcmp(o, "--hessian-nll")) {
+            a->hessian_nll = 1;
             if (!a->mla_only) a->mla_only = o;
         } else if (o[0] == '-') {
             return cli_usage_error("convert", "unknown option or missing value: '%s'", o);
@@ -277,6 +298,60 @@ static int copy_tokenizer(gq_convert_out *out, const gq_model *src, gq_error *er
     return GQ_OK;
 }
 
+/* --from mla: engine/convert/mla.h does the conversion and the writing. */
+static int convert_mla(const convert_args *a)
+{
+    gq_error err = {0};
+    gq_model *m = NULL;
+    gq_calib_set set = {0};
+    gq_convert_mla_result res = {0};
+    gq_convert_mla_opts o;
+    memset(&o, 0, sizeof o);
+    if (a->gqa_only) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: %s is a GQA-only option (--from gqa); %s is an MLA model", a->model,
+                     a->gqa_only, a->model);
+        goto fail;
+    }
+    if (a->eval_ppl) {
+        gq_error_set(&err, GQ_ERR_USAGE, "--eval-ppl is implemented for --from gqa only; run `gqla-eval ppl` on "
+                     "the source and the output");
+        goto fail;
+    }
+    if (a->groups <= 0) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: an MLA source needs --groups G (the KV groups of the output)", a->model);
+        goto fail;
+    }
+    o.groups = (int)a->groups;
+    if (a->grouping && gq_mla_grouping_parse(a->grouping, &o.grouping) != 0) {
+        gq_error_set(&err, GQ_ERR_USAGE, "--grouping %s: expected neighbor or similarity", a->grouping);
+        goto fail;
+    }
+    o.hessian_nll = a->hessian_nll;
+    o.calib_source = a->calib_tokens ? a->calib_tokens : a->calib;
+    o.seed = a->seed;
+    o.dtype = a->dtype;
+    o.quiet = a->quiet;
+    gq_open_opts full = {1, (int)a->threads, 512};
+    if (gq_model_open(&m, a->model, &full, &err) != GQ_OK) goto fail;
+    int rc;
+    if (a->calib_tokens) rc = gq_calib_from_tokens_file(&set, a->calib_tokens, gq_model_config(m)->vocab_size, &err);
+    else rc = gq_calib_from_text(&set, m, a->calib, (int)a->calib_samples, (int)a->calib_seqlen, a->seed, &err);
+    if (rc != GQ_OK) goto fail;
+    if (gq_convert_mla(m, &set, a->output, &o, &res, &err) != GQ_OK) goto fail;
+    printf("output:            %s\n", a->output);
+    printf("groups:            %d of %d heads (%s)\n", res.G, res.H, gq_mla_grouping_name(o.grouping));
+    printf("paths max |dlogp|: %.3e\n", res.paths_max_abs_diff);
+    rc = GQ_EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    gq_convert_mla_result_free(&res);
+    gq_calib_set_free(&set);
+    gq_model_close(m);
+    return rc;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     convert_args a;
@@ -308,11 +383,15 @@ int cmd_convert(int argc, char **argv)
         goto fail;
     }
     int mla_source = cfg->arch == GQ_ARCH_DEEPSEEK_MLA || cfg->arch == GQ_ARCH_GQLA;
-    if (mla_source || (a.from && !strcmp(a.from, "mla"))) {
-        gq_error_set(&err, GQ_ERR_UNSUPPORTED,
-                     "%s: %s; --from mla (MLA -> GQLA, conversion.md §4) is not wired into this command yet",
-                     a.model, mla_source ? "an MLA/GQLA source" : "--from mla was asked for");
+    if (a.from && !strcmp(a.from, mla_source ? "gqa" : "mla")) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: --from %s, but the source is %s model (model_type %s)", a.model, a.from,
+                     mla_source ? "an MLA" : "a GQA", cfg->model_type);
         goto fail;
+    }
+    if (mla_source) {
+        gq_model_close(src);
+        src = NULL;
+        return convert_mla(&a);
     }
     if (a.mla_only) {
         gq_error_set(&err, GQ_ERR_USAGE,
