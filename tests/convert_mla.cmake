@@ -6,3 +6,4 @@
 gqla_add_test(test_convert_mla_math test_convert_mla_math.c)
 gqla_add_test(test_convert_mla test_convert_mla.c)
 target_link_libraries(test_convert_mla PRIVATE gqla_ckfix)
+add_dependencies(test_convert_mla gqla-eval)

@@ -18,7 +18,8 @@
  * source, config.json says num_key_value_heads = G, gqla_meta.json holds
  * the groups, energies and self check, a sharded output loads and gives
  * the same numbers, and bad options (--groups not dividing H, an
- * existing output, a GQA or GQLA source) fail with nothing written.
+ * existing output, a GQA or GQLA source) fail with nothing written, through
+ * the library and through `gqla-eval convert` (exit 2).
  * Usage: test_convert_mla (no arguments; files go to $GQ_TMP).
  */
 #include <math.h>
@@ -592,11 +593,63 @@ done:
     gq_calib_set_free(&set);
 }
 
+/* The command line: `gqla-eval convert` on an MLA source (exit 0, the
+ * output loads and matches the source), and bad options (exit 2, the
+ * message names the option, nothing written). */
+static void check_cli(void)
+{
+    const shape *s = &hidden;
+    char src_dir[4200], calib[4200], out[4300], args[16384], what[256];
+    scores src;
+    if (!prepare(s, src_dir, calib, &src)) return;
+    snprintf(out, sizeof out, "%s/../cli-out", src_dir);
+    char *text = NULL;
+    snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' --groups 2 --grouping similarity "
+             "--hessian-nll --quiet", src_dir, out, calib);
+    int rc = test_run_cli(args, &text);
+    printf("cli convert: exit %d\n%s", rc, text ? text : "");
+    test_cond("cli: convert --groups 2 --grouping similarity --hessian-nll exits 0", rc == 0 && gq_path_exists(out));
+    free(text);
+    gq_model *cm = NULL;
+    gq_error err = {0};
+    gq_open_opts opts = {1, 0, 16};
+    scores sc;
+    int ok = gq_model_open(&cm, out, &opts, &err) == GQ_OK && score_model(cm, GQ_PATH_GQA, &sc) == 0;
+    double d = ok ? max_diff(&sc, &src) : 1e9;
+    printf("cli output vs source: max |dlogprob| %.3g\n", d);
+    test_cond("cli: the output reproduces the hidden-group source within 1e-4", d <= 1e-4);
+    gq_model_close(cm);
+
+    static const struct {
+        const char *extra, *needle;
+    } bad[] = {
+        {"--groups 3", "--groups 3"},
+        {"--groups 2 --grouping nearest", "--grouping nearest"},
+        {"--groups 2 --rope-dim 2", "--rope-dim"},
+        {"--groups 2 --kv-lora-rank 16", "--kv-lora-rank"},
+        {"--grouping similarity", "--groups"},
+        {"--groups 2 --from gqa", "--from"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(out, sizeof out, "%s/../cli-bad-%zu", src_dir, i);
+        snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' %s --quiet", src_dir, out,
+                 calib, bad[i].extra);
+        text = NULL;
+        rc = test_run_cli(args, &text);
+        printf("cli %s: exit %d: %s", bad[i].extra, rc, text ? text : "");
+        snprintf(what, sizeof what, "cli: %s on an MLA source exits 2 naming %s, nothing written", bad[i].extra,
+                 bad[i].needle);
+        test_cond(what, rc == 2 && text && strstr(text, bad[i].needle) && !gq_path_exists(out));
+        free(text);
+    }
+}
+
 int main(void)
 {
     check_exact_g_equals_h(&qlora);
     check_exact_g_equals_h(&plainq);
     check_hidden_groups(&hidden);
     check_refusals();
+    check_cli();
     return test_report("convert_mla");
 }
