@@ -222,13 +222,18 @@ static int write_calib(const char *path, int V)
 // ---------------------------------------------------------------------------
 // scoring
 
-/* lp[t] = log P(ids[t+1] | ids[..t]) for t < T-1 under `path`. */
+/* lp[t] = log P(ids[t+1] | ids[..t]) for t < T-1 under `path`, T <= MAX_T. */
+#define MAX_T 64
 static int logprobs(gq_model *m, gq_path path, const int32_t *ids, int T, double *lp)
 {
     gq_error err = {0};
     gq_kv_cache *c = NULL;
-    gq_score sc[SEQ_T];
-    int rows[SEQ_T], rc = -1;
+    gq_score sc[MAX_T];
+    int rows[MAX_T], rc = -1;
+    if (T > MAX_T) {
+        fprintf(stderr, "logprobs: %d tokens, the test handles %d\n", T, MAX_T);
+        return -1;
+    }
     for (int t = 0; t + 1 < T; t++) rows[t] = t;
     if (gq_kv_cache_init(&c, m, path, T, &err) == GQ_OK &&
         gq_forward(m, c, ids, T, rows, ids + 1, T - 1, sc, &err) == GQ_OK) {
@@ -644,6 +649,92 @@ static void check_cli(void)
     }
 }
 
+/* The transformers-written DeepSeek-V3 fixture (tests/fixtures/mla/
+ * dsv3-qlora-yarn: q low-rank, yarn, biases; reference.txt from
+ * tests/reference/make_mla_fixtures.py): converted at G = H its two paths
+ * must still give HF's log-probs within 1e-4 (an independent reference,
+ * and a config with rope_parameters that must survive the copy); at G = 2
+ * the paths must agree. */
+#define HF_MAX_T MAX_T
+static void check_hf_fixture(void)
+{
+    char src[4096], ref[4200], calib[4300], what[256];
+    snprintf(src, sizeof src, "%s", test_fixture("mla/dsv3-qlora-yarn"));
+    snprintf(ref, sizeof ref, "%s/reference.txt", src);
+    char *text = test_read_file(ref, NULL);
+    test_cond("hf fixture: reference.txt reads", text != NULL);
+    if (!text) return;
+    /* "ids a b c ..." then one line per position: "t id logprob argmax argmax_logprob" */
+    static int32_t ids[2][HF_MAX_T];
+    static double want[2][HF_MAX_T];
+    int n_seq = -1, T[2] = {0, 0};
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "ids ", 4) == 0 && n_seq < 1) {
+            n_seq++;
+            for (char *p = line + 4; *p && T[n_seq] < HF_MAX_T;) {
+                char *end;
+                long v = strtol(p, &end, 10);
+                if (end == p) break;
+                ids[n_seq][T[n_seq]++] = (int32_t)v;
+                p = end;
+            }
+        } else if (n_seq >= 0 && line[0] >= '0' && line[0] <= '9') {
+            int t, id;
+            double lp;
+            if (sscanf(line, "%d %d %lf", &t, &id, &lp) == 3 && t >= 1 && t < T[n_seq]) want[n_seq][t - 1] = lp;
+        }
+    }
+    free(text);
+    int V = 160;
+    char base[4096];
+    snprintf(base, sizeof base, "%s", test_tmpdir("mla-hf-dsv3"));
+    snprintf(calib, sizeof calib, "%s/calib.txt", base);
+    test_cond("hf fixture: two sequences parsed, calibration written",
+              n_seq == 1 && T[0] > 8 && T[1] > 8 && write_calib(calib, V) == 0);
+    const int Gs[2] = {4, 2};
+    for (int k = 0; k < 2; k++) {
+        char out[4300];
+        snprintf(out, sizeof out, "%s/G%d", base, Gs[k]);
+        gq_error err = {0};
+        gq_model *m = NULL, *cm = NULL;
+        gq_calib_set set = {0};
+        gq_open_opts opts = {1, 0, 16};
+        gq_convert_mla_opts o = {0};
+        o.groups = Gs[k];
+        o.grouping = GQ_MLA_GROUPING_SIMILARITY;
+        o.quiet = 1;
+        int ok = gq_model_open(&m, src, &opts, &err) == GQ_OK &&
+                 gq_calib_from_tokens_file(&set, calib, V, &err) == GQ_OK &&
+                 gq_convert_mla(m, &set, out, &o, NULL, &err) == GQ_OK && gq_model_open(&cm, out, &opts, &err) == GQ_OK;
+        if (!ok) fprintf(stderr, "%s\n", err.msg);
+        snprintf(what, sizeof what, "hf fixture: converted to G = %d and reopened", Gs[k]);
+        test_cond(what, ok);
+        if (ok) {
+            gq_path paths[2] = {Gs[k] == 4 ? GQ_PATH_ABSORB : GQ_PATH_GQA, Gs[k] == 4 ? GQ_PATH_EXPANDED : GQ_PATH_ABSORB};
+            double lp[2][HF_MAX_T], d_ref = 0, d_paths = 0;
+            for (int q = 0; q <= n_seq; q++) {
+                for (int p = 0; p < 2; p++) ok &= logprobs(cm, paths[p], ids[q], T[q], lp[p]) == 0;
+                for (int t = 0; ok && t + 1 < T[q]; t++) {
+                    d_ref = fmax(d_ref, fmax(fabs(lp[0][t] - want[q][t]), fabs(lp[1][t] - want[q][t])));
+                    d_paths = fmax(d_paths, fabs(lp[0][t] - lp[1][t]));
+                }
+            }
+            printf("hf dsv3-qlora-yarn -> G=%d: |paths - HF reference| %.3g, |%s - %s| %.3g\n", Gs[k], d_ref,
+                   gq_path_name(paths[0]), gq_path_name(paths[1]), d_paths);
+            snprintf(what, sizeof what, "hf fixture G = %d: %s and %s agree within 1e-4", Gs[k], gq_path_name(paths[0]),
+                     gq_path_name(paths[1]));
+            test_cond(what, ok && d_paths <= 1e-4);
+            if (Gs[k] == 4) test_cond("hf fixture G = H: both paths give transformers' log-probs within 1e-4",
+                                      ok && d_ref <= 1e-4);
+            else test_cond("hf fixture G = 2 (random weights, no group structure): not the source (> 1e-3)",
+                           ok && d_ref > 1e-3);
+        }
+        gq_model_close(m);
+        gq_model_close(cm);
+        gq_calib_set_free(&set);
+    }
+}
+
 int main(void)
 {
     check_exact_g_equals_h(&qlora);
@@ -651,5 +742,6 @@ int main(void)
     check_hidden_groups(&hidden);
     check_refusals();
     check_cli();
+    check_hf_fixture();
     return test_report("convert_mla");
 }
