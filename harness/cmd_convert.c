@@ -23,6 +23,7 @@
 #include "model.h"
 #include "output.h"
 #include "progress.h"
+#include "tokenizer_export.h"
 #include "score.h"
 
 static const char *convert_help =
@@ -280,13 +281,26 @@ static int self_check(gq_model *conv, const gq_calib_set *set, double *max_diff,
     return GQ_OK;
 }
 
-/* HF sources: the tokenizer files beside config.json. */
-static int copy_tokenizer(gq_convert_out *out, const gq_model *src, gq_error *err)
+/* HF sources: the tokenizer files beside config.json; GGUF sources: the
+ * embedded tokenizer as tokenizer.json (*note says when none was written). */
+static int copy_tokenizer(gq_convert_out *out, const gq_model *src, const char **note, gq_error *err)
 {
     static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                         "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json",
                                         NULL};
     const char *dir = gq_checkpoint_path(gq_model_checkpoint(src));
+    const struct gq_gguf *g = gq_checkpoint_gguf(gq_model_checkpoint(src));
+    *note = "copied";
+    if (g) {
+        *note = "exported from the GGUF";
+        int rc = gq_tokenizer_export_gguf(g, out, err);
+        if (rc == GQ_ERR_UNSUPPORTED) {
+            *note = "none: the GGUF tokenizer has no tokenizer.json export";
+            gq_error_clear(err);
+            rc = GQ_OK;
+        }
+        return rc;
+    }
     if (!gq_path_is_dir(dir)) return GQ_OK;
     for (int i = 0; names[i]; i++) {
         char *p = gq_path_join(dir, names[i], err);
@@ -436,7 +450,8 @@ int cmd_convert(int argc, char **argv)
     if ((rc = gq_out_write_tensors(&out, 0, &err)) != GQ_OK) goto fail;
     if (!(config = gq_gqa_config_json(src, &res.dims, a.dtype, 0, &err))) goto fail;
     if ((rc = gq_out_write_json(&out, "config.json", config, &err)) != GQ_OK) goto fail;
-    if ((rc = copy_tokenizer(&out, src, &err)) != GQ_OK) goto fail;
+    const char *tok_note = "";
+    if ((rc = copy_tokenizer(&out, src, &tok_note, &err)) != GQ_OK) goto fail;
 
     /* Open what was written: self check, perplexity. */
     gq_gqa_meta_info info = {a.model, GQLA_VERSION, a.calib_tokens ? a.calib_tokens : a.calib,
@@ -480,6 +495,7 @@ int cmd_convert(int argc, char **argv)
     printf("kv cache / token / layer: source %d, absorb %d, gqa %d\n", 2 * res.dims.G * res.dims.d,
            res.dims.r + res.dims.dr, res.dims.G * 2 * res.dims.d + res.dims.dr);
     printf("paths max |dlogp|: %.3e\n", info.paths_max_abs_diff);
+    printf("tokenizer:         %s\n", tok_note);
     if (info.have_ppl) printf("ppl:               %.6f -> %.6f (%s, ctx %ld)\n", info.ppl_orig, info.ppl_gqla, a.eval_ppl,
                               a.ppl_ctx);
     rc = GQ_EXIT_OK;
