@@ -17,7 +17,7 @@
  * Also: tensors outside the converted four are byte-identical to the
  * source, config.json says num_key_value_heads = G, gqla_meta.json holds
  * the groups, energies and self check, a sharded output loads and gives
- * the same numbers, and bad options (--groups not dividing H, an
+ * the same numbers, --dtype bf16 writes the converted tensors as BF16, and bad options (--groups not dividing H, an
  * existing output, a GQA or GQLA source) fail with nothing written, through
  * the library and through `gqla-eval convert` (exit 2).
  * Usage: test_convert_mla (no arguments; files go to $GQ_TMP).
@@ -276,6 +276,7 @@ typedef struct conv_case {
     gq_mla_grouping grouping;
     int hessian;
     size_t shard_bytes; /* 0: one model.safetensors */
+    gq_dtype dtype;     /* converted tensors: F32 (0) or BF16 */
 } conv_case;
 
 typedef struct conv_outcome {
@@ -339,6 +340,7 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     o.hessian_nll = cc->hessian;
     o.calib_source = calib_path;
     o.max_shard_bytes = cc->shard_bytes;
+    o.dtype = cc->dtype;
     o.quiet = 1;
     int rc = gq_convert_mla(m, &set, out_dir, &o, &res, &err);
     snprintf(what, sizeof what, "%s %s: conversion succeeds", s->name, cc->label);
@@ -474,11 +476,30 @@ static void check_exact_g_equals_h(const shape *s)
     char src_dir[4200], calib[4200], what[256];
     scores src;
     if (!prepare(s, src_dir, calib, &src)) return;
-    conv_case cases[2] = {{"G=H-neighbor", s->H, GQ_MLA_GROUPING_NEIGHBOR, 0, 0},
-                          {"G=H-similarity-nll", s->H, GQ_MLA_GROUPING_SIMILARITY, 1, 0}};
-    for (int i = 0; i < 2; i++) {
+    conv_case cases[3] = {{"G=H-neighbor", s->H, GQ_MLA_GROUPING_NEIGHBOR, 0, 0, GQ_DTYPE_F32},
+                          {"G=H-similarity-nll", s->H, GQ_MLA_GROUPING_SIMILARITY, 1, 0, GQ_DTYPE_F32},
+                          {"G=H-bf16", s->H, GQ_MLA_GROUPING_NEIGHBOR, 0, 0, GQ_DTYPE_BF16}};
+    for (int i = 0; i < 3; i++) {
         conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &cases[i]);
         if (!oc.ok) continue;
+        if (cases[i].dtype == GQ_DTYPE_BF16) { /* rounding only: near the source, and the tensors are bf16 */
+            char path[4400], what2[256];
+            snprintf(path, sizeof path, "%s/../%s-%s/model.safetensors", src_dir, s->name, cases[i].label);
+            gq_safetensors *st = NULL;
+            gq_error err = {0};
+            const gq_tensor_ref *kvb = NULL, *emb = NULL;
+            if (gq_safetensors_open(&st, path, &err) == GQ_OK) {
+                kvb = gq_safetensors_find(st, "model.layers.0.self_attn.kv_b_proj.weight");
+                emb = gq_safetensors_find(st, "model.embed_tokens.weight");
+            }
+            snprintf(what2, sizeof what2, "%s bf16: converted tensors written as BF16, the others kept F32", s->name);
+            test_cond(what2, kvb && emb && kvb->dtype == GQ_DTYPE_BF16 && emb->dtype == GQ_DTYPE_F32);
+            gq_safetensors_close(st);
+            snprintf(what2, sizeof what2, "%s bf16: within bf16 rounding of the source (max |dlogprob| %.3g <= 0.05)",
+                     s->name, fmax(oc.d_src[0], oc.d_src[1]));
+            test_cond(what2, oc.d_src[0] <= 0.05 && oc.d_src[1] <= 0.05);
+            continue;
+        }
         snprintf(what, sizeof what, "%s %s: both paths reproduce the source within 1e-4 per log-prob", s->name,
                  cases[i].label);
         test_cond(what, oc.d_src[0] <= 1e-4 && oc.d_src[1] <= 1e-4);
@@ -492,10 +513,10 @@ static void check_hidden_groups(const shape *s)
     char src_dir[4200], calib[4200], what[256];
     scores src;
     if (!prepare(s, src_dir, calib, &src)) return;
-    const conv_case exact[4] = {{"G=2-similarity", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 0},
-                                {"G=2-similarity-nll", 2, GQ_MLA_GROUPING_SIMILARITY, 1, 0},
-                                {"G=4-similarity", 4, GQ_MLA_GROUPING_SIMILARITY, 0, 0},
-                                {"G=2-similarity-sharded", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 64 << 10}};
+    const conv_case exact[4] = {{"G=2-similarity", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 0, GQ_DTYPE_F32},
+                                {"G=2-similarity-nll", 2, GQ_MLA_GROUPING_SIMILARITY, 1, 0, GQ_DTYPE_F32},
+                                {"G=4-similarity", 4, GQ_MLA_GROUPING_SIMILARITY, 0, 0, GQ_DTYPE_F32},
+                                {"G=2-similarity-sharded", 2, GQ_MLA_GROUPING_SIMILARITY, 0, 64 << 10, GQ_DTYPE_F32}};
     for (int i = 0; i < 4; i++) {
         conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &exact[i]);
         if (!oc.ok) continue;
@@ -509,7 +530,7 @@ static void check_hidden_groups(const shape *s)
                  exact[i].label);
         test_cond(what, oc.k_energy > 1 - 1e-9 && oc.v_energy > 1 - 1e-9);
     }
-    const conv_case nb = {"G=2-neighbor", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0};
+    const conv_case nb = {"G=2-neighbor", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0, GQ_DTYPE_F32};
     conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &nb);
     if (oc.ok) {
         snprintf(what, sizeof what, "%s neighbor: groups straddle the hidden ones, energy lost (< 0.95)", s->name);
@@ -581,7 +602,7 @@ static void check_refusals(void)
     m = NULL;
 
     /* a GQLA source (the output of a conversion) */
-    const conv_case cc = {"G=2-for-refusal", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0};
+    const conv_case cc = {"G=2-for-refusal", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0, GQ_DTYPE_F32};
     conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &cc);
     char gqla_dir[4300];
     snprintf(gqla_dir, sizeof gqla_dir, "%s/../%s-%s", src_dir, s->name, cc.label);
