@@ -133,7 +133,7 @@ static int nll_weights(mla_job *j, const gq_calib_set *set, gq_error *err)
         gq_kv_cache_free(c);
         c = NULL;
         if (rc != GQ_OK) {
-            gq_error_prefix(err, "NLL weights, calibration sample %d", s);
+            gq_error_prefix(err, "NLL weights, calibration sample %d: ", s);
             goto done;
         }
         for (int t = 0; t + 1 < S; t++) nll[t] = -sc[t].logprob;
@@ -221,7 +221,7 @@ done:
     gq_free(UV);
     gq_free(uk);
     gq_free(uv);
-    if (rc != GQ_OK) gq_error_prefix(err, "layer %d", l);
+    if (rc != GQ_OK) gq_error_prefix(err, "layer %d: ", l);
     return rc;
 }
 
@@ -252,7 +252,7 @@ static int on_layer(void *ctx, const gq_calib_layer_view *v, gq_calib_attn *subs
         if ((rc = gq_mla_wcov_add(&acc, j->lat, r, nb, j->w ? j->w + t0 : NULL, err)) != GQ_OK) goto done;
     }
     if ((rc = gq_mla_wcov_finish(&acc, j->cov, err)) != GQ_OK) {
-        gq_error_prefix(err, "layer %d", v->layer);
+        gq_error_prefix(err, "layer %d: ", v->layer);
         goto done;
     }
     rc = convert_layer(j, v->layer, err);
@@ -481,7 +481,7 @@ static int self_check(mla_job *j, const char *dir, const gq_calib_set *set, gq_e
     gq_open_opts opts = {1, j->m->n_threads, MLA_CHECK_TOKENS};
     int rc = gq_model_open(&cm, dir, &opts, err);
     if (rc != GQ_OK) {
-        gq_error_prefix(err, "the converted model does not load back");
+        gq_error_prefix(err, "the converted model does not load back: ");
         return rc;
     }
     const int32_t *ids = set->tokens + set->offsets[0];
