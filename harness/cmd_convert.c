@@ -64,6 +64,9 @@ static const char *convert_help =
     "  --reference partial-rope\n"
     "                        write the partial-RoPE reference model of §3.2.4 (the\n"
     "                        model a full-rank conversion reproduces exactly)\n"
+    "  --export-mla-view     write kv_b_proj repeated to one block per query head and\n"
+    "                        num_key_value_heads = H: the same function in the stock\n"
+    "                        DeepSeek MLA layout (paths absorb / expanded)\n"
     "  --threads N, --quiet\n"
     "\n"
     "--from mla (MLA source, e.g. DeepSeek-V2/V3; engine/convert/mla.h, §4):\n"
@@ -73,7 +76,7 @@ static const char *convert_help =
     "--from defaults to the source's kind.  MLA-only options are refused for a GQA\n"
     "source and GQA-only ones (--rope-dim, --freqfold, --kv-lora-rank,\n"
     "--q-lora-rank, --balance-kv-ratio, --reference) for an MLA source.\n"
-    "Not implemented: --latent-norm (§3.6), --calib TASK, freqfold search.\n"
+    "Not implemented: --latent-norm (§3.6), --calib TASK.\n"
     "Exit status: 0 ok, 2 bad input (nothing written).\n";
 
 typedef struct convert_args {
@@ -88,6 +91,7 @@ typedef struct convert_args {
     long groups;            /* --groups G (MLA) */
     const char *grouping;   /* --grouping neighbor|similarity (MLA) */
     int hessian_nll;
+    int mla_view;           /* --export-mla-view */
 } convert_args;
 
 static int parse_double(const char *s, double *out)
@@ -180,7 +184,8 @@ static int parse_args(int argc, char **argv, convert_args *a)
         } else if (!strcmp(o, "--latent-norm")) {
             return cli_usage_error("convert", "--latent-norm (conversion.md §3.6) is not implemented in this build");
         } else if (!strcmp(o, "--export-mla-view")) {
-            return cli_usage_error("convert", "--export-mla-view is not implemented in this build");
+            a->mla_view = 1;
+            if (!a->gqa_only) a->gqa_only = o;
         } else if (!strcmp(o, "--groups")) {
             NEED_INT(1, 1 << 16, a->groups, "--groups takes a count >= 1");
             if (!a->mla_only) a->mla_only = o;
@@ -254,7 +259,7 @@ static int perplexity(gq_model *m, const gq_tokens *ids, int ctx, double *out, g
     return rc;
 }
 
-/* §6.3: the converted model's GQA and absorb paths on the first calibration
+/* §6.3: the converted model's two paths on the first calibration
  * sample (up to 64 tokens); max |difference| of the per-token log-probs. */
 static int self_check(gq_model *conv, const gq_calib_set *set, double *max_diff, gq_error *err)
 {
@@ -266,7 +271,10 @@ static int self_check(gq_model *conv, const gq_calib_set *set, double *max_diff,
     int rows[64];
     gq_score s[2][64];
     for (int j = 0; j < T - 1; j++) rows[j] = j;
-    const gq_path paths[2] = {GQ_PATH_GQA, GQ_PATH_ABSORB};
+    /* GQLA: gqa and absorb; the MLA view: expanded and absorb. */
+    const gq_config *cc = gq_model_config(conv);
+    const gq_path paths[2] = {gq_config_path_supported(cc, GQ_PATH_GQA) ? GQ_PATH_GQA : GQ_PATH_EXPANDED,
+                              GQ_PATH_ABSORB};
     for (int p = 0; p < 2; p++) {
         gq_kv_cache *c = NULL;
         int rc = gq_kv_cache_init(&c, conv, paths[p], T, err);
@@ -446,9 +454,9 @@ int cmd_convert(int argc, char **argv)
     if ((rc = gq_gqa_convert(src, &set, &dims, a.reference, on_progress, &pc, &res, &err)) != GQ_OK) goto fail;
     if (pc.last_pass) gq_progress_finish(&pc.p);
 
-    if ((rc = gq_gqa_add_tensors(&out, src, &res, a.dtype, &err)) != GQ_OK) goto fail;
+    if ((rc = gq_gqa_add_tensors(&out, src, &res, a.dtype, a.mla_view, &err)) != GQ_OK) goto fail;
     if ((rc = gq_out_write_tensors(&out, 0, &err)) != GQ_OK) goto fail;
-    if (!(config = gq_gqa_config_json(src, &res.dims, a.dtype, 0, &err))) goto fail;
+    if (!(config = gq_gqa_config_json(src, &res.dims, a.dtype, a.mla_view, &err))) goto fail;
     if ((rc = gq_out_write_json(&out, "config.json", config, &err)) != GQ_OK) goto fail;
     const char *tok_note = "";
     if ((rc = copy_tokenizer(&out, src, &tok_note, &err)) != GQ_OK) goto fail;
@@ -457,7 +465,7 @@ int cmd_convert(int argc, char **argv)
     gq_gqa_meta_info info = {a.model, GQLA_VERSION, a.calib_tokens ? a.calib_tokens : a.calib,
                              a.calib_tokens ? "tokens-file" : "text", a.calib_tokens ? 0 : (int)a.calib_seqlen,
                              a.calib_tokens ? 0 : (int)a.calib_samples, a.seed, &set, a.freqfold_arg,
-                             a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, 0, -1.0, 0, 0.0, 0.0,
+                             a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, a.mla_view, -1.0, 0, 0.0, 0.0,
                              a.eval_ppl, (int)a.ppl_ctx};
     gq_open_opts copts = {1, (int)a.threads, max_tokens};
     if ((rc = gq_model_open(&conv, out.tmp_dir, &copts, &err)) != GQ_OK) {

@@ -378,6 +378,28 @@ static void test_monotone(const char *src)
     test_cond("the smallest rank is a real approximation (mean |dlogp| > 1e-3)", err_r[0] > 1e-3);
 }
 
+/* §6.2 (2): the MLA view (kv_b repeated per head, num_key_value_heads = H)
+ * computes what the GQLA model computes. */
+static void test_mla_view(const char *src)
+{
+    char g[1400], mv[1400];
+    snprintf(g, sizeof g, "%s/mono-r16", root); /* written by test_monotone */
+    snprintf(mv, sizeof mv, "%s/mla-view-r16", root);
+    double lg[EVAL_T], la[EVAL_T], le[EVAL_T];
+    int ok = convert(src, mv, "--rope-dim 8 --freqfold 4 --kv-lora-rank 16 --export-mla-view", NULL) == 0 &&
+             logprobs(g, GQ_PATH_GQA, lg) == 0 && logprobs(mv, GQ_PATH_ABSORB, la) == 0 &&
+             logprobs(mv, GQ_PATH_EXPANDED, le) == 0;
+    if (!test_cond("MLA view: converts and scores under absorb and expanded", ok)) return;
+    printf("MLA view vs GQLA (r=16): absorb %.2e, expanded %.2e\n", max_abs_diff(lg, la), max_abs_diff(lg, le));
+    test_cond("MLA view == GQLA, absorb path (1e-4)", max_abs_diff(lg, la) <= TOL);
+    test_cond("MLA view == GQLA, expanded path (1e-4)", max_abs_diff(lg, le) <= TOL);
+    char cfg[1500];
+    snprintf(cfg, sizeof cfg, "%s/config.json", mv);
+    char *text = test_read_file(cfg, NULL);
+    test_cond("MLA view config: num_key_value_heads = H = 8", text && strstr(text, "\"num_key_value_heads\":\t8"));
+    free(text);
+}
+
 static void test_cache_accounting(void)
 {
     /* r = 16, d_r = 8: absorb 24, gqa 2*2*16 + 8 = 72, source 2*2*16 = 64. */
@@ -645,6 +667,7 @@ int main(void)
     test_separable();
     test_monotone(src);
     test_cache_accounting();
+    test_mla_view(src);
     test_bad_inputs(src);
     test_text_calibration();
     return test_report("test_convert");

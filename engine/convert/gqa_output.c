@@ -40,7 +40,18 @@ static int add_layer_tensor(gq_convert_out *o, int l, const char *suffix, float 
     return gq_out_add_f32(o, name, n_dims, shape, data, 0, out_dtype, err);
 }
 
-int gq_gqa_add_tensors(gq_convert_out *o, gq_model *src, const gq_gqa_result *res, gq_dtype out_dtype, gq_error *err)
+/* kv_b_proj [G*2d, r] -> [H*2d, r]: block h = block h / gs. */
+static float *repeat_blocks(const gq_gqa_dims *dm, const float *kvb, gq_error *err)
+{
+    size_t blk = (size_t)2 * dm->d * dm->r;
+    float *out = gq_malloc((size_t)dm->H * blk * sizeof(float), "kv_b_proj (MLA view)", err);
+    if (out)
+        for (int h = 0; h < dm->H; h++) memcpy(out + (size_t)h * blk, kvb + (size_t)(h / dm->gs) * blk, blk * sizeof(float));
+    return out;
+}
+
+int gq_gqa_add_tensors(gq_convert_out *o, gq_model *src, const gq_gqa_result *res, gq_dtype out_dtype, int mla_view,
+                       gq_error *err)
 {
     const gq_checkpoint *ck = gq_model_checkpoint(src);
     const gq_gqa_dims *dm = &res->dims;
@@ -62,8 +73,15 @@ int gq_gqa_add_tensors(gq_convert_out *o, gq_model *src, const gq_gqa_result *re
         }
         if (rc == GQ_OK) rc = add_layer_tensor(o, l, "kv_a_proj_with_mqa.weight", ly->wkv_a, 2, r + dr, D, out_dtype, err);
         if (rc == GQ_OK) rc = add_layer_tensor(o, l, "kv_a_proj_with_mqa.bias", ly->bkv_a, 1, r + dr, 1, out_dtype, err);
-        if (rc == GQ_OK)
+        if (rc == GQ_OK && !mla_view)
             rc = add_layer_tensor(o, l, "kv_b_proj.weight", ly->wkv_b, 2, (int64_t)dm->G * 2 * dm->d, r, out_dtype, err);
+        if (rc == GQ_OK && mla_view) {
+            float *rep = repeat_blocks(dm, ly->wkv_b, err);
+            char name[160];
+            int64_t shape[2] = {(int64_t)dm->H * 2 * dm->d, r};
+            snprintf(name, sizeof name, "model.layers.%d.self_attn.kv_b_proj.weight", l);
+            rc = rep ? gq_out_add_f32(o, name, 2, shape, rep, 1, out_dtype, err) : GQ_ERR_NOMEM;
+        }
         /* o_proj (+ bias) unchanged */
         for (int k = 0; k < 2 && rc == GQ_OK; k++) {
             char name[160];

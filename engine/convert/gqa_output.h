@@ -6,6 +6,9 @@
  * first, then written in the output dtype), then per layer q_proj
  * (or q_a_proj + q_b_proj), kv_a_proj_with_mqa, kv_b_proj (+ biases) in the
  * output dtype, and o_proj (+ bias) copied.
+ * MLA view (--export-mla-view, conversion.md §2.3, §5.2): kv_b_proj with
+ * every group block repeated gs times (head h reads block h), for
+ * num_key_value_heads = H: the identical function in stock MLA layout.
  */
 #ifndef GQ_CONVERT_GQA_OUTPUT_H
 #define GQ_CONVERT_GQA_OUTPUT_H
@@ -21,7 +24,7 @@
  * tensors are borrowed (res must outlive the write) unless out_dtype is
  * BF16 (then copies are made).  Widened GGUF tensors are owned by o. */
 int gq_gqa_add_tensors(gq_convert_out *o, gq_model *src, const gq_gqa_result *res, gq_dtype out_dtype,
-                       gq_error *err);
+                       int mla_view, gq_error *err);
 
 /* config.json of the converted model (§5.2): the source's config.json when
  * it has one, else built from the parsed config (GGUF), with the GQLA keys
