@@ -13,7 +13,9 @@
  *     and reproduce the source's log-probs, with uniform and with NLL token
  *     weights (also for G = 4, pairs inside the hidden groups); `neighbor`
  *     grouping must be measurably inexact.
- * On every converted model the gqa and absorb paths agree within 1e-4.
+ * On every converted model the gqa and absorb paths agree within 1e-4, and
+ * (§6.2 item 2) a GQLA output equals its MLA view (kv_b blocks repeated),
+ * which converts back to the same GQLA model.
  * Also: tensors outside the converted four are byte-identical to the
  * source, config.json says num_key_value_heads = G, gqla_meta.json holds
  * the groups, energies and self check, a sharded output loads and gives
@@ -311,7 +313,8 @@ static int same_bytes(const char *src_dir, const char *out_dir, const char *name
     int ok = 0;
     if (gq_safetensors_open(&sa, a, &err) == GQ_OK && gq_safetensors_open(&sb, b, &err) == GQ_OK) {
         const gq_tensor_ref *ta = gq_safetensors_find(sa, name), *tb = gq_safetensors_find(sb, name);
-        ok = ta && tb && ta->nbytes == tb->nbytes && ta->dtype == tb->dtype && memcmp(ta->data, tb->data, ta->nbytes) == 0;
+        ok = ta && tb && ta->nbytes == tb->nbytes && ta->dtype == tb->dtype &&
+             memcmp(ta->data, tb->data, ta->nbytes) == 0;
     }
     gq_safetensors_close(sa);
     gq_safetensors_close(sb);
@@ -329,7 +332,8 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     gq_convert_mla_result res = {0};
     gq_open_opts opts = {1, 0, 16};
     snprintf(out_dir, sizeof out_dir, "%s/../%s-%s", src_dir, s->name, cc->label);
-    if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK || gq_calib_from_tokens_file(&set, calib_path, s->V, &err) != GQ_OK) {
+    if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK ||
+        gq_calib_from_tokens_file(&set, calib_path, s->V, &err) != GQ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         test_cond("source and calibration open", 0);
         goto done;
@@ -551,7 +555,8 @@ static void check_refusals(void)
     gq_model *m = NULL;
     gq_calib_set set = {0};
     gq_open_opts opts = {1, 0, 16};
-    if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK || gq_calib_from_tokens_file(&set, calib, s->V, &err) != GQ_OK) {
+    if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK ||
+        gq_calib_from_tokens_file(&set, calib, s->V, &err) != GQ_OK) {
         test_cond("refusals: source opens", 0);
         goto done;
     }
@@ -583,7 +588,8 @@ static void check_refusals(void)
     snprintf(other, sizeof other, "%s/../refused-parent-missing/deeper", src_dir);
     rc = gq_convert_mla(m, &set, other, &o, NULL, &err);
     printf("output under a missing folder: %s\n", err.msg);
-    test_cond("an output under a missing folder: GQ_ERR_IO, nothing written", rc == GQ_ERR_IO && !gq_path_exists(other));
+    test_cond("an output under a missing folder: GQ_ERR_IO, nothing written",
+              rc == GQ_ERR_IO && !gq_path_exists(other));
     gq_model_close(m);
     m = NULL;
 
@@ -619,6 +625,127 @@ done:
     gq_calib_set_free(&set);
 }
 
+/* The MLA view of a GQLA folder (conversion.md §2.3): kv_b_proj with every
+ * group block repeated gs times (block g -> blocks g*gs .. g*gs+gs-1) and
+ * num_key_value_heads = H; everything else as is.  Written here with the
+ * safetensors API so that the test does not trust the converter for it. */
+static int write_mla_view(const char *gqla_dir, const char *view_dir, int H, int G)
+{
+    char path[8900];
+    gq_error err = {0};
+    gq_safetensors *st = NULL;
+    snprintf(path, sizeof path, "%s/model.safetensors", gqla_dir);
+    if (gq_safetensors_open(&st, path, &err) != GQ_OK) return -1;
+    size_t n = gq_safetensors_count(st);
+    gq_safetensors_entry *e = calloc(n, sizeof *e);
+    float **rep = calloc(n, sizeof *rep);
+    int rc = -1, gs = H / G;
+    for (size_t i = 0; e && rep && i < n; i++) {
+        const gq_tensor_ref *t = gq_safetensors_tensor(st, i);
+        e[i].name = t->name;
+        e[i].dtype = t->dtype;
+        e[i].n_dims = t->n_dims;
+        memcpy(e[i].shape, t->shape, sizeof e[i].shape);
+        e[i].data = t->data;
+        if (strstr(t->name, "kv_b_proj.weight")) {
+            if (t->dtype != GQ_DTYPE_F32) goto done;
+            size_t blk = (size_t)(t->shape[0] / G) * (size_t)t->shape[1]; /* floats per group block */
+            rep[i] = malloc((size_t)H * blk * sizeof(float));
+            if (!rep[i]) goto done;
+            for (int h = 0; h < H; h++)
+                memcpy(rep[i] + h * blk, (const float *)t->data + (h / gs) * blk, blk * sizeof(float));
+            e[i].shape[0] = t->shape[0] / G * H;
+            e[i].data = rep[i];
+        }
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", view_dir);
+    if (!e || !rep || gq_safetensors_write(path, e, n, &err) != GQ_OK) goto done;
+    snprintf(path, sizeof path, "%s/config.json", gqla_dir);
+    char *text = test_read_file(path, NULL);
+    cJSON *cfg = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!cfg) goto done;
+    cJSON_ReplaceItemInObjectCaseSensitive(cfg, "num_key_value_heads", cJSON_CreateNumber(H));
+    char *out = cJSON_Print(cfg);
+    snprintf(path, sizeof path, "%s/config.json", view_dir);
+    rc = out && test_write_file(path, out, strlen(out)) == 0 ? 0 : -1;
+    free(out);
+    cJSON_Delete(cfg);
+done:
+    for (size_t i = 0; rep && i < n; i++) free(rep[i]);
+    free(rep);
+    free(e);
+    gq_safetensors_close(st);
+    return rc;
+}
+
+/* §6.2 item 2 and a round trip: a (non-trivial) GQLA output and its MLA
+ * view compute the same function on all four paths; converting the view
+ * back to G groups (neighbor or similarity) reproduces the GQLA model. */
+static void check_mla_view(void)
+{
+    const shape *s = &hidden;
+    char src_dir[4200], calib[4200], what[256];
+    scores src;
+    if (!prepare(s, src_dir, calib, &src)) return;
+    const conv_case cc = {"G=2-neighbor-for-view", 2, GQ_MLA_GROUPING_NEIGHBOR, 0, 0, GQ_DTYPE_F32};
+    conv_outcome oc = convert_and_check(s, src_dir, calib, &src, &cc);
+    if (!oc.ok) return;
+    char gqla_dir[4400], view_dir[4400], cmd[9000];
+    snprintf(gqla_dir, sizeof gqla_dir, "%s/../%s-%s", src_dir, s->name, cc.label);
+    snprintf(view_dir, sizeof view_dir, "%s/../mla-view", src_dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", view_dir);
+    test_cond("view: MLA view written", system(cmd) == 0 && write_mla_view(gqla_dir, view_dir, s->H, 2) == 0);
+    gq_model *gm = NULL, *vm = NULL;
+    gq_error err = {0};
+    gq_open_opts opts = {1, 0, 16};
+    scores g[2], v[2];
+    int ok = gq_model_open(&gm, gqla_dir, &opts, &err) == GQ_OK && gq_model_open(&vm, view_dir, &opts, &err) == GQ_OK &&
+             gq_model_config(vm)->arch == GQ_ARCH_DEEPSEEK_MLA && score_model(gm, GQ_PATH_GQA, &g[0]) == 0 &&
+             score_model(gm, GQ_PATH_ABSORB, &g[1]) == 0 && score_model(vm, GQ_PATH_ABSORB, &v[0]) == 0 &&
+             score_model(vm, GQ_PATH_EXPANDED, &v[1]) == 0;
+    if (!ok) fprintf(stderr, "%s\n", err.msg);
+    double d = 0;
+    for (int a = 0; ok && a < 2; a++)
+        for (int b = 0; b < 2; b++) d = fmax(d, max_diff(&g[a], &v[b]));
+    printf("GQLA (gqa, absorb) vs its MLA view (absorb, expanded): max |dlogprob| %.3g\n", d);
+    test_cond("§6.2 item 2: GQLA and its MLA view agree within 1e-4 on all four paths", ok && d <= 1e-4);
+    gq_model_close(gm);
+    /* back to 2 groups from the view: the view's groups are exact copies, so both groupings are exact */
+    const gq_mla_grouping gr[2] = {GQ_MLA_GROUPING_NEIGHBOR, GQ_MLA_GROUPING_SIMILARITY};
+    for (int k = 0; ok && k < 2; k++) {
+        char back[4400];
+        gq_calib_set set = {0};
+        gq_convert_mla_result res = {0};
+        gq_convert_mla_opts o = {0};
+        o.groups = 2;
+        o.grouping = gr[k];
+        o.quiet = 1;
+        snprintf(back, sizeof back, "%s/../view-back-%s", src_dir, gq_mla_grouping_name(gr[k]));
+        scores b;
+        int ok2 = gq_calib_from_tokens_file(&set, calib, s->V, &err) == GQ_OK &&
+                  gq_convert_mla(vm, &set, back, &o, &res, &err) == GQ_OK &&
+                  gq_model_open(&gm, back, &opts, &err) == GQ_OK &&
+                  score_model(gm, GQ_PATH_GQA, &b) == 0;
+        if (!ok2) fprintf(stderr, "%s\n", err.msg);
+        double db = ok2 ? max_diff(&b, &g[0]) : 1e9;
+        int neighbors = ok2;
+        for (int l = 0; ok2 && l < res.L; l++) { /* each new group is one original group, in any order */
+            const int *mem = res.members + l * s->H;
+            for (int n = 0; n < s->H; n++) neighbors &= mem[n] / 4 == mem[n / 4 * 4] / 4;
+        }
+        printf("MLA view -> G=2 (%s): max |dlogprob| vs the GQLA model %.3g\n", gq_mla_grouping_name(gr[k]), db);
+        snprintf(what, sizeof what, "view -> G = 2, %s: groups are the original ones, the GQLA model is reproduced "
+                 "within 1e-4", gq_mla_grouping_name(gr[k]));
+        test_cond(what, ok2 && neighbors && db <= 1e-4);
+        gq_model_close(gm);
+        gm = NULL;
+        gq_calib_set_free(&set);
+        gq_convert_mla_result_free(&res);
+    }
+    gq_model_close(vm);
+}
+
 /* The command line: `gqla-eval convert` on an MLA source (exit 0, the
  * output loads and matches the source), and bad options (exit 2, the
  * message names the option, nothing written). */
@@ -630,7 +757,8 @@ static void check_cli(void)
     if (!prepare(s, src_dir, calib, &src)) return;
     snprintf(out, sizeof out, "%s/../cli-out", src_dir);
     char *text = NULL;
-    snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' --groups 2 --grouping similarity "
+    snprintf(args, sizeof args,
+             "convert --model '%s' --output '%s' --calib-tokens '%s' --groups 2 --grouping similarity "
              "--hessian-nll --quiet", src_dir, out, calib);
     int rc = test_run_cli(args, &text);
     printf("cli convert: exit %d\n%s", rc, text ? text : "");
@@ -731,7 +859,8 @@ static void check_hf_fixture(void)
         snprintf(what, sizeof what, "hf fixture: converted to G = %d and reopened", Gs[k]);
         test_cond(what, ok);
         if (ok) {
-            gq_path paths[2] = {Gs[k] == 4 ? GQ_PATH_ABSORB : GQ_PATH_GQA, Gs[k] == 4 ? GQ_PATH_EXPANDED : GQ_PATH_ABSORB};
+            gq_path paths[2] = {Gs[k] == 4 ? GQ_PATH_ABSORB : GQ_PATH_GQA,
+                                Gs[k] == 4 ? GQ_PATH_EXPANDED : GQ_PATH_ABSORB};
             double lp[2][HF_MAX_T], d_ref = 0, d_paths = 0;
             for (int q = 0; q <= n_seq; q++) {
                 for (int p = 0; p < 2; p++) ok &= logprobs(cm, paths[p], ids[q], T[q], lp[p]) == 0;
@@ -764,5 +893,6 @@ int main(void)
     check_refusals();
     check_cli();
     check_hf_fixture();
+    check_mla_view();
     return test_report("convert_mla");
 }
