@@ -54,7 +54,10 @@ static const char *convert_help =
     "  --rope-dim DR         RoPE width kept (qk_rope_head_dim); default d/2.\n"
     "                        c = d/DR must divide d/2.\n"
     "  --freqfold FF         frequencies per PCA block, a multiple of c dividing d/2;\n"
-    "                        default c ('auto' means c here: no search is done)\n"
+    "                        default c.  'auto': try c, 2c, 4c, ... and keep the one\n"
+    "                        whose partial-RoPE model has the lowest perplexity on\n"
+    "                        held-out calibration samples (the last n/8); doubling\n"
+    "                        stops at the first candidate that does not improve\n"
     "  --kv-lora-rank R      latent rank, 1 .. 2*G*d - DR; default min(512, that)\n"
     "  --q-lora-rank RQ      query LoRA rank via PCA (1 .. H*d); default none\n"
     "  --balance-kv-ratio B  K/V balance ratio beta; default 1\n"
@@ -148,7 +151,9 @@ static int parse_args(int argc, char **argv, convert_args *a)
         } else if (!strcmp(o, "--freqfold") && has) {
             if (!a->gqa_only) a->gqa_only = o;
             a->freqfold_arg = argv[++i];
-            if (strcmp(a->freqfold_arg, "auto") != 0) {
+            if (!strcmp(a->freqfold_arg, "auto")) {
+                a->opts.freqfold_auto = 1;
+            } else {
                 if (cli_parse_int(a->freqfold_arg, 1, 1 << 16, &v))
                     return cli_usage_error("convert", "--freqfold takes a positive integer or 'auto'");
                 a->opts.freqfold = (int)v;
@@ -223,6 +228,10 @@ typedef struct progress_ctx {
 static void on_progress(void *vctx, int pass, int layer, int n_layers)
 {
     progress_ctx *pc = vctx;
+    if (pass == 0) { /* freqfold search: one line per candidate */
+        if (!pc->quiet) fprintf(stderr, "convert: freqfold candidate %d evaluated\n", layer + 1);
+        return;
+    }
     if (pass != pc->last_pass) {
         if (pc->last_pass) gq_progress_finish(&pc->p);
         char label[64];
@@ -445,9 +454,9 @@ int cmd_convert(int argc, char **argv)
     if ((rc = gq_out_begin(&out, a.output, &err)) != GQ_OK) goto fail;
 
     if (!a.quiet)
-        fprintf(stderr, "convert: %s -> %s: H %d, G %d, d %d; d_r %d (c %d), freqfold %d, r %d of r_max %d%s; "
+        fprintf(stderr, "convert: %s -> %s: H %d, G %d, d %d; d_r %d (c %d), freqfold %d%s, r %d of r_max %d%s; "
                 "calibration %d samples, %lld tokens\n", a.model, a.output, dims.H, dims.G, dims.d, dims.dr, dims.c,
-                dims.ff, dims.r, dims.M, a.reference ? " (partial-RoPE reference)" : "", set.n_samples,
+                dims.ff, dims.ff_auto ? " (auto: searching from it)" : "", dims.r, dims.M, a.reference ? " (partial-RoPE reference)" : "", set.n_samples,
                 (long long)set.n_tokens);
     progress_ctx pc = {0};
     pc.quiet = a.quiet;

@@ -400,6 +400,93 @@ static void test_mla_view(const char *src)
     free(text);
 }
 
+/* §3.2.5 freqfold auto: the search's held-out perplexities are checked
+ * against the engine's own forward pass of the partial-RoPE reference
+ * built from the fit samples only (a different code path: model load +
+ * gq_forward instead of the calibration driver), and the pick follows the
+ * doubling rule. */
+static void test_freqfold_auto(const char *src)
+{
+    char out[1400], fitpath[1500], extra[256];
+    snprintf(out, sizeof out, "%s/ff-auto", root);
+    if (!test_cond("freqfold auto: conversion runs",
+                   convert(src, out, "--rope-dim 4 --freqfold auto --kv-lora-rank 24", NULL) == 0))
+        return;
+    /* meta: "freqfold_search": [[ff, ppl], ...], "freqfold": chosen */
+    char mp[1500];
+    snprintf(mp, sizeof mp, "%s/gqla_meta.json", out);
+    char *meta = test_read_file(mp, NULL);
+    int ff[8], n = 0, chosen = 0;
+    double ppl[8];
+    char *p = meta ? strstr(meta, "\"freqfold_search\"") : NULL;
+    if (p) p = strchr(p, '[');
+    while (p && n < 8) {
+        p = strchr(p + 1, '[');
+        if (!p) break;
+        ff[n] = (int)strtol(p + 1, &p, 10);
+        p = strchr(p, ',');
+        if (!p) break;
+        ppl[n++] = strtod(p + 1, &p);
+        if (*p == ']' && p[1] == ']') break;
+        while (*p == ']' || *p == ' ') p++;
+        if (*p != ',') break;
+    }
+    char *cp = meta ? strstr(meta, "\"freqfold\":") : NULL;
+    if (cp) chosen = (int)strtol(cp + strlen("\"freqfold\":"), NULL, 10);
+    free(meta);
+    test_cond("freqfold auto: candidates c = 4, then 8 (d/2 = 8)", n >= 1 && ff[0] == 4 && (n < 2 || ff[1] == 8));
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (ppl[k] < ppl[best]) best = k;
+    test_cond("freqfold auto: the pick is the lowest held-out perplexity", n >= 1 && chosen == ff[best]);
+    /* Fit samples = the first 9 lines of the calibration file (10 / 8 = 1 held out). */
+    snprintf(fitpath, sizeof fitpath, "%s/calib-fit.tokens", root);
+    char *all = test_read_file(calib_path, NULL);
+    char *cut = all;
+    for (int i = 0; cut && i < 9; i++) cut = strchr(cut, '\n') ? strchr(cut, '\n') + 1 : NULL;
+    if (!test_cond("fit/held-out split of the calibration file", all && cut)) {
+        free(all);
+        return;
+    }
+    test_write_file(fitpath, all, (size_t)(cut - all));
+    int32_t held[64];
+    int nh = 0;
+    for (char *q = cut; *q && *q != '\n' && nh < 64;) {
+        held[nh++] = (int32_t)strtol(q, &q, 10);
+        while (*q == ' ') q++;
+    }
+    free(all);
+    for (int k = 0; k < n; k++) {
+        char ref[1500], args[6000];
+        snprintf(ref, sizeof ref, "%s/ff-auto-check-%d", root, ff[k]);
+        snprintf(extra, sizeof extra, "--rope-dim 4 --freqfold %d --reference partial-rope", ff[k]);
+        snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' --quiet %s", src, ref,
+                 fitpath, extra);
+        gq_model *m = NULL;
+        gq_kv_cache *c = NULL;
+        gq_error err = {0};
+        gq_open_opts oo = {1, 1, 128};
+        int rows[64];
+        gq_score sc[64];
+        for (int t = 0; t < nh - 1; t++) rows[t] = t;
+        int rc = test_run_cli(args, NULL);
+        if (rc == 0) rc = gq_model_open(&m, ref, &oo, &err);
+        if (rc == 0) rc = gq_kv_cache_init(&c, m, GQ_PATH_GQA, nh, &err);
+        if (rc == 0) rc = gq_forward(m, c, held, nh - 1, rows, held + 1, nh - 1, sc, &err);
+        double nll = 0;
+        for (int t = 0; rc == 0 && t < nh - 1; t++) nll -= sc[t].logprob;
+        double eng = exp(nll / (nh - 1));
+        gq_kv_cache_free(c);
+        gq_model_close(m);
+        char what[200];
+        printf("freqfold %d: search ppl %.6f, engine ppl of the reference on the held-out sample %.6f\n", ff[k], ppl[k],
+               eng);
+        snprintf(what, sizeof what, "freqfold %d: search perplexity == engine perplexity of its reference (1e-4 rel)",
+                 ff[k]);
+        test_cond(what, rc == 0 && fabs(eng - ppl[k]) <= 1e-4 * eng);
+    }
+}
+
 static void test_cache_accounting(void)
 {
     /* r = 16, d_r = 8: absorb 24, gqa 2*2*16 + 8 = 72, source 2*2*16 = 64. */
@@ -668,6 +755,7 @@ int main(void)
     test_monotone(src);
     test_cache_accounting();
     test_mla_view(src);
+    test_freqfold_auto(src);
     test_bad_inputs(src);
     test_text_calibration();
     return test_report("test_convert");

@@ -45,7 +45,7 @@ int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *
         return gq_error_set(err, GQ_ERR_INVALID,
                             "--rope-dim %d: the collapse d/d_r = %d must divide d/2 = %d (head_dim %d of %s)", dr, c,
                             d / 2, d, source);
-    int ff = o->freqfold ? o->freqfold : c;
+    int ff = o->freqfold && !o->freqfold_auto ? o->freqfold : c;
     if (ff <= 0 || ff % c != 0 || (d / 2) % ff != 0)
         return gq_error_set(err, GQ_ERR_INVALID,
                             "--freqfold %d: must be a multiple of the collapse c = %d that divides d/2 = %d", ff, c,
@@ -66,7 +66,7 @@ int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *
     if (o->reference && o->q_lora_rank)
         return gq_error_set(err, GQ_ERR_USAGE, "--reference partial-rope writes a plain q_proj; drop --q-lora-rank");
     *dm = (gq_gqa_dims){(int)cfg->hidden_size, H, G, H / G, d, L, dr, c, ff, o->reference ? M : r, o->q_lora_rank, M,
-                        beta, damping, 0, 0, 0};
+                        o->freqfold_auto, beta, damping, 0, 0, 0};
     return GQ_OK;
 }
 
@@ -515,7 +515,11 @@ typedef struct conv_ctx {
     const gq_gqa_dims *dm;
     gq_gqa_result *res;
     double **Q;              /* [n_layers][L*L] */
+    double **cf;             /* [n_layers][Fc*Fc] pass-1 statistics */
+    double nll;              /* freqfold search: summed NLL of the held-out tokens */
+    int64_t n_nll;
     gq_gqa_layer sub;        /* the partial-RoPE layer substituted in pass 2 */
+    const gq_calib_set *search_set; /* freqfold search: the held-out samples */
     gq_gqa_progress_fn progress;
     void *progress_ctx;
 } conv_ctx;
@@ -543,24 +547,95 @@ static int pass1_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *
     int rc = GQ_OK;
     double *Wk = widen(lw->wk, (size_t)dm->L * dm->D, "W_k", err);
     double *bk = lw->bk ? widen(lw->bk, (size_t)dm->L, "b_k", err) : NULL;
-    double *cf = gq_calloc((size_t)Fc * Fc, sizeof(double), "RoRoPE statistic", err);
-    if (!Wk || !cf || (lw->bk && !bk)) {
+    double *cf = cx->cf[v->layer];
+    if (!Wk || (lw->bk && !bk)) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
+    memset(cf, 0, (size_t)Fc * Fc * sizeof(double));
     if ((rc = accumulate_rope_stats(dm, v->a, v->n_tokens, Wk, bk, cf, err)) != GQ_OK) goto done;
     if (!gq_all_finite_f64(cf, (size_t)Fc * Fc)) {
         rc = gq_error_set(err, GQ_ERR_INVALID, "layer %d: the key statistic of pass 1 is not finite (NaN/Inf "
                           "activations)", v->layer);
         goto done;
     }
-    rc = build_rotation(dm, cf, cx->Q[v->layer], &cx->res->layers[v->layer].rope_energy, err);
-    if (rc != GQ_OK) gq_error_prefix(err, "layer %d: RoRoPE: ", v->layer);
     if (cx->progress) cx->progress(cx->progress_ctx, 1, v->layer, (int)cx->res->n_layers);
 done:
     gq_free(Wk);
     gq_free(bk);
-    gq_free(cf);
+    return rc;
+}
+
+/* Q of every layer from the pass-1 statistics, for dims dm (its ff). */
+static int build_rotations(conv_ctx *cx, const gq_gqa_dims *dm, gq_error *err)
+{
+    for (int l = 0; l < cx->res->n_layers; l++) {
+        int rc = build_rotation(dm, cx->cf[l], cx->Q[l], &cx->res->layers[l].rope_energy, err);
+        if (rc != GQ_OK) {
+            gq_error_prefix(err, "layer %d: RoRoPE: ", l);
+            return rc;
+        }
+    }
+    return GQ_OK;
+}
+
+/* freqfold search: every layer in partial-RoPE form ... */
+static int search_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *sub, gq_error *err)
+{
+    conv_ctx *cx = vctx;
+    const gq_gqa_dims *dm = cx->dm;
+    const gq_layer_weights *lw = &cx->m->w.layers[v->layer];
+    layer_src s;
+    free_layer(&cx->sub);
+    int rc = layer_src_load(dm, lw, cx->Q[v->layer], &s, err);
+    if (rc == GQ_OK) rc = build_reference(dm, cx->Q[v->layer], &s, &cx->sub, err);
+    layer_src_free(&s);
+    if (rc != GQ_OK) return rc;
+    sub->use = 1;
+    sub->wq = cx->sub.wq;
+    sub->bq = cx->sub.bq;
+    sub->wkv_a = cx->sub.wkv_a;
+    sub->bkv_a = cx->sub.bkv_a;
+    sub->wkv_b = cx->sub.wkv_b;
+    sub->wo = lw->wo;
+    sub->bo = lw->bo;
+    sub->shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, dm->M, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
+    return GQ_OK;
+}
+
+/* ... and the NLL of each held-out token's successor at the end. */
+static int search_final(void *vctx, const float *x, int64_t n, int D, gq_error *err)
+{
+    conv_ctx *cx = vctx;
+    gq_model *m = cx->m;
+    const gq_calib_set *set = cx->search_set;
+    const int V = (int)gq_model_config(m)->vocab_size, chunk = 32;
+    const gq_backend_ops *be = gq_backend_cpu();
+    float *xn = gq_malloc((size_t)chunk * D * sizeof(float), "search rows", err);
+    float *logits = gq_malloc((size_t)chunk * V * sizeof(float), "search logits", err);
+    int rc = GQ_OK;
+    if (!xn || !logits) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    for (int s = 0; s < set->n_samples; s++) {
+        int64_t a = set->offsets[s], b = set->offsets[s + 1] - 1; /* rows a .. b-1 predict a+1 .. b */
+        for (int64_t t0 = a; t0 < b; t0 += chunk) {
+            int nb = (int)(b - t0 < chunk ? b - t0 : chunk);
+            be->rmsnorm(xn, x + (size_t)t0 * D, m->w.final_norm, nb, D, (float)gq_model_config(m)->rms_norm_eps);
+            be->matmul(logits, V, xn, m->w.lm_head, NULL, nb, D, V);
+            for (int j = 0; j < nb; j++) {
+                int am = 0;
+                double best = 0;
+                cx->nll -= gq_logsoftmax_gather_row(logits + (size_t)j * V, V, set->tokens[t0 + j + 1], &am, &best);
+                cx->n_nll++;
+            }
+        }
+    }
+    (void)n;
+done:
+    gq_free(xn);
+    gq_free(logits);
     return rc;
 }
 
@@ -605,13 +680,80 @@ done:
     return rc;
 }
 
+/* A non-owning view of samples [first, first + count) of a set. */
+static gq_calib_set set_slice(const gq_calib_set *set, int first, int count, int64_t *offsets)
+{
+    gq_calib_set v = *set;
+    v.n_samples = count;
+    v.offsets = offsets;
+    v.max_len = 0;
+    for (int i = 0; i <= count; i++) offsets[i] = set->offsets[first + i];
+    for (int i = 0; i < count; i++)
+        if (offsets[i + 1] - offsets[i] > v.max_len) v.max_len = (int)(offsets[i + 1] - offsets[i]);
+    v.n_tokens = offsets[count];
+    return v;
+}
+
+/* §3.2.5 on held-out calibration samples; sets res->dims.ff. */
+static int search_freqfold(conv_ctx *cx, const gq_calib_set *set, gq_error *err)
+{
+    gq_gqa_result *res = cx->res;
+    gq_gqa_dims *dm = &res->dims;
+    if (set->n_samples < 2)
+        return gq_error_set(err, GQ_ERR_INVALID, "--freqfold auto holds out calibration samples for its search and "
+                            "needs at least 2 samples (%d given)", set->n_samples);
+    int held = set->n_samples / 8 > 0 ? set->n_samples / 8 : 1, fit = set->n_samples - held;
+    int64_t *off = gq_malloc((size_t)(set->n_samples + 1) * 2 * sizeof *off, "calibration split", err);
+    if (!off) return GQ_ERR_NOMEM;
+    gq_calib_set fit_set = set_slice(set, 0, fit, off);
+    gq_calib_set held_set = set_slice(set, fit, held, off + set->n_samples + 1);
+    /* Rebase the held-out slice to start at token 0 (the driver runs
+     * tokens 0 .. n_tokens-1). */
+    int64_t base = held_set.offsets[0];
+    for (int i = 0; i <= held; i++) held_set.offsets[i] -= base;
+    held_set.tokens = set->tokens + base;
+    held_set.n_tokens = held_set.offsets[held];
+    int rc = gq_calib_run(cx->m, &fit_set, pass1_layer, NULL, cx, err);
+    double best_ppl = INFINITY;
+    int best_ff = dm->c;
+    res->heldout_samples = held;
+    for (int ff = dm->c; rc == GQ_OK && ff <= dm->d / 2 && res->n_ff_tried < GQ_GQA_MAX_FF_TRIED; ff *= 2) {
+        if ((dm->d / 2) % ff != 0) break;
+        dm->ff = ff;
+        if ((rc = build_rotations(cx, dm, err)) != GQ_OK) break;
+        cx->nll = 0.0;
+        cx->n_nll = 0;
+        cx->search_set = &held_set;
+        rc = gq_calib_run(cx->m, &held_set, search_layer, search_final, cx, err);
+        free_layer(&cx->sub);
+        if (rc != GQ_OK) break;
+        double ppl = exp(cx->nll / (double)(cx->n_nll ? cx->n_nll : 1));
+        res->ff_tried[res->n_ff_tried] = ff;
+        res->ppl_tried[res->n_ff_tried++] = ppl;
+        if (cx->progress) cx->progress(cx->progress_ctx, 0, res->n_ff_tried - 1, 0);
+        if (!(ppl < best_ppl)) break; /* keep doubling while perplexity strictly improves */
+        best_ppl = ppl;
+        best_ff = ff;
+    }
+    dm->ff = best_ff;
+    cx->search_set = NULL;
+    gq_free(off);
+    return rc;
+}
+
 int gq_gqa_convert(gq_model *m, const gq_calib_set *set, const gq_gqa_dims *dims, int reference,
                    gq_gqa_progress_fn progress, void *progress_ctx, gq_gqa_result *res, gq_error *err)
 {
     memset(res, 0, sizeof *res);
     const gq_config *cfg = gq_model_config(m);
     const int n_layers = (int)cfg->num_hidden_layers;
-    conv_ctx cx = {m, &res->dims, res, NULL, {0}, progress, progress_ctx};
+    conv_ctx cx;
+    memset(&cx, 0, sizeof cx);
+    cx.m = m;
+    cx.dm = &res->dims;
+    cx.res = res;
+    cx.progress = progress;
+    cx.progress_ctx = progress_ctx;
     int rc = GQ_OK;
     res->dims = *dims;
     res->dims.has_q_bias = m->w.layers[0].bq != NULL;
@@ -620,16 +762,21 @@ int gq_gqa_convert(gq_model *m, const gq_calib_set *set, const gq_gqa_dims *dims
     res->n_layers = n_layers;
     res->layers = gq_calloc((size_t)n_layers, sizeof *res->layers, "converted layers", err);
     cx.Q = gq_calloc((size_t)n_layers, sizeof *cx.Q, "rotations", err);
-    if (!res->layers || !cx.Q) {
+    cx.cf = gq_calloc((size_t)n_layers, sizeof *cx.cf, "pass-1 statistics", err);
+    if (!res->layers || !cx.Q || !cx.cf) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
     for (int l = 0; l < n_layers; l++)
-        if (!(cx.Q[l] = gq_malloc((size_t)dims->L * dims->L * sizeof(double), "rotation Q", err))) {
+        if (!(cx.Q[l] = gq_malloc((size_t)dims->L * dims->L * sizeof(double), "rotation Q", err)) ||
+            !(cx.cf[l] = gq_malloc((size_t)dims->G * dims->d / 2 * dims->G * dims->d / 2 * sizeof(double),
+                                   "RoRoPE statistic", err))) {
             rc = GQ_ERR_NOMEM;
             goto done;
         }
+    if (dims->ff_auto && (rc = search_freqfold(&cx, set, err)) != GQ_OK) goto done;
     if ((rc = gq_calib_run(m, set, pass1_layer, NULL, &cx, err)) != GQ_OK) goto done;
+    if ((rc = build_rotations(&cx, &res->dims, err)) != GQ_OK) goto done;
     if (reference) {
         for (int l = 0; l < n_layers; l++) {
             layer_src s;
@@ -649,6 +796,9 @@ done:
     if (cx.Q)
         for (int l = 0; l < n_layers; l++) gq_free(cx.Q[l]);
     gq_free(cx.Q);
+    if (cx.cf)
+        for (int l = 0; l < n_layers; l++) gq_free(cx.cf[l]);
+    gq_free(cx.cf);
     if (rc != GQ_OK) gq_gqa_result_free(res);
     return rc;
 }

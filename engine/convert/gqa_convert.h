@@ -26,6 +26,7 @@
 typedef struct gq_gqa_opts {
     int rope_dim;            /* d_r; 0 = d/2 */
     int freqfold;            /* ff; 0 = c = d/d_r */
+    int freqfold_auto;       /* 1: search ff = c, 2c, 4c, ... (§3.2.5), see gq_gqa_convert */
     int kv_lora_rank;        /* r; 0 = min(512, r_max) */
     int q_lora_rank;         /* r_q; 0 = plain q_proj */
     double balance_kv_ratio; /* beta; 0 = 1 */
@@ -37,6 +38,7 @@ typedef struct gq_gqa_opts {
 typedef struct gq_gqa_dims {
     int D, H, G, gs, d, L;   /* L = G*d, the key latent width */
     int dr, c, ff, r, rq, M; /* M = r_max = 2L - d_r */
+    int ff_auto;             /* ff is to be chosen by the search */
     double beta, damping;
     int has_q_bias, has_kv_bias, has_o_bias;
 } gq_gqa_dims;
@@ -59,8 +61,14 @@ typedef struct gq_gqa_layer {
     double q_energy;         /* §3.5 query PCA retained fraction (1 without r_q) */
 } gq_gqa_layer;
 
+#define GQ_GQA_MAX_FF_TRIED 16
+
 typedef struct gq_gqa_result {
-    gq_gqa_dims dims;
+    gq_gqa_dims dims;        /* dims.ff: the freqfold used (the search's pick under auto) */
+    int n_ff_tried;          /* freqfold search: candidates tried, in order */
+    int ff_tried[GQ_GQA_MAX_FF_TRIED];
+    double ppl_tried[GQ_GQA_MAX_FF_TRIED]; /* held-out perplexity of each candidate's partial-RoPE model */
+    int heldout_samples;     /* samples held out for the search (0 without it) */
     int n_layers;
     gq_gqa_layer *layers;    /* [n_layers] */
 } gq_gqa_result;
@@ -71,6 +79,13 @@ void gq_gqa_result_free(gq_gqa_result *r);
 typedef void (*gq_gqa_progress_fn)(void *ctx, int pass, int layer, int n_layers);
 
 /* Convert model m (opened with weights) with calibration set `set`.
+ * freqfold auto (dims->ff_auto, §3.2.5, selected on held-out calibration
+ * data rather than on a test split): the last max(1, n/8) calibration
+ * samples are held out; pass-1 statistics of the others give, for each
+ * candidate ff = c, 2c, 4c, ... (dividing d/2), the partial-RoPE model,
+ * whose perplexity on the held-out samples is measured; the search stops
+ * at the first candidate that does not strictly improve and keeps the
+ * best.  The conversion then runs on all samples with that ff.
  * On failure res holds nothing. */
 int gq_gqa_convert(gq_model *m, const gq_calib_set *set, const gq_gqa_dims *dims, int reference,
                    gq_gqa_progress_fn progress, void *progress_ctx, gq_gqa_result *res, gq_error *err);

@@ -273,7 +273,15 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_int(t, "collapse", dm->c);
     set_int(t, "freqfold", dm->ff);
     set_str(t, "freqfold_arg", in->freqfold_arg);
-    set_item(t, "freqfold_search", cJSON_CreateArray());
+    cJSON *search = cJSON_CreateArray();
+    for (int k = 0; k < res->n_ff_tried; k++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(res->ff_tried[k]));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(res->ppl_tried[k]));
+        cJSON_AddItemToArray(search, pair);
+    }
+    set_item(t, "freqfold_search", search);
+    set_int(t, "freqfold_search_heldout_samples", res->heldout_samples);
     set_num(t, "balance_kv_ratio", dm->beta);
     set_item(t, "alpha", num_array(res, offsetof(gq_gqa_layer, alpha)));
     set_item(t, "kv_energy_retained", num_array(res, offsetof(gq_gqa_layer, kv_energy)));
