@@ -13,6 +13,9 @@
  *     and reproduce the source's log-probs, with uniform and with NLL token
  *     weights (also for G = 4, pairs inside the hidden groups); `neighbor`
  *     grouping must be measurably inexact.
+ * Layer 0's statistic is recomputed in double from the files (its input is
+ * the embedding): the converter's K/V energies must match (1e-6), uniform
+ * and NLL weights.
  * On every converted model the gqa and absorb paths agree within 1e-4, and
  * (§6.2 item 2) a GQLA output equals its MLA view (kv_b blocks repeated),
  * which converts back to the same GQLA model.
@@ -35,6 +38,7 @@
 #include "calib.h"
 #include "checkpoint_fixtures.h"
 #include "fileio.h"
+#include "linalg.h"
 #include "mla.h"
 #include "model.h"
 #include "safetensors.h"
@@ -625,6 +629,134 @@ done:
     gq_calib_set_free(&set);
 }
 
+/* Layer 0 sees the embeddings, so its statistic can be recomputed here from
+ * the files alone: a_t = input_layernorm(E[token]), ĉ_t =
+ * kv_a_layernorm((W_kva a_t + b)[0:r]) in double, the §4.3 estimator, and
+ * per neighbor group the energy kept by d eigenvectors of W_g Σ_c W_g^T.
+ * The converter's layer-0 K/V energies must match (uniform and NLL
+ * weights; the NLL values come from the engine's own scoring). */
+/* kept[0] += top-d eigenvalue sum, kept[1] += trace of group g's covariance */
+static void group_energy(const double *cov, const float *kvb, int r, int row0, int d, int blk, int gs, int g,
+                         double kept_tr[2])
+{
+    int n = gs * d;
+    double *W = malloc((size_t)n * r * sizeof *W), *S = calloc((size_t)n * n, sizeof *S);
+    double *ev = malloc(n * sizeof *ev);
+    for (int i = 0; i < gs; i++)
+        for (int a = 0; a < d; a++)
+            for (int c = 0; c < r; c++)
+                W[(i * d + a) * r + c] = kvb[((size_t)(g * gs + i) * blk + row0 + a) * r + c];
+    for (int x = 0; x < n; x++)
+        for (int y = 0; y < n; y++) {
+            double acc = 0;
+            for (int a = 0; a < r; a++)
+                for (int b = 0; b < r; b++) acc += W[x * r + a] * cov[a * r + b] * W[y * r + b];
+            S[x * n + y] = acc;
+        }
+    double tr = 0, kept = 0;
+    for (int x = 0; x < n; x++) tr += S[x * n + x];
+    gq_error err = {0};
+    if (gq_eigh_desc(S, ev, n, &err) != GQ_OK) kept = NAN;
+    for (int k = 0; k < d; k++) kept += ev[k];
+    kept_tr[0] += kept;
+    kept_tr[1] += tr;
+    free(W), free(S), free(ev);
+}
+
+static void check_layer0_statistic(void)
+{
+    const shape *s = &qlora;
+    char src_dir[4200], calib[4200], what[256];
+    scores src;
+    if (!prepare(s, src_dir, calib, &src)) return;
+    char path[4400];
+    gq_error err = {0};
+    gq_safetensors *st = NULL;
+    snprintf(path, sizeof path, "%s/model.safetensors", src_dir);
+    if (gq_safetensors_open(&st, path, &err) != GQ_OK) {
+        test_cond("layer 0: source reads", 0);
+        return;
+    }
+#define F(name) ((const float *)gq_safetensors_find(st, name)->data)
+    const float *E = F("model.embed_tokens.weight"), *g_in = F("model.layers.0.input_layernorm.weight");
+    const float *Wa = F("model.layers.0.self_attn.kv_a_proj_with_mqa.weight");
+    const float *ba = F("model.layers.0.self_attn.kv_a_proj_with_mqa.bias");
+    const float *g_lat = F("model.layers.0.self_attn.kv_a_layernorm.weight");
+    const float *kvb = F("model.layers.0.self_attn.kv_b_proj.weight");
+#undef F
+    const int D = s->D, r = s->r, G = 2, gs = s->H / G, blk = s->dn + s->dv;
+    /* the calibration tokens and, for the NLL weights, the source's next-token log-probs */
+    gq_calib_set set = {0};
+    gq_model *m = NULL;
+    gq_open_opts opts = {1, 0, 16};
+    int ok = gq_calib_from_tokens_file(&set, calib, s->V, &err) == GQ_OK &&
+             gq_model_open(&m, src_dir, &opts, &err) == GQ_OK;
+    double *w = calloc((size_t)set.n_tokens, sizeof *w);
+    for (int q = 0; ok && q < set.n_samples; q++) {
+        int T = (int)(set.offsets[q + 1] - set.offsets[q]);
+        double lp[MAX_T];
+        ok = logprobs(m, GQ_PATH_ABSORB, set.tokens + set.offsets[q], T, lp) == 0;
+        double mean = 0;
+        for (int t = 0; t + 1 < T; t++) mean -= lp[t] / (T - 1);
+        for (int t = 0; t + 1 < T; t++) w[set.offsets[q] + t] = -lp[t] / mean;
+        w[set.offsets[q] + T - 1] = 0;
+    }
+    for (int hess = 0; ok && hess < 2; hess++) {
+        /* §4.3 in double, written out */
+        double wsum = 0, *mu = calloc(r, sizeof *mu), *M2 = calloc((size_t)r * r, sizeof *M2), c[64], a[64];
+        for (int64_t t = 0; t < set.n_tokens; t++) {
+            const float *e = E + (size_t)set.tokens[t] * D;
+            double ss = 0;
+            for (int i = 0; i < D; i++) ss += (double)e[i] * e[i];
+            for (int i = 0; i < D; i++) a[i] = g_in[i] * e[i] / sqrt(ss / D + 1e-6);
+            for (int k = 0; k < r; k++) {
+                double acc = ba[k];
+                for (int i = 0; i < D; i++) acc += (double)Wa[(size_t)k * D + i] * a[i];
+                c[k] = acc;
+            }
+            ss = 0;
+            for (int k = 0; k < r; k++) ss += c[k] * c[k];
+            for (int k = 0; k < r; k++) c[k] = g_lat[k] * c[k] / sqrt(ss / r + 1e-6);
+            double wt = hess ? w[t] : 1.0;
+            wsum += wt;
+            for (int k = 0; k < r; k++) {
+                mu[k] += sqrt(wt) * c[k];
+                for (int k2 = 0; k2 < r; k2++) M2[k * r + k2] += wt * c[k] * c[k2];
+            }
+        }
+        for (int k = 0; k < r; k++)
+            for (int k2 = 0; k2 < r; k2++)
+                M2[k * r + k2] = (M2[k * r + k2] - mu[k] * mu[k2] / wsum) / fmax(wsum - 1, 1);
+        double kk[2] = {0, 0}, vv[2] = {0, 0}; /* a layer's energy is Σ_g kept / Σ_g trace */
+        for (int g = 0; g < G; g++) {
+            group_energy(M2, kvb, r, 0, s->dn, blk, gs, g, kk);
+            group_energy(M2, kvb, r, s->dn, s->dv, blk, gs, g, vv);
+        }
+        const double ke = kk[0] / kk[1], ve = vv[0] / vv[1];
+        free(mu), free(M2);
+        /* the converter */
+        char out[4400];
+        snprintf(out, sizeof out, "%s/../layer0-%s", src_dir, hess ? "nll" : "uniform");
+        gq_convert_mla_result res = {0};
+        gq_convert_mla_opts o = {0};
+        o.groups = G;
+        o.hessian_nll = hess;
+        o.quiet = 1;
+        int ok2 = gq_convert_mla(m, &set, out, &o, &res, &err) == GQ_OK;
+        if (!ok2) fprintf(stderr, "%s\n", err.msg);
+        printf("layer 0 (%s weights): K energy converter %.9f, here %.9f; V %.9f, %.9f\n", hess ? "NLL" : "uniform",
+               ok2 ? res.k_energy[0] : -1, ke, ok2 ? res.v_energy[0] : -1, ve);
+        snprintf(what, sizeof what, "layer 0, %s weights: the converter's K and V energies equal an independent "
+                 "double computation from the files (1e-6)", hess ? "NLL" : "uniform");
+        test_cond(what, ok2 && fabs(res.k_energy[0] - ke) < 1e-6 && fabs(res.v_energy[0] - ve) < 1e-6 && ke < 0.99);
+        gq_convert_mla_result_free(&res);
+    }
+    free(w);
+    gq_model_close(m);
+    gq_calib_set_free(&set);
+    gq_safetensors_close(st);
+}
+
 /* The MLA view of a GQLA folder (conversion.md §2.3): kv_b_proj with every
  * group block repeated gs times (block g -> blocks g*gs .. g*gs+gs-1) and
  * num_key_value_heads = H; everything else as is.  Written here with the
@@ -894,5 +1026,6 @@ int main(void)
     check_cli();
     check_hf_fixture();
     check_mla_view();
+    check_layer0_statistic();
     return test_report("convert_mla");
 }
