@@ -67,6 +67,9 @@ static const char *convert_help =
     "  --reference partial-rope\n"
     "                        write the partial-RoPE reference model of §3.2.4 (the\n"
     "                        model a full-rank conversion reproduces exactly)\n"
+    "  --latent-norm         insert kv_a_layernorm (and q_a_layernorm with --q-lora-rank)\n"
+    "                        initialised as TransMLA does (§3.6): NOT function-\n"
+    "                        preserving, a starting point for fine-tuning\n"
     "  --export-mla-view     write kv_b_proj repeated to one block per query head and\n"
     "                        num_key_value_heads = H: the same function in the stock\n"
     "                        DeepSeek MLA layout (paths absorb / expanded)\n"
@@ -79,7 +82,7 @@ static const char *convert_help =
     "--from defaults to the source's kind.  MLA-only options are refused for a GQA\n"
     "source and GQA-only ones (--rope-dim, --freqfold, --kv-lora-rank,\n"
     "--q-lora-rank, --balance-kv-ratio, --reference) for an MLA source.\n"
-    "Not implemented: --latent-norm (§3.6), --calib TASK.\n"
+    "Not implemented: --calib TASK.\n"
     "Exit status: 0 ok, 2 bad input (nothing written).\n";
 
 typedef struct convert_args {
@@ -187,7 +190,8 @@ static int parse_args(int argc, char **argv, convert_args *a)
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = 1;
         } else if (!strcmp(o, "--latent-norm")) {
-            return cli_usage_error("convert", "--latent-norm (conversion.md §3.6) is not implemented in this build");
+            a->opts.latent_norm = 1;
+            if (!a->gqa_only) a->gqa_only = o;
         } else if (!strcmp(o, "--export-mla-view")) {
             a->mla_view = 1;
             if (!a->gqa_only) a->gqa_only = o;
@@ -235,7 +239,7 @@ static void on_progress(void *vctx, int pass, int layer, int n_layers)
     if (pass != pc->last_pass) {
         if (pc->last_pass) gq_progress_finish(&pc->p);
         char label[64];
-        snprintf(label, sizeof label, "convert pass %d/2 (layers)", pass);
+        snprintf(label, sizeof label, "convert pass %d (layers)", pass);
         gq_progress_start(&pc->p, label, (size_t)n_layers, pc->quiet);
         pc->last_pass = pass;
     }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "checkpoint.h"
 #include "fileio.h"
 #include "gq_alloc.h"
 #include "linalg.h"
@@ -487,6 +488,85 @@ static void test_freqfold_auto(const char *src)
     }
 }
 
+static float *load_tensor(const gq_checkpoint *ck, const char *name, size_t *n)
+{
+    const gq_tensor_ref *t = gq_checkpoint_find(ck, name);
+    gq_error err = {0};
+    float *w = t ? malloc((size_t)t->n_elems * sizeof *w) : NULL;
+    if (w && gq_tensor_load_f32(t, w, &err) != 0) {
+        free(w);
+        w = NULL;
+    }
+    if (w && n) *n = (size_t)t->n_elems;
+    return w;
+}
+
+/* §3.6 --latent-norm: layer 0's kv_a_layernorm entries equal
+ * mean_t (mean_u y_tu^2 + eps)^(-1/2) with y = kv_a(RMSNorm(E[token_t]))
+ * recomputed here in double from the files (layer 0's input does not
+ * depend on the conversion); the model loads, its paths agree, and it is
+ * not the model without norms (the flag is not function-preserving). */
+static void test_latent_norm(const char *src)
+{
+    char out[1400], plain[1400];
+    snprintf(out, sizeof out, "%s/latent-norm", root);
+    snprintf(plain, sizeof plain, "%s/mono-r16", root);
+    if (!test_cond("--latent-norm conversion runs",
+                   convert(src, out, "--rope-dim 8 --freqfold 4 --kv-lora-rank 16 --latent-norm", NULL) == 0))
+        return;
+    gq_checkpoint *cs = NULL, *co = NULL;
+    gq_error err = {0};
+    gq_calib_set set = {0};
+    int ok = gq_checkpoint_open(&cs, src, &err) == 0 && gq_checkpoint_open(&co, out, &err) == 0 &&
+             gq_calib_from_tokens_file(&set, calib_path, V, &err) == 0;
+    size_t n_norm = 0;
+    float *emb = ok ? load_tensor(cs, "model.embed_tokens.weight", NULL) : NULL;
+    float *g_in = ok ? load_tensor(cs, "model.layers.0.input_layernorm.weight", NULL) : NULL;
+    float *wkva = ok ? load_tensor(co, "model.layers.0.self_attn.kv_a_proj_with_mqa.weight", NULL) : NULL;
+    float *bkva = ok ? load_tensor(co, "model.layers.0.self_attn.kv_a_proj_with_mqa.bias", NULL) : NULL;
+    float *gam = ok ? load_tensor(co, "model.layers.0.self_attn.kv_a_layernorm.weight", &n_norm) : NULL;
+    if (test_cond("latent-norm output has kv_a_layernorm [r] and the source tensors", emb && g_in && wkva && bkva && gam &&
+                                                                                     n_norm == 16)) {
+        const int n = 16 + 8;
+        double sum = 0;
+        for (int64_t t = 0; t < set.n_tokens; t++) {
+            const float *e = emb + (size_t)set.tokens[t] * D;
+            double ms = 0, a[D];
+            for (int i = 0; i < D; i++) ms += (double)e[i] * e[i];
+            double inv = 1.0 / sqrt(ms / D + 1e-6);
+            for (int i = 0; i < D; i++) a[i] = (double)(float)((float)(e[i] * inv) * g_in[i]);
+            double ys = 0;
+            for (int u = 0; u < n; u++) {
+                double y = bkva[u];
+                for (int i = 0; i < D; i++) y += (double)wkva[(size_t)u * D + i] * a[i];
+                ys += y * y;
+            }
+            sum += 1.0 / sqrt(ys / n + 1e-6);
+        }
+        double want = sum / (double)set.n_tokens;
+        int same = 1;
+        for (size_t u = 1; u < n_norm; u++) same = same && gam[u] == gam[0];
+        printf("latent norm layer 0: gamma %.7f, recomputed %.7f\n", gam[0], want);
+        test_cond("kv_a_layernorm: every entry the same scalar", same);
+        test_cond("kv_a_layernorm == mean inverse RMS of the kv_a output (1e-5 rel)", fabs(gam[0] - want) <= 1e-5 * want);
+    }
+    free(emb);
+    free(g_in);
+    free(wkva);
+    free(bkva);
+    free(gam);
+    gq_calib_set_free(&set);
+    gq_checkpoint_close(cs);
+    gq_checkpoint_close(co);
+    double lg[EVAL_T], la[EVAL_T], lp[EVAL_T];
+    if (test_cond("latent-norm model scores under both paths", both_paths(out, lg, la) == 0 &&
+                                                                   logprobs(plain, GQ_PATH_GQA, lp) == 0)) {
+        test_cond("latent-norm model: paths agree (1e-4)", max_abs_diff(lg, la) <= TOL);
+        test_cond("latent norms change the function (differs from the same conversion without them)",
+                  max_abs_diff(lg, lp) > 1e-2);
+    }
+}
+
 static void test_cache_accounting(void)
 {
     /* r = 16, d_r = 8: absorb 24, gqa 2*2*16 + 8 = 72, source 2*2*16 = 64. */
@@ -756,6 +836,7 @@ int main(void)
     test_cache_accounting();
     test_mla_view(src);
     test_freqfold_auto(src);
+    test_latent_norm(src);
     test_bad_inputs(src);
     test_text_calibration();
     return test_report("test_convert");

@@ -482,13 +482,24 @@ int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_laye
             float *tmp = gq_malloc((size_t)T * d.D * sizeof(float), "attention output", err);
             if (!tmp) { rc = GQ_ERR_NOMEM; goto done; }
             if (sub.use) {
-                rc = attn_mla(&d, &sub, NULL, NULL, NULL, NULL, NULL, 0, d.sub_cos, d.sub_sin, 1, as, T, tmp, err);
+                rc = attn_mla(&d, &sub, sub.q_a_norm, sub.wq_a, sub.bq_a, sub.wq_b, sub.bq_b, sub.rq, d.sub_cos,
+                              d.sub_sin, 1, as, T, tmp, err);
             } else if (model_is_mla(c)) {
-                gq_calib_attn own = {1, lw->wq, lw->bq, lw->wkv_a, lw->bkv_a, lw->kv_a_norm, (float)c->latent_norm_eps,
-                                     lw->wkv_b, lw->wo, lw->bo,
-                                     {(int)c->num_attention_heads, (int)c->num_key_value_heads,
-                                      (int)c->qk_nope_head_dim, (int)c->qk_rope_head_dim, (int)c->v_head_dim,
-                                      (int)c->kv_lora_rank, m->rs.attn_scale}};
+                gq_calib_attn own;
+                memset(&own, 0, sizeof own);
+                own.use = 1;
+                own.wq = lw->wq;
+                own.bq = lw->bq;
+                own.wkv_a = lw->wkv_a;
+                own.bkv_a = lw->bkv_a;
+                own.kv_a_norm = lw->kv_a_norm;
+                own.latent_eps = (float)c->latent_norm_eps;
+                own.wkv_b = lw->wkv_b;
+                own.wo = lw->wo;
+                own.bo = lw->bo;
+                own.shape = (gq_mla_shape){(int)c->num_attention_heads, (int)c->num_key_value_heads,
+                                           (int)c->qk_nope_head_dim, (int)c->qk_rope_head_dim, (int)c->v_head_dim,
+                                           (int)c->kv_lora_rank, m->rs.attn_scale};
                 rc = attn_mla(&d, &own, lw->q_a_norm, lw->wq_a, lw->bq_a, lw->wq_b, lw->bq_b, (int)c->q_lora_rank,
                               m->rs.rope_cos, m->rs.rope_sin, c->rope_interleave, as, T, tmp, err);
             } else {

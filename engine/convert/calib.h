@@ -64,14 +64,18 @@ int gq_calib_write_tokens_file(const gq_calib_set *s, const char *path, gq_error
 
 /* One layer's attention in MLA/GQLA form (conversion.md §1.4), float32, HF
  * layout, owned by the caller; used in place of the model's own attention
- * for one layer.  Supported: a plain q_proj (wq, bq), kv_a_proj_with_mqa
+ * for one layer.  Supported: a plain q_proj (wq, bq) or a low-rank query
+ * (wq_a, bq_a, optional q_a_norm, wq_b, bq_b; rq > 0), kv_a_proj_with_mqa
  * (wkv_a, bkv_a), optional kv_a_layernorm (kv_a_norm), kv_b_proj (wkv_b),
  * o_proj (wo, bo); RoPE interleaved at width shape.dr with the model
  * config's theta and scaling (default or llama3), softmax scale shape.scale.
  * Computed through the backend's GQA path (attn_gqa). */
 typedef struct gq_calib_attn {
     int use;                /* the callback sets 1 to substitute */
-    const float *wq, *bq;   /* [H*(dn+dr), D], [H*(dn+dr)] or NULL */
+    const float *wq, *bq;   /* [H*(dn+dr), D], [H*(dn+dr)] or NULL (NULL wq: low-rank query) */
+    int rq;                 /* low-rank query width, 0 without */
+    const float *wq_a, *bq_a, *q_a_norm; /* [rq, D], [rq] or NULL, [rq] or NULL */
+    const float *wq_b, *bq_b;            /* [H*(dn+dr), rq], [H*(dn+dr)] or NULL */
     const float *wkv_a;     /* [r+dr, D] */
     const float *bkv_a;     /* [r+dr] or NULL */
     const float *kv_a_norm; /* [r] or NULL */

@@ -65,8 +65,10 @@ int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *
     double damping = o->damping > 0.0 ? o->damping : 0.01;
     if (o->reference && o->q_lora_rank)
         return gq_error_set(err, GQ_ERR_USAGE, "--reference partial-rope writes a plain q_proj; drop --q-lora-rank");
+    if (o->reference && o->latent_norm)
+        return gq_error_set(err, GQ_ERR_USAGE, "--reference partial-rope has no latent norms; drop --latent-norm");
     *dm = (gq_gqa_dims){(int)cfg->hidden_size, H, G, H / G, d, L, dr, c, ff, o->reference ? M : r, o->q_lora_rank, M,
-                        o->freqfold_auto, beta, damping, 0, 0, 0};
+                        o->freqfold_auto, o->latent_norm, beta, damping, 0, 0, 0};
     return GQ_OK;
 }
 
@@ -83,6 +85,8 @@ void gq_gqa_result_free(gq_gqa_result *res)
         gq_free(ly->wkv_a);
         gq_free(ly->bkv_a);
         gq_free(ly->wkv_b);
+        gq_free(ly->kv_a_norm);
+        gq_free(ly->q_a_norm);
     }
     gq_free(res->layers);
     memset(res, 0, sizeof *res);
@@ -534,6 +538,8 @@ static void free_layer(gq_gqa_layer *ly)
     gq_free(ly->wkv_a);
     gq_free(ly->bkv_a);
     gq_free(ly->wkv_b);
+    gq_free(ly->kv_a_norm);
+    gq_free(ly->q_a_norm);
     memset(ly, 0, sizeof *ly);
 }
 
@@ -680,6 +686,70 @@ done:
     return rc;
 }
 
+/* mean_t (mean_u y_tu^2 + eps)^(-1/2) of y = W a (+ b), W [n, D] float32. */
+static double mean_inv_rms(const float *a, int64_t n_tok, int D, const float *W, const float *b, int n, double eps)
+{
+    const gq_backend_ops *be = gq_backend_cpu();
+    const int chunk = 256;
+    float *y = gq_malloc((size_t)chunk * n * sizeof(float), "latent norm rows", NULL);
+    double sum = 0.0;
+    if (!y) return NAN;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += chunk) {
+        int nb = (int)(n_tok - t0 < chunk ? n_tok - t0 : chunk);
+        be->matmul(y, n, a + (size_t)t0 * D, W, b, nb, D, n);
+        for (int t = 0; t < nb; t++) {
+            double ms = 0.0;
+            for (int u = 0; u < n; u++) ms += (double)y[(size_t)t * n + u] * y[(size_t)t * n + u];
+            sum += 1.0 / sqrt(ms / n + eps);
+        }
+    }
+    gq_free(y);
+    return n_tok > 0 ? sum / (double)n_tok : 1.0;
+}
+
+static int pass3_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *sub, gq_error *err)
+{
+    conv_ctx *cx = vctx;
+    const gq_gqa_dims *dm = cx->dm;
+    const gq_layer_weights *lw = &cx->m->w.layers[v->layer];
+    gq_gqa_layer *ly = &cx->res->layers[v->layer];
+    const double eps = gq_model_config(cx->m)->rms_norm_eps;
+    double gk = mean_inv_rms(v->a, v->n_tokens, v->D, ly->wkv_a, ly->bkv_a, dm->r + dm->dr, eps);
+    double gq = dm->rq ? mean_inv_rms(v->a, v->n_tokens, v->D, ly->wq_a, NULL, dm->rq, eps) : 0.0;
+    if (!isfinite(gk) || !isfinite(gq))
+        return gq_error_set(err, GQ_ERR_INVALID, "layer %d: latent norm scale is not finite (or out of memory)",
+                            v->layer);
+    ly->kv_norm_gamma = gk;
+    ly->q_norm_gamma = gq;
+    ly->kv_a_norm = gq_malloc((size_t)dm->r * sizeof(float), "kv_a_layernorm", err);
+    if (!ly->kv_a_norm) return GQ_ERR_NOMEM;
+    for (int u = 0; u < dm->r; u++) ly->kv_a_norm[u] = (float)gk;
+    if (dm->rq) {
+        ly->q_a_norm = gq_malloc((size_t)dm->rq * sizeof(float), "q_a_layernorm", err);
+        if (!ly->q_a_norm) return GQ_ERR_NOMEM;
+        for (int u = 0; u < dm->rq; u++) ly->q_a_norm[u] = (float)gq;
+    }
+    /* Later layers see this one converted, norms included. */
+    sub->use = 1;
+    sub->wq = ly->wq;
+    sub->bq = ly->bq;
+    sub->rq = dm->rq;
+    sub->wq_a = ly->wq_a;
+    sub->q_a_norm = ly->q_a_norm;
+    sub->wq_b = ly->wq_b;
+    sub->bq_b = ly->bq_b;
+    sub->wkv_a = ly->wkv_a;
+    sub->bkv_a = ly->bkv_a;
+    sub->kv_a_norm = ly->kv_a_norm;
+    sub->latent_eps = (float)eps;
+    sub->wkv_b = ly->wkv_b;
+    sub->wo = lw->wo;
+    sub->bo = lw->bo;
+    sub->shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, dm->r, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
+    if (cx->progress) cx->progress(cx->progress_ctx, 3, v->layer, cx->res->n_layers);
+    return GQ_OK;
+}
+
 /* A non-owning view of samples [first, first + count) of a set. */
 static gq_calib_set set_slice(const gq_calib_set *set, int first, int count, int64_t *offsets)
 {
@@ -790,6 +860,8 @@ int gq_gqa_convert(gq_model *m, const gq_calib_set *set, const gq_gqa_dims *dims
         }
     } else {
         if ((rc = gq_calib_run(m, set, pass2_layer, NULL, &cx, err)) != GQ_OK) goto done;
+        free_layer(&cx.sub);
+        if (dims->latent_norm && (rc = gq_calib_run(m, set, pass3_layer, NULL, &cx, err)) != GQ_OK) goto done;
     }
 done:
     free_layer(&cx.sub);

@@ -8,7 +8,14 @@
  *     first d_r rotated rows;
  *   pass 2 (every layer in partial-RoPE form, §3.2.4): balance alpha
  *     (§3.3), joint PCA of [K_nope ; V] to rank r (§3.4), query rope
- *     absorption and the softmax-scale fix (§3.5), optional query PCA to r_q.
+ *     absorption and the softmax-scale fix (§3.5), optional query PCA to r_q;
+ *   pass 3 (only with latent norms, §3.6; every layer in its converted form
+ *     with norms, layer l seeing converted predecessors): every entry of
+ *     kv_a_layernorm.weight = mean_t (mean_u y_tu^2 + eps)^(-1/2) over the
+ *     whole kv_a_proj_with_mqa output y (rope part included), likewise
+ *     q_a_layernorm from the q_a_proj output; eps = rms_norm_eps.  This is
+ *     TransMLA's initialisation, a starting point for fine-tuning: the
+ *     result is NOT function-preserving.
  * Eigenvectors follow linalg.h's sign convention, so output is deterministic.
  *
  * reference mode (§3.2.4, the test reference): only pass 1; writes the
@@ -31,6 +38,7 @@ typedef struct gq_gqa_opts {
     int q_lora_rank;         /* r_q; 0 = plain q_proj */
     double balance_kv_ratio; /* beta; 0 = 1 */
     int reference;           /* 1: write the partial-RoPE reference model (§3.2.4) */
+    int latent_norm;         /* 1: insert kv_a_layernorm (and q_a_layernorm with r_q), §3.6 */
     double damping;          /* 0 = 0.01 */
 } gq_gqa_opts;
 
@@ -39,6 +47,7 @@ typedef struct gq_gqa_dims {
     int D, H, G, gs, d, L;   /* L = G*d, the key latent width */
     int dr, c, ff, r, rq, M; /* M = r_max = 2L - d_r */
     int ff_auto;             /* ff is to be chosen by the search */
+    int latent_norm;         /* §3.6 latent RMSNorms (not function-preserving) */
     double beta, damping;
     int has_q_bias, has_kv_bias, has_o_bias;
 } gq_gqa_dims;
@@ -55,6 +64,8 @@ int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *
  * bkv_a [r+d_r]; wkv_b [G*2d, r]. */
 typedef struct gq_gqa_layer {
     float *wq, *bq, *wq_a, *wq_b, *bq_b, *wkv_a, *bkv_a, *wkv_b;
+    float *kv_a_norm, *q_a_norm; /* §3.6 only: [r], [r_q] (NULL without r_q) */
+    double kv_norm_gamma, q_norm_gamma; /* their (constant) entries; 0 when absent */
     double alpha;            /* §3.3 balance factor (1 in reference mode) */
     double kv_energy;        /* §3.4 retained fraction of [K_nope ; V] energy */
     double rope_energy;      /* §3.2 key energy on the d_r RoPE rows */

@@ -71,6 +71,8 @@ int gq_gqa_add_tensors(gq_convert_out *o, gq_model *src, const gq_gqa_result *re
             if (rc == GQ_OK) rc = add_layer_tensor(o, l, "q_b_proj.weight", ly->wq_b, 2, Qd, dm->rq, out_dtype, err);
             if (rc == GQ_OK) rc = add_layer_tensor(o, l, "q_b_proj.bias", ly->bq_b, 1, Qd, 1, out_dtype, err);
         }
+        if (rc == GQ_OK) rc = add_layer_tensor(o, l, "q_a_layernorm.weight", ly->q_a_norm, 1, dm->rq, 1, out_dtype, err);
+        if (rc == GQ_OK) rc = add_layer_tensor(o, l, "kv_a_layernorm.weight", ly->kv_a_norm, 1, r, 1, out_dtype, err);
         if (rc == GQ_OK) rc = add_layer_tensor(o, l, "kv_a_proj_with_mqa.weight", ly->wkv_a, 2, r + dr, D, out_dtype, err);
         if (rc == GQ_OK) rc = add_layer_tensor(o, l, "kv_a_proj_with_mqa.bias", ly->bkv_a, 1, r + dr, 1, out_dtype, err);
         if (rc == GQ_OK && !mla_view)
@@ -165,7 +167,7 @@ cJSON *gq_gqa_config_json(const gq_model *src, const gq_gqa_dims *dm, gq_dtype o
     set_int(o, "v_head_dim", dm->d);
     set_int(o, "head_dim", dm->dr);
     set_bool(o, "rope_interleave", 1);
-    set_bool(o, "qk_latent_layernorm", 0);
+    set_bool(o, "qk_latent_layernorm", dm->latent_norm);
     set_num(o, "latent_norm_eps", c->rms_norm_eps);
     set_bool(o, "attention_bias", dm->has_q_bias || dm->has_kv_bias || dm->has_o_bias);
     set_int(o, "first_k_dense_replace", c->num_hidden_layers);
@@ -261,7 +263,7 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_str(lay, "kv_b_proj", "block-major over G groups; K rows then V rows");
     set_str(lay, "rope", "interleaved");
     set_str(lay, "q_head", "nope then rope");
-    set_bool(lay, "latent_norm", 0);
+    set_bool(lay, "latent_norm", dm->latent_norm);
     set_num(lay, "latent_norm_eps", c->rms_norm_eps);
     set_bool(lay, "mla_view", in->mla_view);
     cJSON *rope = cJSON_AddObjectToObject(o, "rope");
@@ -287,7 +289,12 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_item(t, "kv_energy_retained", num_array(res, offsetof(gq_gqa_layer, kv_energy)));
     set_item(t, "q_energy_retained", num_array(res, offsetof(gq_gqa_layer, q_energy)));
     set_item(t, "rope_energy_retained", num_array(res, offsetof(gq_gqa_layer, rope_energy)));
-    set_bool(t, "use_qkv_norm", 0);
+    set_bool(t, "use_qkv_norm", dm->latent_norm);
+    if (dm->latent_norm) {
+        set_item(t, "kv_a_layernorm_init", num_array(res, offsetof(gq_gqa_layer, kv_norm_gamma)));
+        if (dm->rq) set_item(t, "q_a_layernorm_init", num_array(res, offsetof(gq_gqa_layer, q_norm_gamma)));
+        set_str(t, "latent_norm_note", "mean inverse RMS initialisation (TransMLA --use-qkv-norm); not function-preserving");
+    }
     set_str(t, "dtype", in->out_dtype);
     cJSON *cal = cJSON_AddObjectToObject(o, "calibration");
     set_str(cal, "dataset", in->calib_source ? in->calib_source : "");
