@@ -318,14 +318,15 @@ static void test_separable(void)
     }
 }
 
-/* kv_energy_retained[layer] from gqla_meta.json (crude scan). */
-static int read_energy(const char *dir, double e[NL])
+/* A per-layer array of gqla_meta.json (crude scan). */
+static int read_layer_array(const char *dir, const char *key, double e[NL])
 {
-    char path[1500];
+    char path[1500], needle[128];
     snprintf(path, sizeof path, "%s/gqla_meta.json", dir);
+    snprintf(needle, sizeof needle, "\"%s\"", key);
     char *text = test_read_file(path, NULL);
     if (!text) return -1;
-    char *p = strstr(text, "\"kv_energy_retained\"");
+    char *p = strstr(text, needle);
     int ok = p != NULL;
     if (ok) {
         p = strchr(p, '[');
@@ -339,6 +340,8 @@ static int read_energy(const char *dir, double e[NL])
     return ok ? 0 : -1;
 }
 
+static int read_energy(const char *dir, double e[NL]) { return read_layer_array(dir, "kv_energy_retained", e); }
+
 static void test_monotone(const char *src)
 {
     const int dr = 8, ff = 4, M = 2 * G * DH - dr;
@@ -346,14 +349,15 @@ static void test_monotone(const char *src)
     const int nr = (int)(sizeof ranks / sizeof ranks[0]);
     char ref[1400];
     snprintf(ref, sizeof ref, "%s/ref-c2-ff4-q0", root); /* written by test_partial_rope_reference */
-    double rl[EVAL_T], err_r[8], energy[8][NL];
+    double rl[EVAL_T], err_r[8], energy[8][NL], lerr[8][NL];
     if (!test_cond("monotone: reference scores", logprobs(ref, GQ_PATH_GQA, rl) == 0)) return;
     for (int k = 0; k < nr; k++) {
         char out[1400], extra[128];
         snprintf(out, sizeof out, "%s/mono-r%d", root, ranks[k]);
         snprintf(extra, sizeof extra, "--rope-dim %d --freqfold %d --kv-lora-rank %d", dr, ff, ranks[k]);
         double g[EVAL_T], a[EVAL_T];
-        if (convert(src, out, extra, NULL) != 0 || both_paths(out, g, a) || read_energy(out, energy[k])) {
+        if (convert(src, out, extra, NULL) != 0 || both_paths(out, g, a) || read_energy(out, energy[k]) ||
+            read_layer_array(out, "attn_rel_err_vs_partial_rope", lerr[k])) {
             test_cond("monotone: conversion runs and scores", 0);
             return;
         }
@@ -372,9 +376,14 @@ static void test_monotone(const char *src)
         for (int l = 0; l < NL; l++) {
             snprintf(what, sizeof what, "layer %d: kv energy kept grows: r=%d > r=%d", l, ranks[k], ranks[k - 1]);
             test_cond(what, energy[k][l] > energy[k - 1][l]);
+            snprintf(what, sizeof what, "layer %d: self-check attention error vs partial-RoPE falls: r=%d < r=%d", l,
+                     ranks[k], ranks[k - 1]);
+            test_cond(what, lerr[k][l] < lerr[k - 1][l]);
         }
     }
     test_cond("error vanishes at r_max (mean |dlogp| < 1e-5)", err_r[nr - 1] < 1e-5);
+    test_cond("self check at r_max: layer attention == partial-RoPE layer (1e-5 rel)",
+              lerr[nr - 1][0] < 1e-5 && lerr[nr - 1][1] < 1e-5);
     test_cond("energy kept is 1 at r_max", fabs(energy[nr - 1][0] - 1.0) < 1e-12 && fabs(energy[nr - 1][1] - 1.0) < 1e-12);
     test_cond("the smallest rank is a real approximation (mean |dlogp| > 1e-3)", err_r[0] > 1e-3);
 }

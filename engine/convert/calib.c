@@ -424,6 +424,23 @@ static int attn_mla(driver *d, const gq_calib_attn *w, const float *q_a_norm, co
     return GQ_OK;
 }
 
+int gq_calib_attn_run(gq_model *m, const gq_calib_attn *w, const float *a, int T, float *out, gq_error *err)
+{
+    driver d = {0};
+    d.m = m;
+    d.be = gq_backend_cpu();
+    d.D = (int)m->cfg->hidden_size;
+    d.I = (int)m->cfg->intermediate_size;
+    d.T = T;
+    int rc = sub_tables(&d, w->shape.dr, err);
+    if (rc == GQ_OK)
+        rc = attn_mla(&d, w, w->q_a_norm, w->wq_a, w->bq_a, w->wq_b, w->bq_b, w->rq, d.sub_cos, d.sub_sin, 1, a, T, out,
+                      err);
+    gq_free(d.scratch);
+    gq_free(d.sub_cos);
+    return rc;
+}
+
 static int model_is_mla(const gq_config *c) { return c->arch == GQ_ARCH_DEEPSEEK_MLA || c->arch == GQ_ARCH_GQLA; }
 
 int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_layer, gq_calib_final_fn on_final,

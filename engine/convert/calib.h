@@ -85,6 +85,11 @@ typedef struct gq_calib_attn {
     gq_mla_shape shape;
 } gq_calib_attn;
 
+/* Run one substituted attention (layout as above) over a[T, D], the rows
+ * of one causal sequence at positions 0..T-1, into out[T, D] (W_o o + b_o).
+ * For checks outside a run (the converter's §6.3 layer comparison). */
+int gq_calib_attn_run(gq_model *m, const gq_calib_attn *w, const float *a, int T, float *out, gq_error *err);
+
 /* What on_layer sees. */
 typedef struct gq_calib_layer_view {
     int layer;

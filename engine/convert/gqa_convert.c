@@ -645,6 +645,64 @@ done:
     return rc;
 }
 
+static gq_calib_attn attn_of(const gq_gqa_dims *dm, const gq_gqa_layer *ly, const gq_layer_weights *lw, int r,
+                             float eps)
+{
+    gq_calib_attn w;
+    memset(&w, 0, sizeof w);
+    w.use = 1;
+    w.wq = ly->wq;
+    w.bq = ly->bq;
+    w.rq = ly->wq_a ? dm->rq : 0;
+    w.wq_a = ly->wq_a;
+    w.q_a_norm = ly->q_a_norm;
+    w.wq_b = ly->wq_b;
+    w.bq_b = ly->bq_b;
+    w.wkv_a = ly->wkv_a;
+    w.bkv_a = ly->bkv_a;
+    w.kv_a_norm = ly->kv_a_norm;
+    w.latent_eps = eps;
+    w.wkv_b = ly->wkv_b;
+    w.wo = lw->wo;
+    w.bo = lw->bo;
+    w.shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, r, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
+    return w;
+}
+
+/* §6.3: the converted layer against the partial-RoPE layer on the first
+ * (up to) 64 tokens of calibration sample 0; at r = r_max they must agree
+ * to f32 rounding. */
+static int check_layer(conv_ctx *cx, const gq_calib_layer_view *v, gq_gqa_layer *out, const gq_gqa_layer *ref,
+                       const gq_layer_weights *lw, gq_error *err)
+{
+    const gq_gqa_dims *dm = cx->dm;
+    int T = (int)(v->set->offsets[1] - v->set->offsets[0]);
+    if (T > 64) T = 64;
+    if (T < 1) return GQ_OK;
+    float eps = (float)gq_model_config(cx->m)->rms_norm_eps;
+    gq_calib_attn wf = attn_of(dm, out, lw, dm->r, eps), wr = attn_of(dm, ref, lw, dm->M, eps);
+    float *of = gq_malloc(2 * (size_t)T * v->D * sizeof(float), "layer check", err);
+    if (!of) return GQ_ERR_NOMEM;
+    float *orf = of + (size_t)T * v->D;
+    const float *a = v->a + (size_t)v->set->offsets[0] * v->D;
+    int rc = gq_calib_attn_run(cx->m, &wf, a, T, of, err);
+    if (rc == GQ_OK) rc = gq_calib_attn_run(cx->m, &wr, a, T, orf, err);
+    if (rc == GQ_OK) {
+        double dmax = 0.0, rmax = 0.0;
+        for (size_t i = 0; i < (size_t)T * v->D; i++) {
+            dmax = fmax(dmax, fabs((double)of[i] - orf[i]));
+            rmax = fmax(rmax, fabs((double)orf[i]));
+        }
+        out->attn_rel_err = rmax > 0.0 ? dmax / rmax : dmax;
+        if (dm->r == dm->M && !dm->rq && !(out->attn_rel_err <= 1e-3))
+            rc = gq_error_set(err, GQ_ERR_INVALID, "layer %d: self check: at full rank the converted attention differs "
+                              "from the partial-RoPE layer by %.3g (relative), expected f32 rounding", v->layer,
+                              out->attn_rel_err);
+    }
+    gq_free(of);
+    return rc;
+}
+
 static int pass2_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *sub, gq_error *err)
 {
     conv_ctx *cx = vctx;
@@ -670,6 +728,7 @@ static int pass2_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *
     out->rope_energy = rope_energy;
     /* Later layers see this layer in partial-RoPE form (§3.8 pass 2). */
     if ((rc = build_reference(dm, cx->Q[l], &s, &cx->sub, err)) != GQ_OK) goto done;
+    if ((rc = check_layer(cx, v, out, &cx->sub, lw, err)) != GQ_OK) goto done;
     sub->use = 1;
     sub->wq = cx->sub.wq;
     sub->bq = cx->sub.bq;

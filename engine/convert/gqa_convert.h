@@ -70,6 +70,9 @@ typedef struct gq_gqa_layer {
     double kv_energy;        /* §3.4 retained fraction of [K_nope ; V] energy */
     double rope_energy;      /* §3.2 key energy on the d_r RoPE rows */
     double q_energy;         /* §3.5 query PCA retained fraction (1 without r_q) */
+    double attn_rel_err;     /* §6.3: max |converted - partial-RoPE| / max |partial-RoPE| of the layer's
+                                attention output on calibration sample 0 (64 tokens, same inputs);
+                                f32 rounding at r = r_max (checked there), the approximation below */
 } gq_gqa_layer;
 
 #define GQ_GQA_MAX_FF_TRIED 16

@@ -289,6 +289,8 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_item(t, "kv_energy_retained", num_array(res, offsetof(gq_gqa_layer, kv_energy)));
     set_item(t, "q_energy_retained", num_array(res, offsetof(gq_gqa_layer, q_energy)));
     set_item(t, "rope_energy_retained", num_array(res, offsetof(gq_gqa_layer, rope_energy)));
+    if (!in->reference)
+        set_item(t, "attn_rel_err_vs_partial_rope", num_array(res, offsetof(gq_gqa_layer, attn_rel_err)));
     set_bool(t, "use_qkv_norm", dm->latent_norm);
     if (dm->latent_norm) {
         set_item(t, "kv_a_layernorm_init", num_array(res, offsetof(gq_gqa_layer, kv_norm_gamma)));
