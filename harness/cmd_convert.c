@@ -479,7 +479,7 @@ int cmd_convert(int argc, char **argv)
                              a.calib_tokens ? "tokens-file" : "text", a.calib_tokens ? 0 : (int)a.calib_seqlen,
                              a.calib_tokens ? 0 : (int)a.calib_samples, a.seed, &set, a.freqfold_arg,
                              a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, a.mla_view, -1.0, 0, 0.0, 0.0,
-                             a.eval_ppl, (int)a.ppl_ctx};
+                             a.eval_ppl, (int)a.ppl_ctx, argc, argv, tok_note};
     gq_open_opts copts = {1, (int)a.threads, max_tokens};
     if ((rc = gq_model_open(&conv, out.tmp_dir, &copts, &err)) != GQ_OK) {
         gq_error_prefix(&err, "the converted model does not load back: ");

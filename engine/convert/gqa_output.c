@@ -236,6 +236,10 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_int(o, "version", 1);
     set_str(o, "converter", ver);
     set_str(o, "method", in->reference ? "transmla-gqa-partial-rope-reference" : "transmla-gqa");
+    cJSON *cl = cJSON_CreateArray();
+    for (int i = 0; i < in->argc; i++) cJSON_AddItemToArray(cl, cJSON_CreateString(in->argv[i]));
+    set_item(o, "command_line", cl);
+    if (in->tokenizer_note) set_str(o, "tokenizer", in->tokenizer_note);
     cJSON *s = cJSON_AddObjectToObject(o, "source");
     set_str(s, "path", in->source_path);
     set_str(s, "model_type", c->model_type);

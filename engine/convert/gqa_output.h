@@ -52,6 +52,9 @@ typedef struct gq_gqa_meta_info {
     double ppl_orig, ppl_gqla;
     const char *ppl_file;
     int ppl_ctx;
+    int argc;                      /* the convert command line, recorded verbatim */
+    char **argv;
+    const char *tokenizer_note;    /* how the tokenizer files were made */
 } gq_gqa_meta_info;
 
 /* gqla_meta.json; hashes every source file (sha256).  Caller deletes. */

@@ -35,6 +35,9 @@ static void remove_tree(const char *dir)
     rmdir(dir);
 }
 
+/* opendir/readdir are not on POSIX's async-signal-safe list; the handler
+ * runs once, removes the temp folder and re-raises the signal, so the
+ * process ends right after (a conversion is single-threaded at that level). */
 static void on_signal(int sig)
 {
     if (signal_tmp_dir[0]) remove_tree(signal_tmp_dir);
