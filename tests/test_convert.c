@@ -582,6 +582,39 @@ static void test_latent_norm(const char *src)
     }
 }
 
+/* --dtype bf16: converted tensors stored as BF16, the rest as in the
+ * source (F32 here), torch_dtype says so; the model loads, its paths agree
+ * and it stays close to the f32 conversion (bf16 keeps 8 bits). */
+static void test_bf16(const char *src)
+{
+    char out[1400], f32[1400];
+    snprintf(out, sizeof out, "%s/bf16-r16", root);
+    snprintf(f32, sizeof f32, "%s/mono-r16", root);
+    if (!test_cond("--dtype bf16 conversion runs",
+                   convert(src, out, "--rope-dim 8 --freqfold 4 --kv-lora-rank 16 --dtype bf16", NULL) == 0))
+        return;
+    gq_checkpoint *ck = NULL;
+    gq_error err = {0};
+    int ok = gq_checkpoint_open(&ck, out, &err) == 0;
+    const gq_tensor_ref *kvb = ok ? gq_checkpoint_find(ck, "model.layers.1.self_attn.kv_b_proj.weight") : NULL;
+    const gq_tensor_ref *up = ok ? gq_checkpoint_find(ck, "model.layers.1.mlp.up_proj.weight") : NULL;
+    test_cond("bf16: kv_b_proj is BF16, mlp.up_proj stays F32", kvb && up && kvb->dtype == GQ_DTYPE_BF16 &&
+                                                                 up->dtype == GQ_DTYPE_F32);
+    gq_checkpoint_close(ck);
+    char cfg[1500];
+    snprintf(cfg, sizeof cfg, "%s/config.json", out);
+    char *text = test_read_file(cfg, NULL);
+    test_cond("bf16: config torch_dtype bfloat16", text && strstr(text, "\"torch_dtype\":\t\"bfloat16\""));
+    free(text);
+    double g[EVAL_T], a[EVAL_T], f[EVAL_T];
+    if (test_cond("bf16 model scores", both_paths(out, g, a) == 0 && logprobs(f32, GQ_PATH_GQA, f) == 0)) {
+        printf("bf16 vs f32 conversion: max |dlogp| %.3e; paths %.2e\n", max_abs_diff(g, f), max_abs_diff(g, a));
+        test_cond("bf16: paths agree (1e-4)", max_abs_diff(g, a) <= TOL);
+        test_cond("bf16: within 0.1 of the f32 conversion, and not identical (rounding happened)",
+                  max_abs_diff(g, f) < 0.1 && max_abs_diff(g, f) > 0);
+    }
+}
+
 static void test_cache_accounting(void)
 {
     /* r = 16, d_r = 8: absorb 24, gqa 2*2*16 + 8 = 72, source 2*2*16 = 64. */
@@ -911,6 +944,7 @@ int main(void)
     test_mla_view(src);
     test_freqfold_auto(src);
     test_latent_norm(src);
+    test_bf16(src);
     test_bad_inputs(src);
     test_text_calibration();
     test_interrupt(src);
