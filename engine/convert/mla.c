@@ -27,7 +27,6 @@
 #include "model_internal.h"
 #include "output.h"
 #include "progress.h"
-#include "safetensors.h"
 #include "score.h"
 #include "sha256.h"
 
@@ -186,13 +185,13 @@ static int convert_layer(mla_job *j, int l, gq_error *err)
     }
     double k_kept = 0, k_tot = 0, v_kept = 0, v_tot = 0;
     for (int g = 0; g < G; g++) {
-        double kept, tot;
-        uk[g] = UK + (size_t)g * gs * dm->dn * dm->dn;
-        uv[g] = UV + (size_t)g * gs * dm->dv * dm->dv;
-        rc = gq_mla_group_basis(&pk, members + g * gs, gs, MLA_DAMPING, (double *)uk[g], &kept, &tot, err);
+        double kept, tot, *bk = UK + (size_t)g * gs * dm->dn * dm->dn, *bv = UV + (size_t)g * gs * dm->dv * dm->dv;
+        uk[g] = bk;
+        uv[g] = bv;
+        rc = gq_mla_group_basis(&pk, members + g * gs, gs, MLA_DAMPING, bk, &kept, &tot, err);
         if (rc != GQ_OK) goto done;
         k_kept += kept, k_tot += tot;
-        rc = gq_mla_group_basis(&pv, members + g * gs, gs, MLA_DAMPING, (double *)uv[g], &kept, &tot, err);
+        rc = gq_mla_group_basis(&pv, members + g * gs, gs, MLA_DAMPING, bv, &kept, &tot, err);
         if (rc != GQ_OK) goto done;
         v_kept += kept, v_tot += tot;
     }
