@@ -64,6 +64,7 @@ typedef struct src_opts {
     int nan_weight;      /* put a NaN into layer 1 k_proj */
     int tokenizer;       /* copy the spm fixture tokenizer */
     uint64_t seed;
+    int llama3;          /* llama3 rope_scaling (frequencies smoothed around the eval positions) */
 } src_opts;
 
 static float *tensor_new(size_t n, double scale)
@@ -153,7 +154,10 @@ static int write_source(const char *dir, const src_opts *o)
              o->biases ? "Qwen2ForCausalLM" : "LlamaForCausalLM", o->biases ? "qwen2" : "llama", D, I_SZ, NL, H,
              o->hkv ? o->hkv : G, DH, V,
              o->yarn ? ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0, "
-                       "\"original_max_position_embeddings\": 128}" : "");
+                       "\"original_max_position_embeddings\": 128}"
+             : o->llama3 ? ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+                           "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}"
+                         : "");
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (test_write_file(path, cfg, strlen(cfg))) return -1;
     if (o->tokenizer) {
@@ -294,20 +298,23 @@ static void test_partial_rope_reference(const char *src)
 
 static void test_separable(void)
 {
-    for (int c = 1; c <= 2; c++) {
+    /* c = 1, c = 2, and c = 2 under llama3 frequency scaling (the stride-c
+     * frequencies must equal the width-d_r ones the loader computes). */
+    for (int k = 0; k < 3; k++) {
+        int c = k == 0 ? 1 : 2, llama3 = k == 2;
         char src[1400], out[1400], extra[256], what[256];
-        snprintf(src, sizeof src, "%s/separable-c%d", root, c);
-        snprintf(out, sizeof out, "%s/separable-c%d-out", root, c);
+        snprintf(src, sizeof src, "%s/separable-c%d%s", root, c, llama3 ? "-llama3" : "");
+        snprintf(out, sizeof out, "%s/separable-c%d%s-out", root, c, llama3 ? "-llama3" : "");
         char cmd[1500];
         snprintf(cmd, sizeof cmd, "mkdir -p '%s'", src);
         if (system(cmd) != 0) return;
-        src_opts so = {1, c, 0, 0, 0, 0, 1000 + (uint64_t)c};
+        src_opts so = {1, c, 0, 0, 0, 0, 1000 + (uint64_t)k, llama3};
         if (!test_cond("separable source written", write_source(src, &so) == 0)) return;
         int dr = DH / c, M = 2 * G * DH - dr;
         snprintf(extra, sizeof extra, "--rope-dim %d --freqfold %d --kv-lora-rank %d", dr, c, M);
         char *o = NULL;
         int rc = convert(src, out, extra, &o);
-        snprintf(what, sizeof what, "separable c=%d: conversion runs", c);
+        snprintf(what, sizeof what, "separable c=%d, case %d: conversion runs", c, k);
         if (!test_cond(what, rc == 0)) fprintf(stderr, "%s\n", o ? o : "");
         free(o);
         double s[EVAL_T], g[EVAL_T], a[EVAL_T];
@@ -316,10 +323,11 @@ static void test_separable(void)
             continue;
         }
         double dg = max_abs_diff(s, g), da = max_abs_diff(s, a);
-        printf("separable c=%d: GQLA vs source: gqa %.2e, absorb %.2e\n", c, dg, da);
-        snprintf(what, sizeof what, "separable c=%d: GQLA gqa path reproduces the source (1e-4)", c);
+        const char *tag = llama3 ? " (llama3 rope)" : "";
+        printf("separable c=%d%s: GQLA vs source: gqa %.2e, absorb %.2e\n", c, tag, dg, da);
+        snprintf(what, sizeof what, "separable c=%d%s: GQLA gqa path reproduces the source (1e-4)", c, tag);
         test_cond(what, dg <= TOL);
-        snprintf(what, sizeof what, "separable c=%d: GQLA absorb path reproduces the source (1e-4)", c);
+        snprintf(what, sizeof what, "separable c=%d%s: GQLA absorb path reproduces the source (1e-4)", c, tag);
         test_cond(what, da <= TOL);
     }
 }
@@ -696,9 +704,9 @@ static void test_bad_inputs(const char *src)
 
     /* Sources that are wrong in themselves. */
     const struct { const char *label; src_opts o; const char *needle; } srcs[] = {
-        {"H not a multiple of G", {0, 0, 3, 0, 0, 0, 7}, "num_key_value_heads"},
-        {"yarn RoPE on a GQA source", {0, 0, 0, 1, 0, 0, 8}, "yarn"},
-        {"NaN weight", {0, 0, 0, 0, 1, 0, 9}, "model.layers.1.self_attn.k_proj.weight"},
+        {"H not a multiple of G", {0, 0, 3, 0, 0, 0, 7, 0}, "num_key_value_heads"},
+        {"yarn RoPE on a GQA source", {0, 0, 0, 1, 0, 0, 8, 0}, "yarn"},
+        {"NaN weight", {0, 0, 0, 0, 1, 0, 9, 0}, "model.layers.1.self_attn.k_proj.weight"},
     };
     for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
         char dir[1400], cmd[1500];
@@ -783,7 +791,7 @@ static void test_text_calibration(void)
     char src[1400], cmd[1500];
     snprintf(src, sizeof src, "%s/tok-src", root);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", src);
-    src_opts so = {1, 0, 0, 0, 0, 1, 11};
+    src_opts so = {1, 0, 0, 0, 0, 1, 11, 0};
     if (system(cmd) != 0 || !test_cond("source with tokenizer written", write_source(src, &so) == 0)) return;
     /* A text of numbered lines. */
     char text[16384];
@@ -932,7 +940,7 @@ int main(void)
     char src[1400], cmd[1500];
     snprintf(src, sizeof src, "%s/qwen2-src", root);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", src);
-    src_opts so = {1, 0, 0, 0, 0, 0, 42};
+    src_opts so = {1, 0, 0, 0, 0, 0, 42, 0};
     if (system(cmd) != 0 || write_source(src, &so) != 0 || write_tokens(calib_path, 10, 60, 3) != 0) {
         test_cond("fixtures written", 0);
         return test_report("test_convert");
