@@ -860,6 +860,37 @@ static void test_text_calibration(void)
     char cal[1600];
     snprintf(cal, sizeof cal, "--calib '%s' --calib-samples 400 --calib-seqlen 64", path);
     bad_case("calibration text shorter than samples x seqlen", src, "", "too short", cal);
+
+    /* --eval-ppl: the two perplexities in gqla_meta.json are what `gqla-eval
+     * ppl` prints for the source and for the written model. */
+    snprintf(out, sizeof out, "%s/ppl-out", root);
+    snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib '%s' --calib-samples 6 --calib-seqlen 32 "
+             "--rope-dim 8 --kv-lora-rank 16 --eval-ppl '%s' --ppl-ctx 64 --quiet", src, out, path, path);
+    o = NULL;
+    rcli = test_run_cli(args, &o);
+    free(o);
+    double want[2] = {0, 0}, got[2] = {0, 0};
+    const char *models[2] = {src, out};
+    for (int k = 0; rcli == 0 && k < 2; k++) {
+        snprintf(args, sizeof args, "ppl '%s' --file '%s' --ctx 64 --quiet", models[k], path);
+        o = NULL;
+        if (test_run_cli(args, &o) == 0 && o && strstr(o, "ppl:")) want[k] = strtod(strstr(o, "ppl:") + 4, NULL);
+        free(o);
+    }
+    char mp[1700];
+    snprintf(mp, sizeof mp, "%s/gqla_meta.json", out);
+    char *meta = rcli == 0 ? test_read_file(mp, NULL) : NULL;
+    if (meta && strstr(meta, "\"ppl_orig\":") && strstr(meta, "\"ppl_gqla\":")) {
+        got[0] = strtod(strstr(meta, "\"ppl_orig\":") + strlen("\"ppl_orig\":"), NULL);
+        got[1] = strtod(strstr(meta, "\"ppl_gqla\":") + strlen("\"ppl_gqla\":"), NULL);
+    }
+    free(meta);
+    printf("--eval-ppl: meta %.6f -> %.6f, `gqla-eval ppl` %.6f -> %.6f\n", got[0], got[1], want[0], want[1]);
+    test_cond("--eval-ppl: ppl_orig == `gqla-eval ppl` of the source (1e-6 rel)",
+              want[0] > 1 && fabs(got[0] - want[0]) <= 1e-6 * want[0]);
+    test_cond("--eval-ppl: ppl_gqla == `gqla-eval ppl` of the output (1e-6 rel)",
+              want[1] > 1 && fabs(got[1] - want[1]) <= 1e-6 * want[1]);
+    test_cond("--eval-ppl: the conversion changed the perplexity", fabs(got[0] - got[1]) > 1e-3);
 }
 
 static void test_linalg(void)

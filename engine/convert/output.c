@@ -91,7 +91,17 @@ int gq_out_begin(gq_convert_out *o, const char *final_dir, gq_error *err)
     memcpy(o->final_dir, final_dir, n);
     o->final_dir[n] = '\0';
     snprintf(o->tmp_dir, n + 16, "%s.tmp-XXXXXX", o->final_dir);
-    if (!mkdtemp(o->tmp_dir)) {
+    /* SIGINT/SIGTERM stay blocked from before the folder exists until the
+     * handler that removes it is installed: no window leaves it behind. */
+    sigset_t block, old_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old_mask);
+    char *made = mkdtemp(o->tmp_dir);
+    if (made) install_handlers(o->tmp_dir);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (!made) {
         int e = errno;
         gq_error_set(err, GQ_ERR_IO, "%s: cannot create the temporary output folder: %s", o->tmp_dir, strerror(e));
         gq_free(o->tmp_dir);
@@ -99,7 +109,6 @@ int gq_out_begin(gq_convert_out *o, const char *final_dir, gq_error *err)
         gq_out_free(o);
         return GQ_ERR_IO;
     }
-    install_handlers(o->tmp_dir);
     return GQ_OK;
 }
 
