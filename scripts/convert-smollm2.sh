@@ -8,6 +8,11 @@
 #
 # Usage: scripts/convert-smollm2.sh BUILD_DIR CALIB_TEXT OUT_DIR
 #   CALIB_TEXT: plain text, one passage per line (not the evaluation text).
+#   The numbers of issue 6 used the ARC-Easy *train* split (not evaluated),
+#   one "question answer" line per row, made from ../shared/datasets with
+#   python3 -c 'import json; [print(r["question"].strip(), r["choices"]["text"][
+#     r["choices"]["label"].index(r["answerKey"])].strip()) for r in json.load(open(
+#     "../shared/datasets/arc/ARC-Easy_hf-export/train.json"))]' > /tmp/calib.txt
 # Calibration: 32 samples x 256 tokens, seed 42.  Needs python3 for the
 # log-prob comparison only.
 set -eu
