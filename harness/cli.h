@@ -21,6 +21,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_roofline(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* Print "gqla-eval: error: <msg>" to stderr and return GQ_EXIT_ERROR. */
 int cli_fail(const gq_error *err);

@@ -30,6 +30,8 @@ static const char *usage_text =
     "                                   per-task change between two results files; exit 1 on a drop\n"
     "  roofline --config CONFIG [--hw h100|h20] [--sq 1,2,4]\n"
     "                                   attention FLOPs per KV-cache byte per path vs a GPU's ridge\n"
+    "  convert --model SRC --output DIR --calib-tokens F | --calib F [...]\n"
+    "                                   TransGQLA: a GQA checkpoint to a GQLA one\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
     "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "roofline")) return cmd_roofline(argc - 2, argv + 2);
+    if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }

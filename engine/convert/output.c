@@ -1,0 +1,294 @@
+/* output.c — see output.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "gq_alloc.h"
+#include "safetensors.h"
+
+/* The temp folder a signal must remove (one conversion per process). */
+static char signal_tmp_dir[4096];
+static struct sigaction old_int, old_term;
+static int handlers_installed;
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char p[4400];
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* opendir/readdir are not on POSIX's async-signal-safe list; the handler
+ * runs once, removes the temp folder and re-raises the signal, so the
+ * process ends right after (a conversion is single-threaded at that level). */
+static void on_signal(int sig)
+{
+    if (signal_tmp_dir[0]) remove_tree(signal_tmp_dir);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_handlers(const char *tmp)
+{
+    snprintf(signal_tmp_dir, sizeof signal_tmp_dir, "%s", tmp);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handlers_installed = 1;
+}
+
+static void remove_handlers(void)
+{
+    if (!handlers_installed) return;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    signal_tmp_dir[0] = '\0';
+    handlers_installed = 0;
+}
+
+uint16_t gq_f32_to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+int gq_out_begin(gq_convert_out *o, const char *final_dir, gq_error *err)
+{
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(final_dir);
+    while (n > 1 && final_dir[n - 1] == '/') n--;
+    if (gq_path_exists(final_dir))
+        return gq_error_set(err, GQ_ERR_USAGE, "%s: already exists; give --output a new folder (nothing is "
+                            "overwritten)", final_dir);
+    o->final_dir = gq_malloc(n + 1, "output path", err);
+    o->tmp_dir = gq_malloc(n + 16, "output path", err);
+    if (!o->final_dir || !o->tmp_dir) {
+        gq_out_free(o);
+        return GQ_ERR_NOMEM;
+    }
+    memcpy(o->final_dir, final_dir, n);
+    o->final_dir[n] = '\0';
+    snprintf(o->tmp_dir, n + 16, "%s.tmp-XXXXXX", o->final_dir);
+    /* SIGINT/SIGTERM stay blocked from before the folder exists until the
+     * handler that removes it is installed: no window leaves it behind. */
+    sigset_t block, old_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old_mask);
+    char *made = mkdtemp(o->tmp_dir);
+    if (made) install_handlers(o->tmp_dir);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (!made) {
+        int e = errno;
+        gq_error_set(err, GQ_ERR_IO, "%s: cannot create the temporary output folder: %s", o->tmp_dir, strerror(e));
+        gq_free(o->tmp_dir);
+        o->tmp_dir = NULL;
+        gq_out_free(o);
+        return GQ_ERR_IO;
+    }
+    return GQ_OK;
+}
+
+static int dtype_size(gq_dtype t)
+{
+    return t == GQ_DTYPE_F32 ? 4 : (t == GQ_DTYPE_F16 || t == GQ_DTYPE_BF16) ? 2 : 0;
+}
+
+int gq_out_add(gq_convert_out *o, const char *name, gq_dtype dtype, int n_dims, const int64_t *shape, const void *data,
+               int take_ownership, gq_error *err)
+{
+    void *own = take_ownership ? (void *)data : NULL;
+    if (!dtype_size(dtype) || n_dims < 1 || n_dims > GQ_MAX_DIMS) {
+        gq_free(own);
+        return gq_error_set(err, GQ_ERR_USAGE, "output tensor '%s': dtype %s / %d dims cannot be written", name,
+                            gq_dtype_name(dtype), n_dims);
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 64;
+        gq_out_tensor *t = gq_realloc(o->t, cap * sizeof *t, "output tensor list", err);
+        if (!t) {
+            gq_free(own);
+            return GQ_ERR_NOMEM;
+        }
+        o->t = t;
+        o->cap = cap;
+    }
+    gq_out_tensor *t = &o->t[o->n];
+    memset(t, 0, sizeof *t);
+    t->name = gq_strdup(name, err);
+    if (!t->name) {
+        gq_free(own);
+        return GQ_ERR_NOMEM;
+    }
+    t->dtype = dtype;
+    t->n_dims = n_dims;
+    size_t elems = 1;
+    for (int i = 0; i < GQ_MAX_DIMS; i++) t->shape[i] = i < n_dims ? shape[i] : 1;
+    for (int i = 0; i < n_dims; i++) elems *= (size_t)shape[i];
+    t->nbytes = elems * (size_t)dtype_size(dtype);
+    t->data = data;
+    t->owned = own;
+    o->total_bytes += t->nbytes;
+    o->n++;
+    return GQ_OK;
+}
+
+int gq_out_add_f32(gq_convert_out *o, const char *name, int n_dims, const int64_t *shape, float *data,
+                   int take_ownership, gq_dtype out_dtype, gq_error *err)
+{
+    if (out_dtype == GQ_DTYPE_F32) return gq_out_add(o, name, GQ_DTYPE_F32, n_dims, shape, data, take_ownership, err);
+    size_t elems = 1;
+    for (int i = 0; i < n_dims; i++) elems *= (size_t)shape[i];
+    uint16_t *b = gq_malloc((elems ? elems : 1) * sizeof *b, "bf16 tensor", err);
+    if (b)
+        for (size_t i = 0; i < elems; i++) b[i] = gq_f32_to_bf16(data[i]);
+    if (take_ownership) gq_free(data);
+    if (!b) return GQ_ERR_NOMEM;
+    return gq_out_add(o, name, GQ_DTYPE_BF16, n_dims, shape, b, 1, err);
+}
+
+char *gq_out_path(const gq_convert_out *o, const char *name, gq_error *err) { return gq_path_join(o->tmp_dir, name, err); }
+
+static int write_shard(gq_convert_out *o, const char *file, size_t first, size_t count, gq_error *err)
+{
+    gq_safetensors_entry *e = gq_calloc(count ? count : 1, sizeof *e, "safetensors entries", err);
+    char *path = gq_out_path(o, file, err);
+    int rc = GQ_OK;
+    if (!e || !path) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const gq_out_tensor *t = &o->t[first + i];
+        e[i].name = t->name;
+        e[i].dtype = t->dtype;
+        e[i].n_dims = t->n_dims;
+        memcpy(e[i].shape, t->shape, sizeof e[i].shape);
+        e[i].data = t->data;
+    }
+    rc = gq_safetensors_write(path, e, count, err);
+done:
+    gq_free(e);
+    gq_free(path);
+    return rc;
+}
+
+int gq_out_write_tensors(gq_convert_out *o, size_t max_shard_bytes, gq_error *err)
+{
+    if (max_shard_bytes == 0) max_shard_bytes = GQ_OUT_DEFAULT_SHARD_BYTES;
+    /* Shard boundaries: a new shard when the next tensor would overflow. */
+    size_t *start = gq_calloc(o->n + 2, sizeof *start, "shard table", err);
+    if (!start) return GQ_ERR_NOMEM;
+    int n_shards = 0;
+    size_t cur = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (i == 0 || (cur > 0 && cur + o->t[i].nbytes > max_shard_bytes)) {
+            start[n_shards++] = i;
+            cur = 0;
+        }
+        cur += o->t[i].nbytes;
+    }
+    if (n_shards == 0) start[n_shards++] = 0;
+    start[n_shards] = o->n;
+    int rc = GQ_OK;
+    cJSON *index = NULL;
+    if (n_shards == 1) {
+        rc = write_shard(o, "model.safetensors", 0, o->n, err);
+    } else {
+        index = cJSON_CreateObject();
+        cJSON *meta = cJSON_AddObjectToObject(index, "metadata");
+        cJSON_AddNumberToObject(meta, "total_size", (double)o->total_bytes);
+        cJSON *map = cJSON_AddObjectToObject(index, "weight_map");
+        for (int s = 0; s < n_shards && rc == GQ_OK; s++) {
+            char file[64];
+            snprintf(file, sizeof file, "model-%05d-of-%05d.safetensors", s + 1, n_shards);
+            rc = write_shard(o, file, start[s], start[s + 1] - start[s], err);
+            for (size_t i = start[s]; i < start[s + 1]; i++) cJSON_AddStringToObject(map, o->t[i].name, file);
+        }
+        if (rc == GQ_OK) rc = gq_out_write_json(o, "model.safetensors.index.json", index, err);
+    }
+    o->n_shards = n_shards;
+    cJSON_Delete(index);
+    gq_free(start);
+    return rc;
+}
+
+int gq_out_write_json(gq_convert_out *o, const char *name, const cJSON *obj, gq_error *err)
+{
+    char *text = cJSON_Print(obj);
+    char *path = gq_out_path(o, name, err);
+    int rc;
+    if (!text || !path) {
+        rc = text ? GQ_ERR_NOMEM : gq_error_set(err, GQ_ERR_NOMEM, "%s: out of memory printing JSON", name);
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* cJSON_Print's buffer holds the NUL here; write it as a newline */
+        rc = gq_file_write_atomic(path, text, n + 1, err);
+    }
+    if (text) cJSON_free(text);
+    gq_free(path);
+    return rc;
+}
+
+int gq_out_copy_file(gq_convert_out *o, const char *src, const char *name, gq_error *err)
+{
+    char *data = NULL;
+    size_t size = 0;
+    int rc = gq_file_read_all(src, &data, &size, err);
+    if (rc != GQ_OK) return rc;
+    char *path = gq_out_path(o, name, err);
+    rc = path ? gq_file_write_atomic(path, data, size, err) : GQ_ERR_NOMEM;
+    gq_free(path);
+    gq_free(data);
+    return rc;
+}
+
+int gq_out_commit(gq_convert_out *o, gq_error *err)
+{
+    if (gq_path_exists(o->final_dir))
+        return gq_error_set(err, GQ_ERR_IO, "%s: appeared while converting; the result stays unwritten", o->final_dir);
+    if (rename(o->tmp_dir, o->final_dir) != 0)
+        return gq_error_set(err, GQ_ERR_IO, "%s: cannot rename %s to it: %s", o->final_dir, o->tmp_dir,
+                            strerror(errno));
+    o->committed = 1;
+    remove_handlers();
+    return GQ_OK;
+}
+
+void gq_out_free(gq_convert_out *o)
+{
+    if (!o) return;
+    if (o->tmp_dir && !o->committed) remove_tree(o->tmp_dir);
+    remove_handlers();
+    for (size_t i = 0; i < o->n; i++) {
+        gq_free(o->t[i].name);
+        gq_free(o->t[i].owned);
+    }
+    gq_free(o->t);
+    gq_free(o->final_dir);
+    gq_free(o->tmp_dir);
+    memset(o, 0, sizeof *o);
+}

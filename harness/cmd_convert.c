@@ -1,0 +1,537 @@
+/* cmd_convert.c — `gqla-eval convert`: TransGQLA from a GQA checkpoint
+ * (conversion.md §3, engine/convert/gqa_convert.h), writing a GQLA folder
+ * (§5) that this harness loads under both decoding paths.
+ *
+ * Order: parse and validate everything (exit 2, nothing written) -> open
+ * the source with weights -> calibration tokens -> two calibration passes
+ * -> write into DIR.tmp-XXXXXX -> self check (GQA path vs absorb path on
+ * a calibration sample, §6.3) and optional perplexity before/after ->
+ * gqla_meta.json -> rename to DIR.  A failure at any step removes the temp
+ * folder; DIR appears only complete. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib.h"
+#include "cli.h"
+#include "fileio.h"
+#include "gq_alloc.h"
+#include "gqa_convert.h"
+#include "gqa_output.h"
+#include "mla.h"
+#include "model.h"
+#include "output.h"
+#include "progress.h"
+#include "tokenizer_export.h"
+#include "score.h"
+
+static const char *convert_help =
+    "Usage: gqla-eval convert --model SRC --output DIR\n"
+    "                         (--calib-tokens FILE | --calib FILE [--calib-samples N]\n"
+    "                          [--calib-seqlen L] [--seed S])\n"
+    "                         [--rope-dim DR] [--freqfold FF] [--kv-lora-rank R]\n"
+    "                         [--q-lora-rank RQ] [--balance-kv-ratio B] [--dtype f32|bf16]\n"
+    "                         [--eval-ppl FILE [--ppl-ctx N]] [--reference partial-rope]\n"
+    "                         [--threads N] [--quiet]\n"
+    "\n"
+    "TransGQLA (--from gqa, the default for GQA sources): converts a GQA checkpoint\n"
+    "(llama, mistral, qwen2, SmolLM; HF folder or GGUF) into a GQLA checkpoint:\n"
+    "RoRoPE with FreqFold, RoPE kept on d_r dims, balanced K/V, joint PCA of\n"
+    "[k_nope; v] to rank R with the up-projection per KV group, the RoPE part\n"
+    "of the key absorbed into the query, softmax scale fixed (conversion.md §3).\n"
+    "\n"
+    "  --model SRC           source model (also accepted as the first positional)\n"
+    "  --output DIR          output folder; must not exist.  Written as\n"
+    "                        DIR.tmp-XXXXXX and renamed at the end.\n"
+    "  --calib-tokens FILE   calibration samples, one per line, token ids separated\n"
+    "                        by single spaces\n"
+    "  --calib FILE          plain-text calibration: N samples of L tokens drawn by a\n"
+    "                        seeded splitmix64 sampler over the file's non-empty lines\n"
+    "                        (engine/convert/calib.h); error if the text is too short\n"
+    "  --calib-samples N     default 128     --calib-seqlen L   default 256\n"
+    "  --seed S              default 42\n"
+    "  --rope-dim DR         RoPE width kept (qk_rope_head_dim); default d/2.\n"
+    "                        c = d/DR must divide d/2.\n"
+    "  --freqfold FF         frequencies per PCA block, a multiple of c dividing d/2;\n"
+    "                        default c.  'auto': try c, 2c, 4c, ... and keep the one\n"
+    "                        whose partial-RoPE model has the lowest perplexity on\n"
+    "                        held-out calibration samples (the last n/8); doubling\n"
+    "                        stops at the first candidate that does not improve\n"
+    "  --kv-lora-rank R      latent rank, 1 .. 2*G*d - DR; default min(512, that)\n"
+    "  --q-lora-rank RQ      query LoRA rank via PCA (1 .. H*d); default none\n"
+    "  --balance-kv-ratio B  K/V balance ratio beta; default 1\n"
+    "  --dtype f32|bf16      dtype of the written attention tensors (default f32)\n"
+    "  --eval-ppl FILE       perplexity of the text before and after (as `ppl`),\n"
+    "                        recorded in gqla_meta.json; --ppl-ctx N (default 512)\n"
+    "  --reference partial-rope\n"
+    "                        write the partial-RoPE reference model of §3.2.4 (the\n"
+    "                        model a full-rank conversion reproduces exactly)\n"
+    "  --latent-norm         insert kv_a_layernorm (and q_a_layernorm with --q-lora-rank)\n"
+    "                        initialised as TransMLA does (§3.6): NOT function-\n"
+    "                        preserving, a starting point for fine-tuning\n"
+    "  --export-mla-view     write kv_b_proj repeated to one block per query head and\n"
+    "                        num_key_value_heads = H: the same function in the stock\n"
+    "                        DeepSeek MLA layout (paths absorb / expanded)\n"
+    "  --threads N, --quiet\n"
+    "\n"
+    "--from mla (MLA source, e.g. DeepSeek-V2/V3; engine/convert/mla.h, §4):\n"
+    "  --groups G            KV groups, dividing num_attention_heads (required)\n"
+    "  --grouping neighbor|similarity   head grouping (default neighbor)\n"
+    "  --hessian-nll         NLL token weights for the statistics (§4.2)\n"
+    "--from defaults to the source's kind.  MLA-only options are refused for a GQA\n"
+    "source and GQA-only ones (--rope-dim, --freqfold, --kv-lora-rank,\n"
+    "--q-lora-rank, --balance-kv-ratio, --reference) for an MLA source.\n"
+    "Not implemented: --calib TASK.\n"
+    "Exit status: 0 ok, 2 bad input (nothing written).\n";
+
+typedef struct convert_args {
+    const char *model, *output, *calib, *calib_tokens, *eval_ppl, *freqfold_arg, *from;
+    long calib_samples, calib_seqlen, ppl_ctx, threads;
+    unsigned long long seed;
+    gq_gqa_opts opts;
+    gq_dtype dtype;
+    int quiet, reference;
+    const char *mla_only;   /* first MLA-only option seen */
+    const char *gqa_only;   /* first GQA-only option seen */
+    long groups;            /* --groups G (MLA) */
+    const char *grouping;   /* --grouping neighbor|similarity (MLA) */
+    int hessian_nll;
+    int mla_view;           /* --export-mla-view */
+} convert_args;
+
+static int parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (!end || end == s || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, convert_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->calib_samples = 128;
+    a->calib_seqlen = 256;
+    a->seed = 42;
+    a->ppl_ctx = 512;
+    a->dtype = GQ_DTYPE_F32;
+    a->freqfold_arg = "c";
+    long v;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        int has = i + 1 < argc;
+#define NEED_INT(lo, hi, dst, msg)                                                 \
+    do {                                                                           \
+        if (!has || cli_parse_int(argv[++i], (lo), (hi), &v)) return cli_usage_error("convert", msg); \
+        dst = v;                                                                   \
+    } while (0)
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            fputs(convert_help, stdout);
+            return -1;
+        } else if (!strcmp(o, "--model") && has) {
+            a->model = argv[++i];
+        } else if (!strcmp(o, "--output") && has) {
+            a->output = argv[++i];
+        } else if (!strcmp(o, "--from") && has) {
+            a->from = argv[++i];
+        } else if (!strcmp(o, "--calib") && has) {
+            a->calib = argv[++i];
+        } else if (!strcmp(o, "--calib-tokens") && has) {
+            a->calib_tokens = argv[++i];
+        } else if (!strcmp(o, "--calib-samples")) {
+            NEED_INT(1, 1 << 20, a->calib_samples, "--calib-samples takes a count >= 1");
+        } else if (!strcmp(o, "--calib-seqlen")) {
+            NEED_INT(1, 1 << 20, a->calib_seqlen, "--calib-seqlen takes a length >= 1");
+        } else if (!strcmp(o, "--seed") && has) {
+            char *end = NULL;
+            a->seed = strtoull(argv[++i], &end, 10);
+            if (!end || *end || argv[i][0] == '-') return cli_usage_error("convert", "--seed takes an integer >= 0");
+        } else if (!strcmp(o, "--rope-dim")) {
+            if (!a->gqa_only) a->gqa_only = o;
+            NEED_INT(1, 1 << 16, a->opts.rope_dim, "--rope-dim takes a positive even width");
+        } else if (!strcmp(o, "--freqfold") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
+            a->freqfold_arg = argv[++i];
+            if (!strcmp(a->freqfold_arg, "auto")) {
+                a->opts.freqfold_auto = 1;
+            } else {
+                if (cli_parse_int(a->freqfold_arg, 1, 1 << 16, &v))
+                    return cli_usage_error("convert", "--freqfold takes a positive integer or 'auto'");
+                a->opts.freqfold = (int)v;
+            }
+        } else if (!strcmp(o, "--kv-lora-rank")) {
+            if (!a->gqa_only) a->gqa_only = o;
+            NEED_INT(1, 1 << 20, a->opts.kv_lora_rank, "--kv-lora-rank takes a rank >= 1");
+        } else if (!strcmp(o, "--q-lora-rank")) {
+            if (!a->gqa_only) a->gqa_only = o;
+            NEED_INT(1, 1 << 20, a->opts.q_lora_rank, "--q-lora-rank takes a rank >= 1");
+        } else if (!strcmp(o, "--balance-kv-ratio") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
+            if (parse_double(argv[++i], &a->opts.balance_kv_ratio) || !(a->opts.balance_kv_ratio > 0))
+                return cli_usage_error("convert", "--balance-kv-ratio takes a positive number");
+        } else if (!strcmp(o, "--dtype") && has) {
+            const char *d = argv[++i];
+            if (!strcmp(d, "f32") || !strcmp(d, "float32")) a->dtype = GQ_DTYPE_F32;
+            else if (!strcmp(d, "bf16") || !strcmp(d, "bfloat16")) a->dtype = GQ_DTYPE_BF16;
+            else return cli_usage_error("convert", "--dtype takes f32 or bf16");
+        } else if (!strcmp(o, "--eval-ppl") && has) {
+            a->eval_ppl = argv[++i];
+        } else if (!strcmp(o, "--ppl-ctx")) {
+            NEED_INT(2, 1 << 20, a->ppl_ctx, "--ppl-ctx takes a length >= 2");
+        } else if (!strcmp(o, "--reference") && has) {
+            if (!a->gqa_only) a->gqa_only = o;
+            if (strcmp(argv[++i], "partial-rope") != 0)
+                return cli_usage_error("convert", "--reference takes 'partial-rope'");
+            a->reference = 1;
+        } else if (!strcmp(o, "--threads")) {
+            NEED_INT(0, 1024, a->threads, "--threads takes a count");
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
+        } else if (!strcmp(o, "--latent-norm")) {
+            a->opts.latent_norm = 1;
+            if (!a->gqa_only) a->gqa_only = o;
+        } else if (!strcmp(o, "--export-mla-view")) {
+            a->mla_view = 1;
+            if (!a->gqa_only) a->gqa_only = o;
+        } else if (!strcmp(o, "--groups")) {
+            NEED_INT(1, 1 << 16, a->groups, "--groups takes a count >= 1");
+            if (!a->mla_only) a->mla_only = o;
+        } else if (!strcmp(o, "--grouping") && has) {
+            a->grouping = argv[++i];
+            if (!a->mla_only) a->mla_only = o;
+        } else if (!strcmp(o, "--hessian-nll")) {
+            a->hessian_nll = 1;
+            if (!a->mla_only) a->mla_only = o;
+        } else if (o[0] == '-') {
+            return cli_usage_error("convert", "unknown option or missing value: '%s'", o);
+        } else if (!a->model) {
+            a->model = o;
+        } else {
+            return cli_usage_error("convert", "unexpected argument '%s' (one model only)", o);
+        }
+#undef NEED_INT
+    }
+    a->opts.reference = a->reference;
+    if (!a->model) return cli_usage_error("convert", "missing --model SRC");
+    if (!a->output) return cli_usage_error("convert", "missing --output DIR");
+    if (!a->calib && !a->calib_tokens)
+        return cli_usage_error("convert", "calibration data is needed: --calib FILE or --calib-tokens FILE");
+    if (a->calib && a->calib_tokens) return cli_usage_error("convert", "give --calib or --calib-tokens, not both");
+    if (a->from && strcmp(a->from, "gqa") != 0 && strcmp(a->from, "mla") != 0)
+        return cli_usage_error("convert", "--from takes gqa or mla");
+    return 0;
+}
+
+typedef struct progress_ctx {
+    gq_progress p;
+    int quiet, n_layers, last_pass;
+} progress_ctx;
+
+static void on_progress(void *vctx, int pass, int layer, int n_layers)
+{
+    progress_ctx *pc = vctx;
+    if (pass == 0) { /* freqfold search: one line per candidate */
+        if (!pc->quiet) fprintf(stderr, "convert: freqfold candidate %d evaluated\n", layer + 1);
+        return;
+    }
+    if (pass != pc->last_pass) {
+        if (pc->last_pass) gq_progress_finish(&pc->p);
+        char label[64];
+        snprintf(label, sizeof label, "convert pass %d (layers)", pass);
+        gq_progress_start(&pc->p, label, (size_t)n_layers, pc->quiet);
+        pc->last_pass = pass;
+    }
+    gq_progress_update(&pc->p, (size_t)layer + 1);
+}
+
+/* exp(mean NLL) over non-overlapping windows of ctx tokens (cmd_ppl's protocol). */
+static int perplexity(gq_model *m, const gq_tokens *ids, int ctx, double *out, gq_error *err)
+{
+    long n_windows = (long)ids->n / ctx;
+    if (n_windows < 1)
+        return gq_error_set(err, GQ_ERR_INVALID, "--eval-ppl: %zu tokens is less than one window of --ppl-ctx %d",
+                            ids->n, ctx);
+    int *rows = gq_calloc((size_t)ctx, sizeof *rows, "ppl rows", err);
+    gq_score *sc = gq_calloc((size_t)ctx, sizeof *sc, "ppl scores", err);
+    gq_kv_cache *cache = NULL;
+    int rc = (!rows || !sc) ? GQ_ERR_NOMEM : gq_kv_cache_init(&cache, m, gq_config_default_path(gq_model_config(m)), ctx, err);
+    double nll = 0.0;
+    for (int j = 0; rc == GQ_OK && j < ctx - 1; j++) rows[j] = j;
+    for (long w = 0; rc == GQ_OK && w < n_windows; w++) {
+        const int32_t *win = ids->ids + w * ctx;
+        gq_kv_cache_truncate(cache, 0);
+        rc = gq_forward(m, cache, win, ctx - 1, rows, win + 1, ctx - 1, sc, err);
+        for (int j = 0; rc == GQ_OK && j < ctx - 1; j++) nll -= sc[j].logprob;
+    }
+    if (rc == GQ_OK) *out = exp(nll / ((double)n_windows * (double)(ctx - 1)));
+    gq_kv_cache_free(cache);
+    gq_free(rows);
+    gq_free(sc);
+    return rc;
+}
+
+/* §6.3: the converted model's two paths on the first calibration
+ * sample (up to 64 tokens); max |difference| of the per-token log-probs. */
+static int self_check(gq_model *conv, const gq_calib_set *set, double *max_diff, gq_error *err)
+{
+    int T = (int)(set->offsets[1] - set->offsets[0]);
+    if (T > 64) T = 64;
+    *max_diff = 0.0;
+    if (T < 2) return GQ_OK;
+    const int32_t *ids = set->tokens + set->offsets[0];
+    int rows[64];
+    gq_score s[2][64];
+    for (int j = 0; j < T - 1; j++) rows[j] = j;
+    /* GQLA: gqa and absorb; the MLA view: expanded and absorb. */
+    const gq_config *cc = gq_model_config(conv);
+    const gq_path paths[2] = {gq_config_path_supported(cc, GQ_PATH_GQA) ? GQ_PATH_GQA : GQ_PATH_EXPANDED,
+                              GQ_PATH_ABSORB};
+    for (int p = 0; p < 2; p++) {
+        gq_kv_cache *c = NULL;
+        int rc = gq_kv_cache_init(&c, conv, paths[p], T, err);
+        if (rc == GQ_OK) rc = gq_forward(conv, c, ids, T - 1, rows, ids + 1, T - 1, s[p], err);
+        gq_kv_cache_free(c);
+        if (rc != GQ_OK) return rc;
+    }
+    for (int j = 0; j < T - 1; j++) {
+        double d = fabs(s[0][j].logprob - s[1][j].logprob);
+        if (!(d <= *max_diff)) *max_diff = d; /* NaN propagates */
+    }
+    return GQ_OK;
+}
+
+/* HF sources: the tokenizer files beside config.json; GGUF sources: the
+ * embedded tokenizer as tokenizer.json (*note says when none was written). */
+static int copy_tokenizer(gq_convert_out *out, const gq_model *src, const char **note, gq_error *err)
+{
+    static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json",
+                                        NULL};
+    const char *dir = gq_checkpoint_path(gq_model_checkpoint(src));
+    const struct gq_gguf *g = gq_checkpoint_gguf(gq_model_checkpoint(src));
+    *note = "copied";
+    if (g) {
+        *note = "exported from the GGUF";
+        int rc = gq_tokenizer_export_gguf(g, out, err);
+        if (rc == GQ_ERR_UNSUPPORTED) {
+            *note = "none: the GGUF tokenizer has no tokenizer.json export";
+            gq_error_clear(err);
+            rc = GQ_OK;
+        }
+        return rc;
+    }
+    if (!gq_path_is_dir(dir)) return GQ_OK;
+    for (int i = 0; names[i]; i++) {
+        char *p = gq_path_join(dir, names[i], err);
+        if (!p) return GQ_ERR_NOMEM;
+        int rc = gq_path_exists(p) ? gq_out_copy_file(out, p, names[i], err) : GQ_OK;
+        gq_free(p);
+        if (rc != GQ_OK) return rc;
+    }
+    return GQ_OK;
+}
+
+/* --from mla: engine/convert/mla.h does the conversion and the writing. */
+static int convert_mla(const convert_args *a)
+{
+    gq_error err = {0};
+    gq_model *m = NULL;
+    gq_calib_set set = {0};
+    gq_convert_mla_result res = {0};
+    gq_convert_mla_opts o;
+    memset(&o, 0, sizeof o);
+    if (a->gqa_only) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: %s is a GQA-only option (--from gqa); %s is an MLA model", a->model,
+                     a->gqa_only, a->model);
+        goto fail;
+    }
+    if (a->eval_ppl) {
+        gq_error_set(&err, GQ_ERR_USAGE, "--eval-ppl is implemented for --from gqa only; run `gqla-eval ppl` on "
+                     "the source and the output");
+        goto fail;
+    }
+    if (a->groups <= 0) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: an MLA source needs --groups G (the KV groups of the output)", a->model);
+        goto fail;
+    }
+    o.groups = (int)a->groups;
+    if (a->grouping && gq_mla_grouping_parse(a->grouping, &o.grouping) != 0) {
+        gq_error_set(&err, GQ_ERR_USAGE, "--grouping %s: expected neighbor or similarity", a->grouping);
+        goto fail;
+    }
+    o.hessian_nll = a->hessian_nll;
+    o.calib_source = a->calib_tokens ? a->calib_tokens : a->calib;
+    o.seed = a->seed;
+    o.dtype = a->dtype;
+    o.quiet = a->quiet;
+    gq_open_opts full = {1, (int)a->threads, 512};
+    if (gq_model_open(&m, a->model, &full, &err) != GQ_OK) goto fail;
+    int rc;
+    if (a->calib_tokens) rc = gq_calib_from_tokens_file(&set, a->calib_tokens, gq_model_config(m)->vocab_size, &err);
+    else rc = gq_calib_from_text(&set, m, a->calib, (int)a->calib_samples, (int)a->calib_seqlen, a->seed, &err);
+    if (rc != GQ_OK) goto fail;
+    if (gq_convert_mla(m, &set, a->output, &o, &res, &err) != GQ_OK) goto fail;
+    printf("output:            %s\n", a->output);
+    printf("groups:            %d of %d heads (%s)\n", res.G, res.H, gq_mla_grouping_name(o.grouping));
+    printf("paths max |dlogp|: %.3e\n", res.paths_max_abs_diff);
+    rc = GQ_EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    gq_convert_mla_result_free(&res);
+    gq_calib_set_free(&set);
+    gq_model_close(m);
+    return rc;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    convert_args a;
+    int prc = parse_args(argc, argv, &a);
+    if (prc < 0) return GQ_EXIT_OK;  /* --help */
+    if (prc > 0) return prc;
+
+    gq_error err = {0};
+    gq_model *src = NULL, *conv = NULL;
+    gq_calib_set set = {0};
+    gq_gqa_result res = {0};
+    gq_convert_out out = {0};
+    cJSON *config = NULL, *meta = NULL;
+    gq_tokens ppl_ids = {0};
+    char *ppl_text = NULL;
+    int rc;
+
+    if (gq_path_exists(a.output)) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: already exists; give --output a new folder (nothing is overwritten)",
+                     a.output);
+        goto fail;
+    }
+    /* Config first: every option is checked before weights are read. */
+    gq_open_opts probe = {0, (int)a.threads, 0};
+    if ((rc = gq_model_open(&src, a.model, &probe, &err)) != GQ_OK) goto fail;
+    const gq_config *cfg = gq_model_config(src);
+    if (!cfg) {
+        gq_error_set(&err, GQ_ERR_INVALID, "%s: a tokenizer-only folder has no model to convert", a.model);
+        goto fail;
+    }
+    int mla_source = cfg->arch == GQ_ARCH_DEEPSEEK_MLA || cfg->arch == GQ_ARCH_GQLA;
+    if (a.from && !strcmp(a.from, mla_source ? "gqa" : "mla")) {
+        gq_error_set(&err, GQ_ERR_USAGE, "%s: --from %s, but the source is %s model (model_type %s)", a.model, a.from,
+                     mla_source ? "an MLA" : "a GQA", cfg->model_type);
+        goto fail;
+    }
+    if (mla_source) {
+        gq_model_close(src);
+        src = NULL;
+        return convert_mla(&a);
+    }
+    if (a.mla_only) {
+        gq_error_set(&err, GQ_ERR_USAGE,
+                     "%s: %s is an MLA-only option (--from mla); %s is a GQA model (model_type %s)", a.model,
+                     a.mla_only, a.model, cfg->model_type);
+        goto fail;
+    }
+    gq_gqa_dims dims;
+    if ((rc = gq_gqa_resolve(cfg, a.model, &a.opts, &dims, &err)) != GQ_OK) goto fail;
+    gq_model_close(src);
+    src = NULL;
+    int max_tokens = a.ppl_ctx > 512 ? (int)a.ppl_ctx : 512;
+    gq_open_opts full = {1, (int)a.threads, max_tokens};
+    if ((rc = gq_model_open(&src, a.model, &full, &err)) != GQ_OK) goto fail;
+    cfg = gq_model_config(src);
+
+    if (a.calib_tokens) rc = gq_calib_from_tokens_file(&set, a.calib_tokens, cfg->vocab_size, &err);
+    else rc = gq_calib_from_text(&set, src, a.calib, (int)a.calib_samples, (int)a.calib_seqlen, a.seed, &err);
+    if (rc != GQ_OK) goto fail;
+    if (a.eval_ppl) {
+        if ((rc = gq_file_read_all(a.eval_ppl, &ppl_text, NULL, &err)) != GQ_OK) goto fail;
+        if ((rc = gq_tokenize(src, ppl_text, 1, &ppl_ids, &err)) != GQ_OK) goto fail;
+        if ((long)ppl_ids.n < a.ppl_ctx) {
+            gq_error_set(&err, GQ_ERR_INVALID, "%s: %zu tokens is less than one window of --ppl-ctx %ld", a.eval_ppl,
+                         ppl_ids.n, a.ppl_ctx);
+            goto fail;
+        }
+    }
+    if ((rc = gq_out_begin(&out, a.output, &err)) != GQ_OK) goto fail;
+
+    if (!a.quiet)
+        fprintf(stderr, "convert: %s -> %s: H %d, G %d, d %d; d_r %d (c %d), freqfold %d%s, r %d of r_max %d%s; "
+                "calibration %d samples, %lld tokens\n", a.model, a.output, dims.H, dims.G, dims.d, dims.dr, dims.c,
+                dims.ff, dims.ff_auto ? " (auto: searching from it)" : "", dims.r, dims.M, a.reference ? " (partial-RoPE reference)" : "", set.n_samples,
+                (long long)set.n_tokens);
+    progress_ctx pc = {0};
+    pc.quiet = a.quiet;
+    if ((rc = gq_gqa_convert(src, &set, &dims, a.reference, on_progress, &pc, &res, &err)) != GQ_OK) goto fail;
+    if (pc.last_pass) gq_progress_finish(&pc.p);
+
+    if ((rc = gq_gqa_add_tensors(&out, src, &res, a.dtype, a.mla_view, &err)) != GQ_OK) goto fail;
+    if ((rc = gq_out_write_tensors(&out, 0, &err)) != GQ_OK) goto fail;
+    if (!(config = gq_gqa_config_json(src, &res.dims, a.dtype, a.mla_view, &err))) goto fail;
+    if ((rc = gq_out_write_json(&out, "config.json", config, &err)) != GQ_OK) goto fail;
+    const char *tok_note = "";
+    if ((rc = copy_tokenizer(&out, src, &tok_note, &err)) != GQ_OK) goto fail;
+
+    /* Open what was written: self check, perplexity. */
+    gq_gqa_meta_info info = {a.model, GQLA_VERSION, a.calib_tokens ? a.calib_tokens : a.calib,
+                             a.calib_tokens ? "tokens-file" : "text", a.calib_tokens ? 0 : (int)a.calib_seqlen,
+                             a.calib_tokens ? 0 : (int)a.calib_samples, a.seed, &set, a.freqfold_arg,
+                             a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, a.mla_view, -1.0, 0, 0.0, 0.0,
+                             a.eval_ppl, (int)a.ppl_ctx, argc, argv, tok_note};
+    gq_open_opts copts = {1, (int)a.threads, max_tokens};
+    if ((rc = gq_model_open(&conv, out.tmp_dir, &copts, &err)) != GQ_OK) {
+        gq_error_prefix(&err, "the converted model does not load back: ");
+        goto fail;
+    }
+    if ((rc = self_check(conv, &set, &info.paths_max_abs_diff, &err)) != GQ_OK) goto fail;
+    if (!(info.paths_max_abs_diff <= 1e-3)) {
+        gq_error_set(&err, GQ_ERR_INVALID, "self check: the converted model's GQA and absorb paths differ by %g per "
+                     "log-prob on a calibration sample (expected f32 rounding, <= 1e-3)", info.paths_max_abs_diff);
+        goto fail;
+    }
+    if (a.eval_ppl) {
+        if (!a.quiet) fprintf(stderr, "convert: perplexity of %s before and after ...\n", a.eval_ppl);
+        if ((rc = perplexity(src, &ppl_ids, (int)a.ppl_ctx, &info.ppl_orig, &err)) != GQ_OK) goto fail;
+        if ((rc = perplexity(conv, &ppl_ids, (int)a.ppl_ctx, &info.ppl_gqla, &err)) != GQ_OK) goto fail;
+        info.have_ppl = 1;
+    }
+    if (!(meta = gq_gqa_meta_json(src, &res, &info, &err))) goto fail;
+    if ((rc = gq_out_write_json(&out, "gqla_meta.json", meta, &err)) != GQ_OK) goto fail;
+    gq_model_close(conv);
+    conv = NULL;
+    if ((rc = gq_out_commit(&out, &err)) != GQ_OK) goto fail;
+
+    printf("output:            %s\n", a.output);
+    printf("layers:            %d\n", res.n_layers);
+    printf("kv_lora_rank:      %d (r_max %d), qk_rope_head_dim %d, freqfold %d\n", res.dims.r, res.dims.M,
+           res.dims.dr, res.dims.ff);
+    double emin = 1.0, emean = 0.0;
+    for (int l = 0; l < res.n_layers; l++) {
+        emean += res.layers[l].kv_energy / res.n_layers;
+        if (res.layers[l].kv_energy < emin) emin = res.layers[l].kv_energy;
+    }
+    printf("kv energy kept:    mean %.6f, min %.6f\n", emean, emin);
+    printf("kv cache / token / layer: source %d, absorb %d, gqa %d\n", 2 * res.dims.G * res.dims.d,
+           res.dims.r + res.dims.dr, res.dims.G * 2 * res.dims.d + res.dims.dr);
+    printf("paths max |dlogp|: %.3e\n", info.paths_max_abs_diff);
+    printf("tokenizer:         %s\n", tok_note);
+    if (info.have_ppl) printf("ppl:               %.6f -> %.6f (%s, ctx %ld)\n", info.ppl_orig, info.ppl_gqla, a.eval_ppl,
+                              a.ppl_ctx);
+    rc = GQ_EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    gq_model_close(conv);
+    gq_out_free(&out);
+    cJSON_Delete(config);
+    cJSON_Delete(meta);
+    gq_gqa_result_free(&res);
+    gq_calib_set_free(&set);
+    gq_tokens_free(&ppl_ids);
+    gq_free(ppl_text);
+    gq_model_close(src);
+    return rc;
+}
