@@ -19,7 +19,10 @@
  *     float32 converter lands far inside it);
  *   - copied tensors (o_proj, norms, MLP, embeddings, lm_head): bit for bit
  *     the source bytes (§1.1, §3.5);
- *   - config.json: the §5.2 keys that decide how the model is read.
+ *   - config.json: the §5.2 keys that decide how the model is read;
+ *   - gqla_meta.json: the §5.3 numbers that follow from the conversion
+ *     (dims, softmax_scale, alpha and the energy fractions per layer, cache
+ *     elements per token per layer), each within 1e-5.
  * The worst tensor, its element index and both values are printed.
  *
  * Not here: the converter's error paths (its own tests), latent norms,
@@ -40,6 +43,10 @@
 #include "testutil.h"
 
 #define CONVERT_TOL 1e-4 /* max |converted - reference| per element (issue 6) */
+/* gqla_meta.json numbers (alpha, energy fractions, softmax scale): averages
+ * over the calibration set, moved by ~1e-9 between float32 and float64
+ * calibration passes; cache sizes and dims are integers and must be equal. */
+#define META_TOL 1e-5
 
 static const char *settings[] = {"ropedim8-ff4-r40", "ropedim16-ff1-r24-rq48"};
 
@@ -99,10 +106,24 @@ static int is_replaced_source_tensor(const char *name)
     return 0;
 }
 
+static int compare_json_numbers(const char *where, const cJSON *got, const cJSON *want);
+
 /* The comparator must see a difference just over the bound, a NaN and a
  * difference in the last element, and none between identical arrays. */
 static void test_comparator(void)
 {
+    printf("comparator self-test (the two gqla_meta.json mismatches printed here are planted):\n");
+    cJSON *jwant = cJSON_Parse("{\"a\": {\"x\": [1.0, 2.5]}, \"n\": null, \"k\": 3}");
+    cJSON *jsame = cJSON_Parse("{\"k\": 3, \"a\": {\"x\": [1.000001, 2.5], \"y\": 0}}");
+    cJSON *joff = cJSON_Parse("{\"k\": 3, \"a\": {\"x\": [1.0, 2.5002]}, \"n\": 4}");
+    test_cond("json comparator: extra keys and 1e-6 accepted, null matches absent",
+              compare_json_numbers("", jsame, jwant) == 0);
+    test_cond("json comparator: 2e-4 off and a number for null are two mismatches",
+              compare_json_numbers("", joff, jwant) == 2);
+    cJSON_Delete(jwant);
+    cJSON_Delete(jsame);
+    cJSON_Delete(joff);
+
     float want[5] = {0.5f, -1.25f, 3.0f, 0.0f, 2.0f}, got[5];
     size_t where;
     memcpy(got, want, sizeof got);
@@ -158,6 +179,80 @@ static void compare_configs(const char *setting, const char *got_path, const cha
         test_cond(what, ok);
         free(gs);
         free(ws);
+    }
+    cJSON_Delete(got);
+    cJSON_Delete(want);
+}
+
+/* Every number of `want` (nested objects and arrays; keys at `where`) must
+ * be in `got` within META_TOL; a null in `want` accepts null, absent or an
+ * empty array.  Returns the count of mismatches, each printed. */
+static int compare_json_numbers(const char *where, const cJSON *got, const cJSON *want)
+{
+    if (cJSON_IsNull(want)) {
+        if (!got || cJSON_IsNull(got) || (cJSON_IsArray(got) && cJSON_GetArraySize(got) == 0)) return 0;
+        printf("  gqla_meta.json: %s is not null\n", where);
+        return 1;
+    }
+    if (!got) {
+        printf("  gqla_meta.json: %s missing\n", where);
+        return 1;
+    }
+    if (cJSON_IsNumber(want)) {
+        if (!cJSON_IsNumber(got) || !(fabs(got->valuedouble - want->valuedouble) <= META_TOL)) {
+            char *gs = cJSON_PrintUnformatted(got);
+            printf("  gqla_meta.json: %s = %s, expected %.12g\n", where, gs ? gs : "?", want->valuedouble);
+            free(gs);
+            return 1;
+        }
+        return 0;
+    }
+    if (cJSON_IsArray(want)) {
+        if (!cJSON_IsArray(got) || cJSON_GetArraySize(got) != cJSON_GetArraySize(want)) {
+            printf("  gqla_meta.json: %s is not an array of %d\n", where, cJSON_GetArraySize(want));
+            return 1;
+        }
+        int bad = 0;
+        for (int i = 0; i < cJSON_GetArraySize(want); i++) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s[%d]", where, i);
+            bad += compare_json_numbers(sub, cJSON_GetArrayItem(got, i), cJSON_GetArrayItem(want, i));
+        }
+        return bad;
+    }
+    if (cJSON_IsObject(want)) {
+        int bad = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, want)
+        {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s%s%s", where, where[0] ? "." : "", w->string);
+            bad += compare_json_numbers(sub, cJSON_IsObject(got) ? cJSON_GetObjectItemCaseSensitive(got, w->string)
+                                                                 : NULL,
+                                        w);
+        }
+        return bad;
+    }
+    return cJSON_Compare(got, want, 1) ? 0 : 1;
+}
+
+static void compare_meta(const char *setting, const char *got_path, const char *want_path)
+{
+    cJSON *got = NULL, *want = NULL;
+    gq_error err;
+    char what[512];
+    int ok_got = gq_json_load_file(&got, got_path, &err) == GQ_OK;
+    if (!ok_got) printf("  %s\n", err.msg);
+    int ok_want = gq_json_load_file(&want, want_path, &err) == GQ_OK;
+    if (!ok_want) printf("  %s\n", err.msg);
+    snprintf(what, sizeof what, "[%s] output and expected gqla_meta.json are valid JSON", setting);
+    if (test_cond(what, ok_got && ok_want)) {
+        int bad = compare_json_numbers("", got, want);
+        snprintf(what, sizeof what,
+                 "[%s] gqla_meta.json dims, softmax_scale, alpha, energy fractions, cache sizes as the reference "
+                 "(%d differ)",
+                 setting, bad);
+        test_cond(what, bad == 0);
     }
     cJSON_Delete(got);
     cJSON_Delete(want);
@@ -299,6 +394,10 @@ static void run_setting(const char *setting)
     snprintf(path, sizeof path, "%s/config.json", out_dir);
     snprintf(want_path, sizeof want_path, "%s/config.json", want_dir);
     compare_configs(setting, path, want_path);
+
+    snprintf(path, sizeof path, "%s/gqla_meta.json", out_dir);
+    snprintf(want_path, sizeof want_path, "%s/gqla_meta.json", want_dir);
+    compare_meta(setting, path, want_path);
 }
 
 int main(void)

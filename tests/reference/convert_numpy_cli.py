@@ -7,9 +7,10 @@ tests/test_convert_reference.c can be pointed at it to check the test itself:
   GQ_TMP=/tmp/gq PATH=/work/venv-ref/bin:$PATH build/tests/test_convert_reference
 
 passes (its calibration activations are rounded to float32, as a float32
-forward pass would give them), and GQ_REF_FAULT=perturb|drop|config makes it
-write a kv_b_proj element off by 3e-4 / omit model.norm.weight / write
-num_key_value_heads = 4, each of which the test must report.  Not a
+forward pass would give them), and GQ_REF_FAULT=perturb|drop|config|alpha
+makes it write a kv_b_proj element off by 3e-4 / omit model.norm.weight /
+write num_key_value_heads = 4 / write layer 1's alpha off by 1e-3 in
+gqla_meta.json, each of which the test must report.  Not a
 converter for real use: no metadata, no atomic output, no error messages.
 """
 import argparse
@@ -42,7 +43,7 @@ def main():
         cfg = json.load(f)
     with open(a.calib_tokens) as f:
         calib = [np.array([int(t) for t in line.split()]) for line in f if line.strip()]
-    full, ocfg, _ = tg.convert(W, cfg, calib, a.rope_dim, a.freqfold, a.kv_lora_rank, a.q_lora_rank,
+    full, ocfg, info = tg.convert(W, cfg, calib, a.rope_dim, a.freqfold, a.kv_lora_rank, a.q_lora_rank,
                                a.balance_kv_ratio,
                                act_round=lambda x: x.astype(np.float32).astype(np.float64))
     fault = os.environ.get("GQ_REF_FAULT", "")
@@ -58,6 +59,12 @@ def main():
     tg.save_safetensors(os.path.join(a.output, "model.safetensors"), full)
     with open(os.path.join(a.output, "config.json"), "w") as f:
         json.dump(ocfg, f, indent=2)
+        f.write("\n")
+    meta = tg.meta_numbers(cfg, a.rope_dim, a.kv_lora_rank, a.q_lora_rank, info)
+    if fault == "alpha":
+        meta["transmla"]["alpha"][1] += 1e-3
+    with open(os.path.join(a.output, "gqla_meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
         f.write("\n")
 
 

@@ -9,6 +9,7 @@ Writes tests/fixtures/convert/tiny-qwen2/:
   calib_tokens.txt                                8 samples x 64 ids, one sample per line
   <setting>/args.txt                              the convert options of that setting
   <setting>/expected/config.json                  §5.2
+  <setting>/expected/gqla_meta.json               the §5.3 numbers that follow from the conversion
   <setting>/expected/model.safetensors            the tensors the conversion computes
                                                   (q_proj or q_a/q_b_proj, kv_a_proj_with_mqa,
                                                   kv_b_proj, with biases); every other output
@@ -260,7 +261,8 @@ def main():
                 f"vs source: {rel_err(lg, src_logits):.3f}")
         ck.note(f"[{name}] alpha {['%.6f' % a for a in info['alpha']]}, kv energy retained "
                 f"{['%.6f' % e for e in info['kv_energy_retained']]}"
-                + (f", q energy retained {['%.6f' % e for e in info['q_energy_retained']]}" if rq else ""))
+                + (f", q energy retained {['%.6f' % e for e in info['q_energy_retained']]}" if rq else "")
+                + f", rope energy retained {['%.6f' % e for e in info['rope_energy_retained']]}")
         gaps = [min_rel_gap(lam, len(lam)) for blocks in info["rope_block_eigenvalues"] for lam in blocks]
         gaps_kv = [min_rel_gap(lam, r) for lam in info["kv_eigenvalues"]]
         line = (f"[{name}] smallest relative eigen-gap: RoRoPE blocks {min(gaps):.2e}, "
@@ -273,7 +275,7 @@ def main():
         worst = max(((max_abs(full_r[k], full[k]), k) for k in full), key=lambda t: t[0])
         ck.check(f"[{name}] output movement under float32 calibration activations (worst {worst[1]})",
                  worst[0], TOL_F32_SENS)
-        outputs[name] = (full, ocfg)
+        outputs[name] = (full, ocfg, tg.meta_numbers(cfg, d_r, r, rq, info))
 
     ck.note(f"{ck.failed} check(s) failed")
     if ck.failed:
@@ -290,7 +292,7 @@ def main():
         for ids in calib:
             f.write(" ".join(str(int(t)) for t in ids) + "\n")
     for name, d_r, ff, r, rq in SETTINGS:
-        full, ocfg = outputs[name]
+        full, ocfg, meta = outputs[name]
         sdir = os.path.join(out, name)
         os.makedirs(os.path.join(sdir, "expected"), exist_ok=True)
         opts = f"--rope-dim {d_r} --freqfold {ff} --kv-lora-rank {r}"
@@ -300,6 +302,9 @@ def main():
             f.write(opts + "\n")
         with open(os.path.join(sdir, "expected", "config.json"), "w") as f:
             json.dump(ocfg, f, indent=2)
+            f.write("\n")
+        with open(os.path.join(sdir, "expected", "gqla_meta.json"), "w") as f:
+            json.dump(meta, f, indent=2)
             f.write("\n")
         # the tensors the conversion computes: new names, and q_proj (same name, new rows)
         computed = {k: v for k, v in full.items() if k not in W or k.endswith(tg.ATTN_SOURCE_SUFFIXES)}

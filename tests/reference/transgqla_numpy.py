@@ -137,9 +137,23 @@ def sorted_eigh(C):
     return lam, U
 
 
+def damping(C):
+    """The diagonal load 0.01 * mean(diag C) of §3.8."""
+    return 0.01 * np.mean(np.diag(C))
+
+
 def damp(C):
     """C + 0.01 * mean(diag C) * I (§3.8)."""
-    return C + 0.01 * np.mean(np.diag(C)) * np.eye(C.shape[0])
+    return C + damping(C) * np.eye(C.shape[0])
+
+
+def pca(C):
+    """Eigenvectors of the damped statistic (sorted_eigh conventions) and the
+    eigenvalues of the undamped one (damping shifts every eigenvalue by the
+    same amount and leaves the vectors alone).  Energy fractions are reported
+    from the undamped eigenvalues: they describe the data, not the regulariser."""
+    lam, U = sorted_eigh(damp(C))
+    return lam - damping(C), U
 
 
 # ---------------------------------------------------------------------------
@@ -245,7 +259,8 @@ def block_features(d, G, ff, c, i):
 
 def rororope_rotation(k_samples, d, G, ff, c):
     """k_samples [N, G*d] pre-RoPE source keys of one layer (bias included).
-    Returns the orthogonal Q [L, L] of §3.2.4 and the per-block eigenvalues."""
+    Returns the orthogonal Q [L, L] of §3.2.4 and the per-block (undamped)
+    eigenvalues."""
     L = G * d
     nm = ff // c
     Q = np.zeros((L, L))
@@ -257,7 +272,7 @@ def rororope_rotation(k_samples, d, G, ff, c):
         z0 = k_samples[:, idx0]                   # [N, F], eta = 0
         z1 = k_samples[:, idx1]                   # eta = 1
         C = z0.T @ z0 + z1.T @ z1
-        lam, U = sorted_eigh(damp(C))
+        lam, U = pca(C)
         lams.append(lam)
         for o in range(G * ff):
             lp, rest = divmod(o, G * nm)
@@ -449,7 +464,10 @@ def convert(W, cfg, calib, rope_dim, freqfold, kv_lora_rank, q_lora_rank=None,
     s = np.sqrt((d + d_r) / d)           # softmax-scale fix folded into q (§3.5)
     out = {}
     info = {"alpha": [], "kv_energy_retained": [], "q_energy_retained": [], "kv_eigenvalues": [],
-            "q_eigenvalues": [], "rope_block_eigenvalues": rope_lams, "Q": Qs}
+            "q_eigenvalues": [], "rope_block_eigenvalues": rope_lams, "Q": Qs,
+            # share of the pass-1 key energy in the rows that keep RoPE (top ff/c eigen-ranks of each block)
+            "rope_energy_retained": [sum(lam[:ff // c].sum() for lam in blocks) / sum(lam.sum() for lam in blocks)
+                                     for blocks in rope_lams]}
     for l in range(sc.n_layers):
         p = f"model.layers.{l}.self_attn."
         Q = Qs[l]
@@ -477,7 +495,7 @@ def convert(W, cfg, calib, rope_dim, freqfold, kv_lora_rank, q_lora_rank=None,
 
         # Step 3: joint PCA of [K_nope; V] (§3.4)
         Z = np.concatenate([K2[:, d_r:L] / alpha, V2], axis=1)   # [N, M]
-        lam, R = sorted_eigh(damp(Z.T @ Z))
+        lam, R = pca(Z.T @ Z)
         Rr = R[:, :r]
         A = np.concatenate([Wk2[d_r:], Wv], axis=0)              # [M, D]
         a_b = np.concatenate([bk2[d_r:], bv])
@@ -503,7 +521,7 @@ def convert(W, cfg, calib, rope_dim, freqfold, kv_lora_rank, q_lora_rank=None,
             out[p + "q_proj.weight"] = np.concatenate(rows, axis=0)
             out[p + "q_proj.bias"] = np.concatenate(brows)
         else:
-            lamq, Sfull = sorted_eigh(damp(Y.T @ Y))
+            lamq, Sfull = pca(Y.T @ Y)
             S = Sfull[:, :rq]                                     # [H*d, r_q]
             out[p + "q_a_proj.weight"] = S.T @ Wq
             rows, brows = [], []
@@ -524,6 +542,33 @@ def convert(W, cfg, calib, rope_dim, freqfold, kv_lora_rank, q_lora_rank=None,
         full[name] = t
     full.update(out)
     return full, output_config(cfg, d_r, r, rq), info
+
+
+def meta_numbers(cfg, d_r, r, rq, info):
+    """The numbers of gqla_meta.json (§5.3) that follow from the conversion
+    (test_convert_reference compares them with the converter's file).
+    Energy fractions are of the undamped eigenvalues (pca()).
+    q_energy_retained only with a query PCA: without r_q the spec leaves it
+    undefined (1.0 = nothing dropped, or null) and it is not checked."""
+    sc = SourceConfig(cfg)
+    G, H, d = sc.G, sc.H, sc.d
+    tm = {"collapse": d // d_r,
+          "alpha": [float(a) for a in info["alpha"]],
+          "kv_energy_retained": [float(e) for e in info["kv_energy_retained"]],
+          "rope_energy_retained": [float(e) for e in info["rope_energy_retained"]]}
+    if rq is not None:
+        tm["q_energy_retained"] = [float(e) for e in info["q_energy_retained"]]
+    return {
+        "dims": {"H": H, "G": G, "group_size": H // G, "d_n": d, "d_r": d_r, "d_v": d, "r": r, "r_q": rq},
+        "softmax_scale": 1.0 / np.sqrt(d + d_r),
+        "transmla": tm,
+        "kv_cache_elements_per_token_per_layer": {   # §2.4
+            "source": 2 * G * d,
+            "absorb": r + d_r,
+            "gqa": G * (d + d) + d_r,
+            "gqa_kpe_per_group": G * (d + d_r + d),
+        },
+    }
 
 
 def output_config(cfg, d_r, r, rq):
