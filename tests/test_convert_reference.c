@@ -22,7 +22,10 @@
  *   - config.json: the §5.2 keys that decide how the model is read;
  *   - gqla_meta.json: the §5.3 numbers that follow from the conversion
  *     (dims, softmax_scale, alpha and the energy fractions per layer, cache
- *     elements per token per layer), each within 1e-5.
+ *     elements per token per layer), each within 1e-5;
+ *   - the converted model itself: `gqla-eval score OUT --ids ... --path both`
+ *     gives, on both GQLA paths, the log-probs of expected/logprobs.txt
+ *     (float64 GQLA forward of the reference weights) within 1e-4.
  * The worst tensor, its element index and both values are printed.
  *
  * Not here: the converter's error paths (its own tests), latent norms,
@@ -47,6 +50,11 @@
  * over the calibration set, moved by ~1e-9 between float32 and float64
  * calibration passes; cache sizes and dims are integers and must be equal. */
 #define META_TOL 1e-5
+/* log-probs of the converted model through `gqla-eval score` (float32
+ * engine on the converter's output) vs the float64 reference forward on the
+ * reference weights: the project's per-token bar. */
+#define LOGPROB_TOL 1e-4
+#define MAX_SCORE_IDS 256
 
 static const char *settings[] = {"ropedim8-ff4-r40", "ropedim16-ff1-r24-rq48"};
 
@@ -348,6 +356,102 @@ static void compare_tensors(const char *setting, const gq_safetensors *out, cons
     test_cond(what, n_copied > 0 && n_changed == 0);
 }
 
+/* expected/logprobs.txt: "gqla-convert-logprobs 1", "ids i0 i1 ...", then
+ * "pos id logprob" lines.  Fills ids[] (*n_ids) and want[pos] (pos >= 1);
+ * returns 0 on success. */
+static int read_logprobs(const char *path, long *ids, size_t *n_ids, double *want)
+{
+    char *text = test_read_file(path, NULL);
+    if (!text) return -1;
+    int rc = -1;
+    char *line = strtok(text, "\n");
+    if (!line || strcmp(line, "gqla-convert-logprobs 1") != 0) goto done;
+    line = strtok(NULL, "\n");
+    if (!line || strncmp(line, "ids ", 4) != 0) goto done;
+    *n_ids = 0;
+    for (char *p = line + 4, *end; *p && *n_ids < MAX_SCORE_IDS; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p) break;
+        ids[(*n_ids)++] = v;
+    }
+    size_t n_lines = 0;
+    while ((line = strtok(NULL, "\n")) != NULL) {
+        long pos, id;
+        double lp;
+        if (sscanf(line, "%ld %ld %lf", &pos, &id, &lp) != 3 || pos < 1 || (size_t)pos >= *n_ids ||
+            ids[pos] != id)
+            goto done;
+        want[pos] = lp;
+        n_lines++;
+    }
+    rc = (*n_ids >= 2 && n_lines == *n_ids - 1) ? 0 : -1;
+done:
+    free(text);
+    return rc;
+}
+
+static void compare_scores(const char *setting, const char *out_dir, const char *want_dir)
+{
+    char path[4400], what[512];
+    long ids[MAX_SCORE_IDS];
+    double want[MAX_SCORE_IDS];
+    size_t n_ids = 0;
+    snprintf(path, sizeof path, "%s/logprobs.txt", want_dir);
+    snprintf(what, sizeof what, "[%s] expected/logprobs.txt readable", setting);
+    if (!test_cond(what, read_logprobs(path, ids, &n_ids, want) == 0)) return;
+
+    char csv[MAX_SCORE_IDS * 12] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n_ids; i++)
+        len += (size_t)snprintf(csv + len, sizeof csv - len, i ? ",%ld" : "%ld", ids[i]);
+    char args[8192];
+    snprintf(args, sizeof args, "score '%s' --ids %s --path both --json", out_dir, csv);
+    char *output = NULL;
+    int rc = test_run_cli(args, &output);
+    snprintf(what, sizeof what, "[%s] score --path both on the converted model exits 0", setting);
+    if (!test_cond(what, rc == 0)) printf("--- gqla-eval %s (exit %d)\n%s", args, rc, output ? output : "");
+    cJSON *tree = output ? cJSON_Parse(output) : NULL;
+    free(output);
+    const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(tree, "tokens");
+    snprintf(what, sizeof what, "[%s] score --json gives %zu tokens", setting, n_ids - 1);
+    if (!test_cond(what, cJSON_IsArray(tokens) && (size_t)cJSON_GetArraySize(tokens) == n_ids - 1)) {
+        cJSON_Delete(tree);
+        return;
+    }
+    static const char *paths[] = {"gqa", "absorb"};
+    for (size_t k = 0; k < 2; k++) {
+        double worst = -1.0;
+        long worst_pos = -1;
+        double worst_got = NAN;
+        size_t n = 0;
+        const cJSON *tok;
+        cJSON_ArrayForEach(tok, tokens)
+        {
+            const cJSON *pos = cJSON_GetObjectItemCaseSensitive(tok, "pos");
+            const cJSON *lp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tok, "paths"),
+                                                               paths[k]);
+            if (!cJSON_IsNumber(pos) || !cJSON_IsNumber(lp) || pos->valuedouble < 1 ||
+                pos->valuedouble >= (double)n_ids)
+                continue;
+            long p = (long)pos->valuedouble;
+            double d = fabs(lp->valuedouble - want[p]);
+            if (isnan(d)) d = INFINITY;
+            if (d > worst) {
+                worst = d;
+                worst_pos = p;
+                worst_got = lp->valuedouble;
+            }
+            n++;
+        }
+        printf("  [%s] %s path: %zu log-probs, max |score - reference| %.3e at pos %ld (%.9f vs %.9f)\n", setting,
+               paths[k], n, worst, worst_pos, worst_got, worst_pos > 0 ? want[worst_pos] : NAN);
+        snprintf(what, sizeof what, "[%s] converted model, %s path: every log-prob within %.0e of the reference",
+                 setting, paths[k], LOGPROB_TOL);
+        test_cond(what, n == n_ids - 1 && worst >= 0.0 && worst <= LOGPROB_TOL);
+    }
+    cJSON_Delete(tree);
+}
+
 static void run_setting(const char *setting)
 {
     char fx[4096], src_dir[4200], calib[4200], args_path[4200], want_dir[4200];
@@ -398,6 +502,8 @@ static void run_setting(const char *setting)
     snprintf(path, sizeof path, "%s/gqla_meta.json", out_dir);
     snprintf(want_path, sizeof want_path, "%s/gqla_meta.json", want_dir);
     compare_meta(setting, path, want_path);
+
+    compare_scores(setting, out_dir, want_dir);
 }
 
 int main(void)

@@ -3,15 +3,18 @@
 line of `gqla-eval convert` (GQA sources only), so that
 tests/test_convert_reference.c can be pointed at it to check the test itself:
 
-  GQ_CLI=$PWD/tests/reference/convert_numpy_cli.py GQ_FIXTURES=$PWD/tests/fixtures \\
-  GQ_TMP=/tmp/gq PATH=/work/venv-ref/bin:$PATH build/tests/test_convert_reference
+  GQ_CLI=$PWD/tests/reference/convert_numpy_cli.py GQ_REF_ENGINE=$PWD/build/gqla-eval \\
+  GQ_FIXTURES=$PWD/tests/fixtures GQ_TMP=/tmp/gq PATH=/work/venv-ref/bin:$PATH \\
+  build/tests/test_convert_reference
 
 passes (its calibration activations are rounded to float32, as a float32
 forward pass would give them), and GQ_REF_FAULT=perturb|drop|config|alpha
 makes it write a kv_b_proj element off by 3e-4 / omit model.norm.weight /
 write num_key_value_heads = 4 / write layer 1's alpha off by 1e-3 in
-gqla_meta.json, each of which the test must report.  Not a
-converter for real use: no metadata, no atomic output, no error messages.
+gqla_meta.json, each of which the test must report.  Any other subcommand
+(the test scores the converted model with `score`) is handed to the real
+binary named by GQ_REF_ENGINE.  Not a converter for real use: gqla_meta.json
+holds only the numbers the test reads, no atomic output, no error messages.
 """
 import argparse
 import json
@@ -25,6 +28,9 @@ import transgqla_numpy as tg  # noqa: E402
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] != "convert" and os.environ.get("GQ_REF_ENGINE"):
+        engine = os.environ["GQ_REF_ENGINE"]
+        os.execv(engine, [engine] + sys.argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["convert"])
     ap.add_argument("--model", required=True)

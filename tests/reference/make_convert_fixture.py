@@ -10,6 +10,8 @@ Writes tests/fixtures/convert/tiny-qwen2/:
   <setting>/args.txt                              the convert options of that setting
   <setting>/expected/config.json                  §5.2
   <setting>/expected/gqla_meta.json               the §5.3 numbers that follow from the conversion
+  <setting>/expected/logprobs.txt                 log-probs of the converted model (the f32 weights as
+                                                  written) on 48 fixed ids, float64 GQLA forward
   <setting>/expected/model.safetensors            the tensors the conversion computes
                                                   (q_proj or q_a/q_b_proj, kv_a_proj_with_mqa,
                                                   kv_b_proj, with biases); every other output
@@ -181,6 +183,22 @@ def rope_separable(W, c, ff, rng):
     return W2
 
 
+def log_softmax(z):
+    m = z.max(axis=-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+def write_logprobs(path, ids, logits):
+    """Format (version 1): a header line, the ids, then one line per scored
+    position: pos id logprob, logprob = log P(ids[pos] | ids[<pos])."""
+    lp = log_softmax(logits)
+    with open(path, "w") as f:
+        f.write("gqla-convert-logprobs 1\n")
+        f.write("ids " + " ".join(str(int(t)) for t in ids) + "\n")
+        for pos in range(1, len(ids)):
+            f.write(f"{pos} {int(ids[pos])} {lp[pos - 1, ids[pos]]:.9e}\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -193,6 +211,7 @@ def main():
     sc = tg.SourceConfig(cfg)
     calib = [rng.integers(0, VOCAB, size=SEQLEN) for _ in range(N_SAMPLES)]
     test_ids = rng.integers(0, VOCAB, size=40)
+    score_ids = rng.integers(0, VOCAB, size=48)
     ck = Checks()
 
     src_logits = tg.source_logits(W, sc, test_ids)
@@ -275,7 +294,12 @@ def main():
         worst = max(((max_abs(full_r[k], full[k]), k) for k in full), key=lambda t: t[0])
         ck.check(f"[{name}] output movement under float32 calibration activations (worst {worst[1]})",
                  worst[0], TOL_F32_SENS)
-        outputs[name] = (full, ocfg, tg.meta_numbers(cfg, d_r, r, rq, info))
+        # log-probs of the converted model as written (f32 weights), both paths
+        s_gqa = tg.gqla_logits(full32, gc, score_ids, "gqa")
+        s_abs = tg.gqla_logits(full32, gc, score_ids, "absorb")
+        ck.check(f"[{name}] log-prob reference: GQA vs absorb path on the 48 scoring ids, max abs",
+                 max_abs(log_softmax(s_gqa), log_softmax(s_abs)), TOL_EXACT)
+        outputs[name] = (full, ocfg, tg.meta_numbers(cfg, d_r, r, rq, info), s_gqa)
 
     ck.note(f"{ck.failed} check(s) failed")
     if ck.failed:
@@ -292,9 +316,10 @@ def main():
         for ids in calib:
             f.write(" ".join(str(int(t)) for t in ids) + "\n")
     for name, d_r, ff, r, rq in SETTINGS:
-        full, ocfg, meta = outputs[name]
+        full, ocfg, meta, score_logits = outputs[name]
         sdir = os.path.join(out, name)
         os.makedirs(os.path.join(sdir, "expected"), exist_ok=True)
+        write_logprobs(os.path.join(sdir, "expected", "logprobs.txt"), score_ids, score_logits)
         opts = f"--rope-dim {d_r} --freqfold {ff} --kv-lora-rank {r}"
         if rq is not None:
             opts += f" --q-lora-rank {rq}"
