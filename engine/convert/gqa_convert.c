@@ -72,22 +72,25 @@ int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *
     return GQ_OK;
 }
 
+static void free_layer(gq_gqa_layer *ly)
+{
+    gq_free(ly->wq);
+    gq_free(ly->bq);
+    gq_free(ly->wq_a);
+    gq_free(ly->wq_b);
+    gq_free(ly->bq_b);
+    gq_free(ly->wkv_a);
+    gq_free(ly->bkv_a);
+    gq_free(ly->wkv_b);
+    gq_free(ly->kv_a_norm);
+    gq_free(ly->q_a_norm);
+    memset(ly, 0, sizeof *ly);
+}
+
 void gq_gqa_result_free(gq_gqa_result *res)
 {
     if (!res) return;
-    for (int l = 0; l < res->n_layers && res->layers; l++) {
-        gq_gqa_layer *ly = &res->layers[l];
-        gq_free(ly->wq);
-        gq_free(ly->bq);
-        gq_free(ly->wq_a);
-        gq_free(ly->wq_b);
-        gq_free(ly->bq_b);
-        gq_free(ly->wkv_a);
-        gq_free(ly->bkv_a);
-        gq_free(ly->wkv_b);
-        gq_free(ly->kv_a_norm);
-        gq_free(ly->q_a_norm);
-    }
+    for (int l = 0; l < res->n_layers && res->layers; l++) free_layer(&res->layers[l]);
     gq_free(res->layers);
     memset(res, 0, sizeof *res);
 }
@@ -527,21 +530,6 @@ typedef struct conv_ctx {
     gq_gqa_progress_fn progress;
     void *progress_ctx;
 } conv_ctx;
-
-static void free_layer(gq_gqa_layer *ly)
-{
-    gq_free(ly->wq);
-    gq_free(ly->bq);
-    gq_free(ly->wq_a);
-    gq_free(ly->wq_b);
-    gq_free(ly->bq_b);
-    gq_free(ly->wkv_a);
-    gq_free(ly->bkv_a);
-    gq_free(ly->wkv_b);
-    gq_free(ly->kv_a_norm);
-    gq_free(ly->q_a_norm);
-    memset(ly, 0, sizeof *ly);
-}
 
 static int pass1_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *sub, gq_error *err)
 {
