@@ -11,6 +11,7 @@
 #include "gq_alloc.h"
 #include "json_util.h"
 #include "model_internal.h"
+#include "output.h"
 #include "sha256.h"
 
 static int is_attention(const char *name) { return strstr(name, ".self_attn.") != NULL; }
@@ -252,23 +253,11 @@ cJSON *gq_gqa_meta_json(const gq_model *src, const gq_gqa_result *res, const gq_
     set_int(s, "num_key_value_heads", dm->G);
     set_int(s, "head_dim", dm->d);
     set_int(s, "num_attention_heads", dm->H);
-    cJSON *dims = cJSON_AddObjectToObject(o, "dims");
-    set_int(dims, "H", dm->H);
-    set_int(dims, "G", dm->G);
-    set_int(dims, "group_size", dm->gs);
-    set_int(dims, "d_n", dm->d);
-    set_int(dims, "d_r", dm->dr);
-    set_int(dims, "d_v", dm->d);
-    set_int(dims, "r", dm->r);
-    if (dm->rq) set_int(dims, "r_q", dm->rq);
-    else set_null(dims, "r_q");
+    gq_meta_dims md = {dm->H, dm->G, dm->d, dm->dr, dm->d, dm->r, dm->rq, "interleaved", dm->latent_norm,
+                       c->rms_norm_eps};
+    cJSON *dims = NULL, *lay = NULL;
+    gq_meta_add_dims_layout(o, &md, &dims, &lay);
     set_int(dims, "r_max", dm->M);
-    cJSON *lay = cJSON_AddObjectToObject(o, "layout");
-    set_str(lay, "kv_b_proj", "block-major over G groups; K rows then V rows");
-    set_str(lay, "rope", "interleaved");
-    set_str(lay, "q_head", "nope then rope");
-    set_bool(lay, "latent_norm", dm->latent_norm);
-    set_num(lay, "latent_norm_eps", c->rms_norm_eps);
     set_bool(lay, "mla_view", in->mla_view);
     cJSON *rope = cJSON_AddObjectToObject(o, "rope");
     set_num(rope, "theta", c->rope_theta);

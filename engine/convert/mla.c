@@ -403,23 +403,9 @@ static cJSON *meta_json(mla_job *j, const gq_calib_set *set, const char *src_dir
     cJSON_AddNumberToObject(src, "num_key_value_heads", (double)c->num_key_value_heads);
     cJSON_AddNullToObject(src, "head_dim"); /* no GQA source: no 2*G*d cache to compare with */
 
-    cJSON *dims = cJSON_AddObjectToObject(root, "dims");
-    cJSON_AddNumberToObject(dims, "H", dm->H);
-    cJSON_AddNumberToObject(dims, "G", dm->G);
-    cJSON_AddNumberToObject(dims, "group_size", j->gs);
-    cJSON_AddNumberToObject(dims, "d_n", dm->dn);
-    cJSON_AddNumberToObject(dims, "d_r", dm->dr);
-    cJSON_AddNumberToObject(dims, "d_v", dm->dv);
-    cJSON_AddNumberToObject(dims, "r", dm->r);
-    if (c->q_lora_rank > 0) cJSON_AddNumberToObject(dims, "r_q", (double)c->q_lora_rank);
-    else cJSON_AddNullToObject(dims, "r_q");
-
-    cJSON *lay = cJSON_AddObjectToObject(root, "layout");
-    cJSON_AddStringToObject(lay, "kv_b_proj", "block-major over G groups; K rows then V rows");
-    cJSON_AddStringToObject(lay, "rope", c->rope_interleave ? "interleaved" : "rotate-half");
-    cJSON_AddStringToObject(lay, "q_head", "nope then rope");
-    cJSON_AddBoolToObject(lay, "latent_norm", c->qk_latent_layernorm);
-    cJSON_AddNumberToObject(lay, "latent_norm_eps", c->latent_norm_eps);
+    gq_meta_dims md = {dm->H, dm->G, dm->dn, dm->dr, dm->dv, dm->r, c->q_lora_rank,
+                       c->rope_interleave ? "interleaved" : "rotate-half", c->qk_latent_layernorm, c->latent_norm_eps};
+    gq_meta_add_dims_layout(root, &md, NULL, NULL);
 
     cJSON *rope = cJSON_AddObjectToObject(root, "rope");
     cJSON_AddNumberToObject(rope, "theta", c->rope_theta);

@@ -292,3 +292,25 @@ void gq_out_free(gq_convert_out *o)
     gq_free(o->tmp_dir);
     memset(o, 0, sizeof *o);
 }
+
+void gq_meta_add_dims_layout(cJSON *root, const gq_meta_dims *d, cJSON **dims, cJSON **layout)
+{
+    cJSON *dm = cJSON_AddObjectToObject(root, "dims");
+    cJSON_AddNumberToObject(dm, "H", (double)d->H);
+    cJSON_AddNumberToObject(dm, "G", (double)d->G);
+    cJSON_AddNumberToObject(dm, "group_size", (double)(d->H / d->G));
+    cJSON_AddNumberToObject(dm, "d_n", (double)d->dn);
+    cJSON_AddNumberToObject(dm, "d_r", (double)d->dr);
+    cJSON_AddNumberToObject(dm, "d_v", (double)d->dv);
+    cJSON_AddNumberToObject(dm, "r", (double)d->r);
+    if (d->rq > 0) cJSON_AddNumberToObject(dm, "r_q", (double)d->rq);
+    else cJSON_AddNullToObject(dm, "r_q");
+    cJSON *lay = cJSON_AddObjectToObject(root, "layout");
+    cJSON_AddStringToObject(lay, "kv_b_proj", "block-major over G groups; K rows then V rows");
+    cJSON_AddStringToObject(lay, "rope", d->rope_layout);
+    cJSON_AddStringToObject(lay, "q_head", "nope then rope");
+    cJSON_AddBoolToObject(lay, "latent_norm", d->latent_norm);
+    cJSON_AddNumberToObject(lay, "latent_norm_eps", d->latent_norm_eps);
+    if (dims) *dims = dm;
+    if (layout) *layout = lay;
+}

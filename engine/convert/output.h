@@ -74,6 +74,18 @@ int gq_out_commit(gq_convert_out *o, gq_error *err);
 void gq_out_free(gq_convert_out *o);
 
 /* float32 -> bfloat16 bits, round to nearest even (finite input). */
+/* The "dims" and "layout" blocks of gqla_meta.json (conversion.md §5.3),
+ * written the same way by both converter halves.  rq <= 0 is written as
+ * null.  *dims and *layout (may be NULL) receive the two objects so that a
+ * caller can append keys of its own (r_max, mla_view). */
+typedef struct gq_meta_dims {
+    int64_t H, G, dn, dr, dv, r, rq;
+    const char *rope_layout;     /* "interleaved" or "rotate-half" */
+    int latent_norm;             /* q_a/kv_a layernorms present */
+    double latent_norm_eps;
+} gq_meta_dims;
+void gq_meta_add_dims_layout(cJSON *root, const gq_meta_dims *d, cJSON **dims, cJSON **layout);
+
 uint16_t gq_f32_to_bf16(float x);
 
 #endif
