@@ -53,17 +53,6 @@ typedef struct cfg_src {
     const char *prefix;
 } cfg_src;
 
-static const char *json_kind(const cJSON *v)
-{
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "an unknown value";
-}
-
 static int missing_key(const cfg_src *s, const char *key, gq_error *err)
 {
     return gq_error_set(err, GQ_ERR_INVALID,
@@ -76,7 +65,7 @@ static int wrong_type(const cfg_src *s, const char *key, const char *expected, c
                       gq_error *err)
 {
     return gq_error_set(err, GQ_ERR_INVALID, "%s: key '%s%s' must be %s, found %s", s->path,
-                        s->prefix, key, expected, json_kind(v));
+                        s->prefix, key, expected, gq_json_kind(v));
 }
 
 static int json_is_int(const cJSON *v, int64_t *out)
@@ -292,7 +281,7 @@ int gq_config_load_json(gq_config *cfg, const char *path, gq_error *err)
     if (rc != GQ_OK) goto fail;
     if (!cJSON_IsObject(root)) {
         rc = gq_error_set(err, GQ_ERR_FORMAT, "%s: expected a JSON object at the top level, found %s",
-                          path, json_kind(root));
+                          path, gq_json_kind(root));
         goto fail;
     }
     rc = parse_model_type(root, &s, cfg, &ae, err);

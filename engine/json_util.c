@@ -40,3 +40,14 @@ int gq_json_load_file(cJSON **out, const char *path, gq_error *err)
     gq_free(text);
     return rc;
 }
+
+const char *gq_json_kind(const cJSON *v)
+{
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "an unknown value";
+}

@@ -11,5 +11,8 @@
 int gq_json_load_file(cJSON **out, const char *path, gq_error *err);
 /* Same for a buffer already in memory; `what` names it in messages. */
 int gq_json_parse(cJSON **out, const char *text, size_t len, const char *what, gq_error *err);
+/* What a JSON value is, for "expected X, found Y" messages: "null",
+ * "a boolean", "a number", "a string", "an array", "an object". */
+const char *gq_json_kind(const cJSON *v);
 
 #endif

@@ -20,22 +20,11 @@ typedef struct reader {
     gq_error *err;
 } reader;
 
-static const char *json_type_name(const cJSON *v)
-{
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "an unknown value";
-}
-
 static int bad_key(reader *r, const char *prefix, const char *name, const char *expected, const cJSON *got)
 {
     char what[64];
     if (cJSON_IsNumber(got)) snprintf(what, sizeof what, "%.17g", got->valuedouble);
-    else snprintf(what, sizeof what, "%s", got ? json_type_name(got) : "nothing (missing)");
+    else snprintf(what, sizeof what, "%s", got ? gq_json_kind(got) : "nothing (missing)");
     return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key %s%s%s: expected %s, got %s", r->file, prefix,
                         prefix[0] ? "." : "", name, expected, what);
 }
@@ -153,7 +142,7 @@ static int read_run(reader *r, const cJSON *v, size_t index, gq_manifest_run *ru
     run->kv_elems = run->kv_layers = run->kv_elems_kpe_per_group = -1;
     if (!cJSON_IsObject(v)) {
         return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key %s: expected an object, got %s", r->file, prefix,
-                            json_type_name(v));
+                            gq_json_kind(v));
     }
     if ((rc = get_string(r, v, prefix, "id", 1, &run->id)) != GQ_OK) return rc;
     if ((rc = get_string(r, v, prefix, "model", 1, &run->model)) != GQ_OK) return rc;
@@ -222,7 +211,7 @@ static int read_pair(reader *r, const gq_manifest *m, const cJSON *v, size_t ind
     snprintf(prefix, sizeof prefix, "consistency[%zu]", index);
     if (!cJSON_IsObject(v))
         return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key %s: expected an object, got %s", r->file, prefix,
-                            json_type_name(v));
+                            gq_json_kind(v));
     if ((rc = get_string(r, v, prefix, "a", 1, &p->a)) != GQ_OK) return rc;
     if ((rc = get_string(r, v, prefix, "b", 1, &p->b)) != GQ_OK) return rc;
     if (!gq_manifest_find_run(m, p->a))
@@ -251,7 +240,7 @@ static int read_manifest(reader *r, const cJSON *root, gq_manifest *m)
     int rc;
     if (!cJSON_IsObject(root))
         return gq_error_set(r->err, GQ_ERR_INVALID, "%s: expected a JSON object at the top, got %s", r->file,
-                            json_type_name(root));
+                            gq_json_kind(root));
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "gqla-run"))
         return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key format: expected \"gqla-run\"%s", r->file,
