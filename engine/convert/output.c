@@ -1,13 +1,14 @@
 /* output.c — see output.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* syscall(SYS_getdents64) */
 #include "output.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -19,25 +20,46 @@ static char signal_tmp_dir[4096];
 static struct sigaction old_int, old_term;
 static int handlers_installed;
 
+/* One record of Linux's getdents64 (the kernel's layout). */
+typedef struct dirent64_record {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+} dirent64_record;
+
+/* Remove the files of a flat folder, then the folder, with system calls
+ * only (open, getdents64, unlinkat, close, rmdir), which are
+ * async-signal-safe, so the signal handler below may call it.  opendir and
+ * readdir allocate: a signal landing inside malloc then corrupted the heap
+ * (glibc's "malloc assertion failure" when SIGTERM hit a conversion).
+ * Entries are unlinked while the folder is read, so reading starts over
+ * until a pass finds nothing left (bounded). */
 static void remove_tree(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char p[4400];
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
+    for (int pass = 0; pass < 16; pass++) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) break;
+        int removed = 0;
+        _Alignas(8) char buf[4096];
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                const dirent64_record *e = (const dirent64_record *)(buf + off);
+                off += e->d_reclen;
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+                if (unlinkat(fd, e->d_name, 0) == 0) removed++;
+            }
         }
-        closedir(d);
+        close(fd);
+        if (!removed) break;
     }
     rmdir(dir);
 }
 
-/* opendir/readdir are not on POSIX's async-signal-safe list; the handler
- * runs once, removes the temp folder and re-raises the signal, so the
- * process ends right after (a conversion is single-threaded at that level). */
+/* The handler runs once, removes the temp folder and re-raises the signal,
+ * so the process ends right after. */
 static void on_signal(int sig)
 {
     if (signal_tmp_dir[0]) remove_tree(signal_tmp_dir);
