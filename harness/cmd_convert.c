@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "calib_task.h"
 #include "cli.h"
 #include "fileio.h"
 #include "gq_alloc.h"
@@ -28,8 +29,8 @@
 
 static const char *convert_help =
     "Usage: gqla-eval convert --model SRC --output DIR\n"
-    "                         (--calib-tokens FILE | --calib FILE [--calib-samples N]\n"
-    "                          [--calib-seqlen L] [--seed S])\n"
+    "                         (--calib-tokens FILE | --calib FILE|TASK [--calib-samples N]\n"
+    "                          [--calib-seqlen L] [--seed S] [--calib-split S] [--data-dir DIR])\n"
     "                         [--rope-dim DR] [--freqfold FF] [--kv-lora-rank R]\n"
     "                         [--q-lora-rank RQ] [--balance-kv-ratio B] [--dtype f32|bf16]\n"
     "                         [--eval-ppl FILE [--ppl-ctx N]] [--reference partial-rope]\n"
@@ -49,6 +50,13 @@ static const char *convert_help =
     "  --calib FILE          plain-text calibration: N samples of L tokens drawn by a\n"
     "                        seeded splitmix64 sampler over the file's non-empty lines\n"
     "                        (engine/convert/calib.h); error if the text is too short\n"
+    "  --calib TASK          the same sampler over a task's prompts: each document's\n"
+    "                        context + gold continuation, zero-shot, from the task's\n"
+    "                        few-shot split (ARC/OBQA/PIQA/HellaSwag/WinoGrande train,\n"
+    "                        MMLU dev), never the split it scores; a list such as\n"
+    "                        arc_easy,openbookqa concatenates.  Used when no file of\n"
+    "                        that name exists.  --calib-split S picks another split;\n"
+    "                        --data-dir DIR / --offline as for eval\n"
     "  --calib-samples N     default 128     --calib-seqlen L   default 256\n"
     "  --seed S              default 42\n"
     "  --rope-dim DR         RoPE width kept (qk_rope_head_dim); default d/2.\n"
@@ -82,11 +90,12 @@ static const char *convert_help =
     "--from defaults to the source's kind.  MLA-only options are refused for a GQA\n"
     "source and GQA-only ones (--rope-dim, --freqfold, --kv-lora-rank,\n"
     "--q-lora-rank, --balance-kv-ratio, --reference) for an MLA source.\n"
-    "Not implemented: --calib TASK.\n"
     "Exit status: 0 ok, 2 bad input (nothing written).\n";
 
 typedef struct convert_args {
     const char *model, *output, *calib, *calib_tokens, *eval_ppl, *freqfold_arg, *from;
+    const char *calib_split;   /* --calib TASK: split other than the few-shot one */
+    gq_dataset_opts data;      /* --calib TASK: where rows come from */
     long calib_samples, calib_seqlen, ppl_ctx, threads;
     unsigned long long seed;
     gq_gqa_opts opts;
@@ -138,6 +147,12 @@ static int parse_args(int argc, char **argv, convert_args *a)
             a->from = argv[++i];
         } else if (!strcmp(o, "--calib") && has) {
             a->calib = argv[++i];
+        } else if (!strcmp(o, "--calib-split") && has) {
+            a->calib_split = argv[++i];
+        } else if (!strcmp(o, "--data-dir") && has) {
+            a->data.data_dir = argv[++i];
+        } else if (!strcmp(o, "--offline")) {
+            a->data.offline = 1;
         } else if (!strcmp(o, "--calib-tokens") && has) {
             a->calib_tokens = argv[++i];
         } else if (!strcmp(o, "--calib-samples")) {
@@ -219,6 +234,8 @@ static int parse_args(int argc, char **argv, convert_args *a)
     if (!a->calib && !a->calib_tokens)
         return cli_usage_error("convert", "calibration data is needed: --calib FILE or --calib-tokens FILE");
     if (a->calib && a->calib_tokens) return cli_usage_error("convert", "give --calib or --calib-tokens, not both");
+    if (a->calib_split && !a->calib) return cli_usage_error("convert", "--calib-split goes with --calib TASK");
+    a->data.quiet = a->quiet;
     if (a->from && strcmp(a->from, "gqa") != 0 && strcmp(a->from, "mla") != 0)
         return cli_usage_error("convert", "--from takes gqa or mla");
     return 0;
@@ -333,12 +350,42 @@ static int copy_tokenizer(gq_convert_out *out, const gq_model *src, const char *
     return GQ_OK;
 }
 
+/* The calibration set of --calib-tokens FILE, --calib FILE or --calib TASK;
+ * *source and *kind describe it for gqla_meta.json (source points into rows
+ * or a; both live until the caller frees rows). */
+static int load_calib(const convert_args *a, const gq_model *m, gq_calib_set *set, gq_calib_rows *rows,
+                      const char **source, const char **kind, gq_error *err)
+{
+    if (a->calib_tokens) {
+        *source = a->calib_tokens;
+        *kind = "tokens-file";
+        return gq_calib_from_tokens_file(set, a->calib_tokens, gq_model_config(m)->vocab_size, err);
+    }
+    if (gq_path_exists(a->calib) && !a->calib_split) {
+        *source = a->calib;
+        *kind = "text";
+        return gq_calib_from_text(set, m, a->calib, (int)a->calib_samples, (int)a->calib_seqlen, a->seed, err);
+    }
+    int rc = gq_calib_task_rows(a->calib, a->calib_split, &a->data, rows, err);
+    if (rc != GQ_OK) {
+        if (strstr(err->msg, "unknown task")) gq_error_prefix(err, "--calib %s: no such file, and ", a->calib);
+        return rc;
+    }
+    *source = rows->desc;
+    *kind = "task";
+    if (!a->quiet) fprintf(stderr, "convert: calibration from %s\n", rows->desc);
+    return gq_calib_from_rows(set, m, (const char *const *)rows->rows, rows->len, (int)rows->n, rows->desc,
+                              (int)a->calib_samples, (int)a->calib_seqlen, a->seed, err);
+}
+
 /* --from mla: engine/convert/mla.h does the conversion and the writing. */
 static int convert_mla(const convert_args *a)
 {
     gq_error err = {0};
     gq_model *m = NULL;
     gq_calib_set set = {0};
+    gq_calib_rows rows = {0};
+    const char *calib_source = NULL, *calib_kind = NULL;
     gq_convert_mla_result res = {0};
     gq_convert_mla_opts o;
     memset(&o, 0, sizeof o);
@@ -362,16 +409,14 @@ static int convert_mla(const convert_args *a)
         goto fail;
     }
     o.hessian_nll = a->hessian_nll;
-    o.calib_source = a->calib_tokens ? a->calib_tokens : a->calib;
     o.seed = a->seed;
     o.dtype = a->dtype;
     o.quiet = a->quiet;
     gq_open_opts full = {1, (int)a->threads, 512};
     if (gq_model_open(&m, a->model, &full, &err) != GQ_OK) goto fail;
-    int rc;
-    if (a->calib_tokens) rc = gq_calib_from_tokens_file(&set, a->calib_tokens, gq_model_config(m)->vocab_size, &err);
-    else rc = gq_calib_from_text(&set, m, a->calib, (int)a->calib_samples, (int)a->calib_seqlen, a->seed, &err);
+    int rc = load_calib(a, m, &set, &rows, &calib_source, &calib_kind, &err);
     if (rc != GQ_OK) goto fail;
+    o.calib_source = calib_source;
     if (gq_convert_mla(m, &set, a->output, &o, &res, &err) != GQ_OK) goto fail;
     printf("output:            %s\n", a->output);
     printf("groups:            %d of %d heads (%s)\n", res.G, res.H, gq_mla_grouping_name(o.grouping));
@@ -383,6 +428,7 @@ fail:
 done:
     gq_convert_mla_result_free(&res);
     gq_calib_set_free(&set);
+    gq_calib_rows_free(&rows);
     gq_model_close(m);
     return rc;
 }
@@ -397,6 +443,8 @@ int cmd_convert(int argc, char **argv)
     gq_error err = {0};
     gq_model *src = NULL, *conv = NULL;
     gq_calib_set set = {0};
+    gq_calib_rows rows = {0};
+    const char *calib_source = NULL, *calib_kind = NULL;
     gq_gqa_result res = {0};
     gq_convert_out out = {0};
     cJSON *config = NULL, *meta = NULL;
@@ -443,9 +491,7 @@ int cmd_convert(int argc, char **argv)
     if ((rc = gq_model_open(&src, a.model, &full, &err)) != GQ_OK) goto fail;
     cfg = gq_model_config(src);
 
-    if (a.calib_tokens) rc = gq_calib_from_tokens_file(&set, a.calib_tokens, cfg->vocab_size, &err);
-    else rc = gq_calib_from_text(&set, src, a.calib, (int)a.calib_samples, (int)a.calib_seqlen, a.seed, &err);
-    if (rc != GQ_OK) goto fail;
+    if ((rc = load_calib(&a, src, &set, &rows, &calib_source, &calib_kind, &err)) != GQ_OK) goto fail;
     if (a.eval_ppl) {
         if ((rc = gq_file_read_all(a.eval_ppl, &ppl_text, NULL, &err)) != GQ_OK) goto fail;
         if ((rc = gq_tokenize(src, ppl_text, 1, &ppl_ids, &err)) != GQ_OK) goto fail;
@@ -475,8 +521,7 @@ int cmd_convert(int argc, char **argv)
     if ((rc = copy_tokenizer(&out, src, &tok_note, &err)) != GQ_OK) goto fail;
 
     /* Open what was written: self check, perplexity. */
-    gq_gqa_meta_info info = {a.model, GQLA_VERSION, a.calib_tokens ? a.calib_tokens : a.calib,
-                             a.calib_tokens ? "tokens-file" : "text", a.calib_tokens ? 0 : (int)a.calib_seqlen,
+    gq_gqa_meta_info info = {a.model, GQLA_VERSION, calib_source, calib_kind, a.calib_tokens ? 0 : (int)a.calib_seqlen,
                              a.calib_tokens ? 0 : (int)a.calib_samples, a.seed, &set, a.freqfold_arg,
                              a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, a.mla_view, -1.0, 0, 0.0, 0.0,
                              a.eval_ppl, (int)a.ppl_ctx, argc, argv, tok_note};
@@ -530,6 +575,7 @@ done:
     cJSON_Delete(meta);
     gq_gqa_result_free(&res);
     gq_calib_set_free(&set);
+    gq_calib_rows_free(&rows);
     gq_tokens_free(&ppl_ids);
     gq_free(ppl_text);
     gq_model_close(src);

@@ -30,7 +30,7 @@ static const char *usage_text =
     "                                   per-task change between two results files; exit 1 on a drop\n"
     "  roofline --config CONFIG [--hw h100|h20] [--sq 1,2,4]\n"
     "                                   attention FLOPs per KV-cache byte per path vs a GPU's ridge\n"
-    "  convert --model SRC --output DIR --calib-tokens F | --calib F [...]\n"
+    "  convert --model SRC --output DIR --calib-tokens F | --calib FILE|TASK [...]\n"
     "                                   TransGQLA: a GQA checkpoint to a GQLA one\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"

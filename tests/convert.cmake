@@ -9,3 +9,8 @@ add_dependencies(test_convert gqla-eval)
 gqla_add_test(test_convert_smollm2 test_convert_smollm2.c)
 add_dependencies(test_convert_smollm2 gqla-eval)
 set_tests_properties(test_convert_smollm2 PROPERTIES LABELS slow TIMEOUT 1800)
+
+# --calib TASK: rows from a task's prompts (harness/calib_task.h), on the
+# generated demo model and a small OpenBookQA train file the test writes.
+gqla_add_test(test_convert_calib_task test_convert_calib_task.c)
+add_dependencies(test_convert_calib_task gqla-eval)

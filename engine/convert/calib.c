@@ -157,55 +157,27 @@ static int append_text(char **buf, size_t *len, size_t *cap, const char *s, size
     return GQ_OK;
 }
 
-int gq_calib_from_text(gq_calib_set *out, const gq_model *m, const char *path, int n_samples, int seqlen,
-                       uint64_t seed, gq_error *err)
+int gq_calib_from_rows(gq_calib_set *out, const gq_model *m, const char *const *rows, const size_t *row_len,
+                       int n_rows, const char *source, int n_samples, int seqlen, uint64_t seed, gq_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n_samples <= 0 || seqlen <= 0)
         return gq_error_set(err, GQ_ERR_USAGE, "calibration needs at least one sample of at least one token");
-    char *text = NULL, *joined = NULL;
-    size_t size = 0, jlen = 0, jcap = 0;
-    size_t *row_start = NULL, *row_len = NULL;
+    char *joined = NULL;
+    size_t jlen = 0, jcap = 0;
     int *pool = NULL;
     gq_tokens ids = {0};
     set_builder b = {0};
-    int rc = gq_file_read_all(path, &text, &size, err);
-    if (rc != GQ_OK) return rc;
-    /* Rows: non-empty lines. */
-    int n_rows = 0, cap_rows = 0;
-    for (size_t i = 0; i < size;) {
-        size_t end = i;
-        while (end < size && text[end] != '\n') end++;
-        size_t stop = end;
-        if (stop > i && text[stop - 1] == '\r') stop--;
-        int blank = 1;
-        for (size_t k = i; k < stop; k++)
-            if (text[k] != ' ' && text[k] != '\t') blank = 0;
-        if (!blank) {
-            if (n_rows == cap_rows) {
-                cap_rows = cap_rows ? 2 * cap_rows : 256;
-                size_t *a = gq_realloc(row_start, (size_t)cap_rows * sizeof *a, "calibration rows", err);
-                if (!a) { rc = GQ_ERR_NOMEM; goto done; }
-                row_start = a;
-                size_t *l2 = gq_realloc(row_len, (size_t)cap_rows * sizeof *l2, "calibration rows", err);
-                if (!l2) { rc = GQ_ERR_NOMEM; goto done; }
-                row_len = l2;
-            }
-            row_start[n_rows] = i;
-            row_len[n_rows] = stop - i;
-            n_rows++;
-        }
-        i = end + 1;
-    }
+    int rc = GQ_OK;
     /* The whole text must hold n_samples * seqlen tokens. */
     for (int r = 0; r < n_rows; r++)
-        if ((rc = append_text(&joined, &jlen, &jcap, text + row_start[r], row_len[r], r > 0, err)) != GQ_OK) goto done;
+        if ((rc = append_text(&joined, &jlen, &jcap, rows[r], row_len[r], r > 0, err)) != GQ_OK) goto done;
     if (n_rows > 0 && (rc = gq_tokenize(m, joined, 1, &ids, err)) != GQ_OK) goto done;
     int64_t need = (int64_t)n_samples * seqlen;
     if ((int64_t)ids.n < need) {
         rc = gq_error_set(err, GQ_ERR_INVALID,
-                          "%s: calibration text too short: %zu tokens in %d non-empty lines, but --calib-samples %d x "
-                          "--calib-seqlen %d needs %lld", path, ids.n, n_rows, n_samples, seqlen, (long long)need);
+                          "%s: calibration text too short: %zu tokens in %d rows, but --calib-samples %d x "
+                          "--calib-seqlen %d needs %lld", source, ids.n, n_rows, n_samples, seqlen, (long long)need);
         goto done;
     }
     pool = gq_malloc((size_t)n_rows * sizeof *pool, "calibration row pool", err);
@@ -221,8 +193,7 @@ int gq_calib_from_text(gq_calib_set *out, const gq_model *m, const char *path, i
         for (;;) {
             if (taken == n_pool) goto short_pool;
             int r = pool[(p + taken) % n_pool];
-            if ((rc = append_text(&joined, &jlen, &jcap, text + row_start[r], row_len[r], taken > 0, err)) != GQ_OK)
-                goto done;
+            if ((rc = append_text(&joined, &jlen, &jcap, rows[r], row_len[r], taken > 0, err)) != GQ_OK) goto done;
             taken++;
             ids.n = 0;
             if ((rc = gq_tokenize(m, joined, 1, &ids, err)) != GQ_OK) goto done;
@@ -247,16 +218,57 @@ int gq_calib_from_text(gq_calib_set *out, const gq_model *m, const char *path, i
     goto done;
 short_pool:
     rc = gq_error_set(err, GQ_ERR_INVALID,
-                      "%s: calibration text too short: its %d non-empty lines ran out before %d samples of %d tokens "
-                      "could be drawn without reusing a line", path, n_rows, n_samples, seqlen);
+                      "%s: calibration text too short: its %d rows ran out before %d samples of %d tokens "
+                      "could be drawn without reusing a row", source, n_rows, n_samples, seqlen);
 done:
     gq_calib_set_free(&b.s);
-    gq_free(text);
     gq_free(joined);
-    gq_free(row_start);
-    gq_free(row_len);
     gq_free(pool);
     gq_tokens_free(&ids);
+    return rc;
+}
+
+int gq_calib_from_text(gq_calib_set *out, const gq_model *m, const char *path, int n_samples, int seqlen,
+                       uint64_t seed, gq_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *text = NULL;
+    size_t size = 0;
+    const char **row_start = NULL;
+    size_t *row_len = NULL;
+    int rc = gq_file_read_all(path, &text, &size, err);
+    if (rc != GQ_OK) return rc;
+    /* Rows: non-empty lines. */
+    int n_rows = 0, cap_rows = 0;
+    for (size_t i = 0; i < size;) {
+        size_t end = i;
+        while (end < size && text[end] != '\n') end++;
+        size_t stop = end;
+        if (stop > i && text[stop - 1] == '\r') stop--;
+        int blank = 1;
+        for (size_t k = i; k < stop; k++)
+            if (text[k] != ' ' && text[k] != '\t') blank = 0;
+        if (!blank) {
+            if (n_rows == cap_rows) {
+                cap_rows = cap_rows ? 2 * cap_rows : 256;
+                const char **a = gq_realloc(row_start, (size_t)cap_rows * sizeof *a, "calibration rows", err);
+                if (!a) { rc = GQ_ERR_NOMEM; goto done; }
+                row_start = a;
+                size_t *l2 = gq_realloc(row_len, (size_t)cap_rows * sizeof *l2, "calibration rows", err);
+                if (!l2) { rc = GQ_ERR_NOMEM; goto done; }
+                row_len = l2;
+            }
+            row_start[n_rows] = text + i;
+            row_len[n_rows] = stop - i;
+            n_rows++;
+        }
+        i = end + 1;
+    }
+    rc = gq_calib_from_rows(out, m, row_start, row_len, n_rows, path, n_samples, seqlen, seed, err);
+done:
+    gq_free(text);
+    gq_free(row_start);
+    gq_free(row_len);
     return rc;
 }
 

@@ -5,7 +5,8 @@
  *   gq_calib_from_tokens_file  one sample per line, token ids separated by
  *                              single spaces (how fixtures are matched exactly);
  *   gq_calib_from_text         a plain text file and this harness's sampler:
- *     rows = the file's non-empty lines (trailing '\r' removed), in order;
+ *     rows = the file's non-empty lines (trailing '\r' removed), in order
+ *       (gq_calib_from_rows: rows given by the caller, e.g. a task's texts);
  *     RNG  = splitmix64 seeded with `seed`; an index below n is next() % n;
  *     per sample: pick a random position p in the pool of unused rows, take
  *       pool rows p, p+1, ... (wrapping to the start of the pool) joined with
@@ -53,6 +54,11 @@ int gq_calib_from_tokens_file(gq_calib_set *out, const char *path, int64_t vocab
  * tokenizer (see the header comment for the sampler). */
 int gq_calib_from_text(gq_calib_set *out, const gq_model *m, const char *path, int n_samples, int seqlen,
                        uint64_t seed, gq_error *err);
+
+/* The same sampler over rows the caller holds (row r = rows[r][0 ..
+ * row_len[r]), may contain newlines); `source` names them in messages. */
+int gq_calib_from_rows(gq_calib_set *out, const gq_model *m, const char *const *rows, const size_t *row_len,
+                       int n_rows, const char *source, int n_samples, int seqlen, uint64_t seed, gq_error *err);
 
 void gq_calib_set_free(gq_calib_set *s);
 

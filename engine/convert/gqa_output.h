@@ -37,8 +37,8 @@ cJSON *gq_gqa_config_json(const gq_model *src, const gq_gqa_dims *dm, gq_dtype o
 typedef struct gq_gqa_meta_info {
     const char *source_path;
     const char *converter_version;
-    const char *calib_source;      /* file given to --calib / --calib-tokens */
-    const char *calib_kind;        /* "text" or "tokens-file" */
+    const char *calib_source;      /* file given to --calib / --calib-tokens, or the task rows' description */
+    const char *calib_kind;        /* "text", "tokens-file" or "task" */
     int calib_seqlen_requested;    /* 0 for a tokens file */
     int calib_samples_requested;
     unsigned long long seed;
