@@ -256,8 +256,8 @@ static void on_progress(void *vctx, int pass, int layer, int n_layers)
     if (pass != pc->last_pass) {
         if (pc->last_pass) gq_progress_finish(&pc->p);
         char label[64];
-        snprintf(label, sizeof label, "convert pass %d (layers)", pass);
-        gq_progress_start(&pc->p, label, (size_t)n_layers, pc->quiet);
+        snprintf(label, sizeof label, "convert pass %d", pass);
+        gq_progress_start(&pc->p, label, "layers", (size_t)n_layers, pc->quiet);
         pc->last_pass = pass;
     }
     gq_progress_update(&pc->p, (size_t)layer + 1);

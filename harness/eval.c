@@ -387,7 +387,7 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run
     else
         snprintf(label, sizeof label, "%s %s", run->id, t->task->name);
     gq_progress pr;
-    gq_progress_start(&pr, label, t->n_docs, o->quiet);
+    gq_progress_start(&pr, label, "docs", t->n_docs, o->quiet);
     gq_progress_set_resumed(&pr, s->n_docs_resumed);
     double t0 = gq_now();
     for (size_t b = 0; b < n_batches; b++) {

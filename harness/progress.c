@@ -14,10 +14,11 @@ double gq_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void gq_progress_start(gq_progress *p, const char *label, size_t total, int quiet)
+void gq_progress_start(gq_progress *p, const char *label, const char *unit, size_t total, int quiet)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->label, sizeof p->label, "%s", label);
+    snprintf(p->unit, sizeof p->unit, "%s", unit);
     p->total = total;
     p->quiet = quiet;
     p->tty = isatty(fileno(stderr));
@@ -42,11 +43,11 @@ static void draw(gq_progress *p, double now, int final)
     if (final) {
         char took[32];
         format_eta(el, took, sizeof took);
-        fprintf(stderr, "%s%s: %zu/%zu docs, %.1f docs/s, done in %s%s\n", p->tty ? "\r" : "", p->label, p->done,
-                p->total, rate, took, p->tty ? "        " : "");
+        fprintf(stderr, "%s%s: %zu/%zu %s, %.1f %s/s, done in %s%s\n", p->tty ? "\r" : "", p->label, p->done,
+                p->total, p->unit, rate, p->unit, took, p->tty ? "        " : "");
     } else {
-        fprintf(stderr, "%s%s: %zu/%zu docs (%.0f%%), %.1f docs/s, ETA %s%s", p->tty ? "\r" : "", p->label, p->done,
-                p->total, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, rate, eta,
+        fprintf(stderr, "%s%s: %zu/%zu %s (%.0f%%), %.1f %s/s, ETA %s%s", p->tty ? "\r" : "", p->label, p->done,
+                p->total, p->unit, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, rate, p->unit, eta,
                 p->tty ? "   " : "\n");
     }
     fflush(stderr);

@@ -1,4 +1,4 @@
-/* progress.h — "task: done/total docs, docs/s, ETA" on stderr: redrawn in
+/* progress.h — "task: done/total docs, docs/s, ETA" (or another unit) on stderr: redrawn in
  * place on a terminal, a plain line every few seconds otherwise, nothing
  * when quiet. */
 #ifndef GQ_PROGRESS_H
@@ -8,6 +8,7 @@
 
 typedef struct gq_progress {
     char label[96];
+    char unit[16];    /* what is counted: "docs", "layers" */
     size_t total;
     size_t done;
     size_t resumed;   /* documents taken from a journal: counted done, not in the rate */
@@ -18,7 +19,7 @@ typedef struct gq_progress {
 } gq_progress;
 
 double gq_now(void); /* monotonic seconds */
-void gq_progress_start(gq_progress *p, const char *label, size_t total, int quiet);
+void gq_progress_start(gq_progress *p, const char *label, const char *unit, size_t total, int quiet);
 void gq_progress_update(gq_progress *p, size_t done);
 /* n of the documents were resumed from a journal (not scored now). */
 void gq_progress_set_resumed(gq_progress *p, size_t n);

@@ -624,7 +624,7 @@ int gq_convert_mla(gq_model *m, const gq_calib_set *set, const char *out_dir, co
     }
     if (o->hessian_nll && (rc = nll_weights(&j, set, err)) != GQ_OK) goto done;
 
-    gq_progress_start(&j.prog, "convert --from mla: layers", (size_t)j.L, o->quiet);
+    gq_progress_start(&j.prog, "convert --from mla", "layers", (size_t)j.L, o->quiet);
     rc = gq_calib_run(m, set, on_layer, NULL, &j, err);
     gq_progress_finish(&j.prog);
     if (rc != GQ_OK) goto done;
