@@ -297,6 +297,12 @@ int cmd_eval(int argc, char **argv)
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(orig.info, &o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
     if (out_dir && !(journal_dir = gq_path_join(out_dir, "journal", &err))) goto fail;
+    gq_eval_overall overall = {0};
+    for (size_t t = 0; t < n_tasks; t++)
+        for (size_t d = 0; d < tasks[t].n_docs; d++) overall.total += (double)n_runs * gq_eval_doc_work(&tasks[t], d);
+    overall.n_tasks_total = n_runs * n_tasks;
+    overall.t_start = gq_now();
+    o.overall = &overall;
     for (size_t r = 0; r < n_runs; r++) {
         if (gq_eval_score_run(&runs[r], &o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
         if (r + 1 == n_runs || runs[r + 1].model != runs[r].model) gq_eval_model_release(runs[r].model);

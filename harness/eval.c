@@ -339,6 +339,28 @@ static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_task_ru
     return rc;
 }
 
+double gq_eval_doc_work(const gq_task_run *t, size_t doc)
+{
+    size_t longest = 0, cont = 0;
+    for (size_t q = t->req_start[doc]; q < t->req_start[doc + 1]; q++) {
+        if (t->ctx_tok[q].n > longest) longest = t->ctx_tok[q].n;
+        cont += t->cont_tok[q].n;
+    }
+    return (double)(longest + cont);
+}
+
+static void overall_task_done(gq_eval_overall *ov, const gq_eval_run *run, const gq_task_run *t, int quiet)
+{
+    ov->n_tasks_done++;
+    if (quiet) return;
+    double el = gq_now() - ov->t_start, scored = ov->done - ov->resumed;
+    double eta = scored > 0 && el > 0 ? (ov->total - ov->done) * el / scored : -1;
+    char buf[32];
+    gq_format_duration(eta, buf, sizeof buf);
+    fprintf(stderr, "overall: %zu/%zu tasks (%s %s done), %.1f%% of the work, ETA %s\n", ov->n_tasks_done,
+            ov->n_tasks_total, run->id, t->task->name, ov->total > 0 ? 100.0 * ov->done / ov->total : 100.0, buf);
+}
+
 static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, gq_task_scores *s,
                       const char *journal_dir, gq_error *err)
 {
@@ -392,15 +414,24 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run
     double t0 = gq_now();
     for (size_t b = 0; b < n_batches; b++) {
         size_t d0 = b * GQ_JOURNAL_BATCH_DOCS, d1 = d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
-        if (t->req_start[d1] > t->req_start[d0] && !done[t->req_start[d0]]) {
+        int from_journal = t->req_start[d1] > t->req_start[d0] && done[t->req_start[d0]];
+        if (t->req_start[d1] > t->req_start[d0] && !from_journal) {
             size_t n_idx = 0;
             if ((rc = score_batch(run, o, t, s, d0, d1, idx, &n_idx, err)) != GQ_OK) goto done;
             if (j && (rc = gq_journal_append(j, idx, n_idx, s->ll, s->greedy, err)) != GQ_OK) goto done;
         }
-        for (size_t d = d0; d < d1; d++) gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);
+        for (size_t d = d0; d < d1; d++) {
+            gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);
+            if (o->overall) {
+                double w = gq_eval_doc_work(t, d);
+                o->overall->done += w;
+                if (from_journal) o->overall->resumed += w;
+            }
+        }
         gq_progress_update(&pr, d1);
     }
     gq_progress_finish(&pr);
+    if (o->overall) overall_task_done(o->overall, run, t, o->quiet);
     s->seconds = gq_now() - t0;
     s->acc_mean = gq_mean(s->acc, t->n_docs, 1);
     s->acc_stderr = gq_stderr(s->acc, t->n_docs, 1);

@@ -31,6 +31,17 @@
 #include "score.h"
 #include "task.h"
 
+/* Progress over a whole evaluation (every run, every task): a line after
+ * each task with the share of the work done and an ETA.  Work is counted in
+ * tokens as the scorer pushes them (a document: its longest context plus
+ * all continuations), so a long HellaSwag weighs more than a short ARC. */
+typedef struct gq_eval_overall {
+    double total, done;      /* work units over all runs; done so far */
+    double resumed;          /* of done: taken from journals (not in the rate) */
+    double t_start;
+    size_t n_tasks_total, n_tasks_done;
+} gq_eval_overall;
+
 typedef struct gq_eval_opts {
     const char *tasks;       /* comma-separated task list */
     long limit;              /* first N documents per task (lm-eval --limit); 0 = all */
@@ -39,6 +50,7 @@ typedef struct gq_eval_opts {
     gq_add_bos add_bos;
     int quiet;
     int sq;                  /* continuation positions per decode call (-1: the path's default) */
+    gq_eval_overall *overall;/* NULL: no overall progress line */
 } gq_eval_opts;
 
 /* One leaf task, prepared: documents and tokenized requests. */
@@ -52,6 +64,9 @@ typedef struct gq_task_run {
     gq_tokens *ctx_tok;      /* [n_req] */
     gq_tokens *cont_tok;     /* [n_req] */
 } gq_task_run;
+
+/* Work units of one document (see gq_eval_overall). */
+double gq_eval_doc_work(const gq_task_run *t, size_t doc);
 
 /* The numbers of one task under one run. */
 typedef struct gq_task_scores {

@@ -26,7 +26,7 @@ void gq_progress_start(gq_progress *p, const char *label, const char *unit, size
     p->t_last_draw = p->t_start;
 }
 
-static void format_eta(double s, char *buf, size_t n)
+void gq_format_duration(double s, char *buf, size_t n)
 {
     if (s < 0 || s > 1e7) snprintf(buf, n, "?");
     else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
@@ -39,10 +39,10 @@ static void draw(gq_progress *p, double now, int final)
     size_t scored = p->done > p->resumed ? p->done - p->resumed : 0;
     double el = now - p->t_start, rate = el > 0 ? (double)scored / el : 0;
     char eta[32];
-    format_eta(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
+    gq_format_duration(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
     if (final) {
         char took[32];
-        format_eta(el, took, sizeof took);
+        gq_format_duration(el, took, sizeof took);
         fprintf(stderr, "%s%s: %zu/%zu %s, %.1f %s/s, done in %s%s\n", p->tty ? "\r" : "", p->label, p->done,
                 p->total, p->unit, rate, p->unit, took, p->tty ? "        " : "");
     } else {

@@ -19,6 +19,8 @@ typedef struct gq_progress {
 } gq_progress;
 
 double gq_now(void); /* monotonic seconds */
+/* "42s", "3m07s", "2h05m"; "?" for a negative or absurd value. */
+void gq_format_duration(double s, char *buf, size_t n);
 void gq_progress_start(gq_progress *p, const char *label, const char *unit, size_t total, int quiet);
 void gq_progress_update(gq_progress *p, size_t done);
 /* n of the documents were resumed from a journal (not scored now). */
