@@ -22,18 +22,16 @@
 #define DM_HKV GQ_DEMO_MODEL_KV_HEADS
 #define DM_DH GQ_DEMO_MODEL_HEAD_DIM
 #define DM_V 256
-#define DM_TENSORS (3 + 9 * DM_L)
 
-typedef struct demo_weights {
-    gq_safetensors_entry e[DM_TENSORS];
-    char names[DM_TENSORS][80];
-    float *data[DM_TENSORS];
-    int n;
-    uint64_t rng;
-} demo_weights;
+void gq_random_tensors_free(gq_random_tensors *w)
+{
+    if (!w) return;
+    for (int i = 0; i < w->n; i++) gq_free(w->data[i]);
+    memset(w, 0, sizeof *w);
+}
 
 /* xorshift64 uniform in (0, 1) */
-static double urand(demo_weights *w)
+static double urand(gq_random_tensors *w)
 {
     w->rng ^= w->rng << 13;
     w->rng ^= w->rng >> 7;
@@ -41,13 +39,17 @@ static double urand(demo_weights *w)
     return ((double)(w->rng >> 11) + 0.5) / 9007199254740992.0;
 }
 
-/* rows x cols uniform in [-scale, scale]; cols 0: a norm gain vector of ones. */
-static int add_tensor(demo_weights *w, const char *name, int rows, int cols, double scale, gq_error *err)
+int gq_random_tensor(gq_random_tensors *w, const char *name, int rows, int cols, double scale, gq_error *err)
 {
+    if (w->n >= GQ_RANDOM_TENSORS_MAX)
+        return gq_error_set(err, GQ_ERR_INVALID, "generated model: more than %d tensors", GQ_RANDOM_TENSORS_MAX);
     size_t n = (size_t)rows * (size_t)(cols ? cols : 1);
-    float *p = gq_malloc(n * sizeof *p, "demo model tensor", err);
+    float *p = gq_malloc(n * sizeof *p, "generated tensor", err);
     if (!p) return GQ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) p[i] = cols ? (float)(scale * (2.0 * urand(w) - 1.0)) : 1.0f;
+    /* gain_jitter 0 draws nothing for a vector (the demo model's weights depend on that) */
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)(cols ? scale * (2.0 * urand(w) - 1.0)
+                            : w->gain_jitter != 0.0 ? 1.0 + w->gain_jitter * (2.0 * urand(w) - 1.0) : 1.0);
     gq_safetensors_entry *e = &w->e[w->n];
     snprintf(w->names[w->n], sizeof w->names[0], "%s", name);
     e->name = w->names[w->n];
@@ -60,12 +62,12 @@ static int add_tensor(demo_weights *w, const char *name, int rows, int cols, dou
     return GQ_OK;
 }
 
-static int add_layer_tensor(demo_weights *w, int l, const char *suffix, int rows, int cols, double scale,
-                            gq_error *err)
+int gq_random_layer_tensor(gq_random_tensors *w, int l, const char *suffix, int rows, int cols, double scale,
+                           gq_error *err)
 {
-    char name[80];
+    char name[96];
     snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix);
-    return add_tensor(w, name, rows, cols, scale, err);
+    return gq_random_tensor(w, name, rows, cols, scale, err);
 }
 
 /* GPT-2's byte -> printable code point map (the ByteLevel alphabet),
@@ -85,7 +87,7 @@ static void byte_token(int b, char *out)
     else snprintf(out, 8, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
 }
 
-static int write_tokenizer(const char *path, gq_error *err)
+int gq_byte_tokenizer_write(const char *path, int ascii_only, gq_error *err)
 {
     size_t cap = 16384, n = 0;
     char *buf = gq_malloc(cap, "tokenizer.json", err);
@@ -95,10 +97,13 @@ static int write_tokenizer(const char *path, gq_error *err)
                           "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
                           "\"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, "
                           "\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {");
+    int id = 0;
     for (int b = 0; b < 256; b++) {
+        if (ascii_only && !(b == ' ' || b == '\n' || (b >= '!' && b <= '~'))) continue;
         char tok[8];
         byte_token(b, tok);
-        n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\": %d", b ? ", " : "", tok, b);
+        n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\": %d", id ? ", " : "", tok, id);
+        id++;
     }
     n += (size_t)snprintf(buf + n, cap - n, "}, \"merges\": []}}\n");
     int rc = gq_file_write_atomic(path, buf, n, err);
@@ -124,7 +129,7 @@ int gq_demo_model_write(const char *dir, gq_error *err)
 {
     int rc = GQ_OK;
     char *tmp = NULL, *p = NULL;
-    demo_weights *w = gq_calloc(1, sizeof *w, "demo model", err);
+    gq_random_tensors *w = gq_calloc(1, sizeof *w, "demo model", err);
     if (!w) return GQ_ERR_NOMEM;
     w->rng = 0x2545f4914f6cdd1dull; /* fixed: the same model every time */
     size_t n = strlen(dir) + 8;
@@ -141,19 +146,19 @@ int gq_demo_model_write(const char *dir, gq_error *err)
     if ((rc = gq_report_write_file(p, "", 0, err)) != GQ_OK) goto done; /* creates DIR.tmp */
     if ((rc = write_config(p, err)) != GQ_OK) goto done;
     double s = 1.0 / sqrt(DM_D);
-    if ((rc = add_tensor(w, "model.embed_tokens.weight", DM_V, DM_D, 1.0, err)) != GQ_OK) goto done;
-    if ((rc = add_tensor(w, "model.norm.weight", DM_D, 0, 0, err)) != GQ_OK) goto done;
-    if ((rc = add_tensor(w, "lm_head.weight", DM_V, DM_D, 2.0 * s, err)) != GQ_OK) goto done;
+    if ((rc = gq_random_tensor(w, "model.embed_tokens.weight", DM_V, DM_D, 1.0, err)) != GQ_OK) goto done;
+    if ((rc = gq_random_tensor(w, "model.norm.weight", DM_D, 0, 0, err)) != GQ_OK) goto done;
+    if ((rc = gq_random_tensor(w, "lm_head.weight", DM_V, DM_D, 2.0 * s, err)) != GQ_OK) goto done;
     for (int l = 0; l < DM_L && rc == GQ_OK; l++) {
-        rc = add_layer_tensor(w, l, "input_layernorm.weight", DM_D, 0, 0, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "post_attention_layernorm.weight", DM_D, 0, 0, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "self_attn.q_proj.weight", DM_H * DM_DH, DM_D, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "self_attn.k_proj.weight", DM_HKV * DM_DH, DM_D, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "self_attn.v_proj.weight", DM_HKV * DM_DH, DM_D, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "self_attn.o_proj.weight", DM_D, DM_H * DM_DH, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "mlp.gate_proj.weight", DM_I, DM_D, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "mlp.up_proj.weight", DM_I, DM_D, 1.7 * s, err);
-        if (rc == GQ_OK) rc = add_layer_tensor(w, l, "mlp.down_proj.weight", DM_D, DM_I, 1.7 / sqrt(DM_I), err);
+        rc = gq_random_layer_tensor(w, l, "input_layernorm.weight", DM_D, 0, 0, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "post_attention_layernorm.weight", DM_D, 0, 0, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "self_attn.q_proj.weight", DM_H * DM_DH, DM_D, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "self_attn.k_proj.weight", DM_HKV * DM_DH, DM_D, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "self_attn.v_proj.weight", DM_HKV * DM_DH, DM_D, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "self_attn.o_proj.weight", DM_D, DM_H * DM_DH, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "mlp.gate_proj.weight", DM_I, DM_D, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "mlp.up_proj.weight", DM_I, DM_D, 1.7 * s, err);
+        if (rc == GQ_OK) rc = gq_random_layer_tensor(w, l, "mlp.down_proj.weight", DM_D, DM_I, 1.7 / sqrt(DM_I), err);
     }
     if (rc != GQ_OK) goto done;
     gq_free(p);
@@ -167,11 +172,11 @@ int gq_demo_model_write(const char *dir, gq_error *err)
         rc = GQ_ERR_NOMEM;
         goto done;
     }
-    if ((rc = write_tokenizer(p, err)) != GQ_OK) goto done;
+    if ((rc = gq_byte_tokenizer_write(p, 0, err)) != GQ_OK) goto done;
     if (rename(tmp, dir) != 0)
         rc = gq_error_set(err, GQ_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp, strerror(errno));
 done:
-    for (int i = 0; w && i < w->n; i++) gq_free(w->data[i]);
+    gq_random_tensors_free(w);
     gq_free(w);
     gq_free(tmp);
     gq_free(p);

@@ -12,11 +12,40 @@
 #ifndef GQ_DEMO_MODEL_H
 #define GQ_DEMO_MODEL_H
 
+#include <stdint.h>
+
 #include "gq_error.h"
+#include "safetensors.h"
 
 #define GQ_DEMO_MODEL_HEAD_DIM 32
 #define GQ_DEMO_MODEL_KV_HEADS 2
 
 int gq_demo_model_write(const char *dir, gq_error *err);
+
+/* The pieces it is made of, shared with the tests' generated models
+ * (tests/main_fixtures.c).  Random float32 tensors for one safetensors
+ * file: matrices uniform in [-scale, scale], vectors (cols 0) norm gains
+ * 1 +- gain_jitter (exactly 1, no draw, when it is 0), all drawn from one
+ * xorshift64 stream seeded by rng. */
+#define GQ_RANDOM_TENSORS_MAX 64
+typedef struct gq_random_tensors {
+    gq_safetensors_entry e[GQ_RANDOM_TENSORS_MAX];
+    char names[GQ_RANDOM_TENSORS_MAX][96];
+    float *data[GQ_RANDOM_TENSORS_MAX];  /* owned */
+    int n;
+    uint64_t rng;           /* set before the first tensor, non-zero */
+    double gain_jitter;
+} gq_random_tensors;
+
+int gq_random_tensor(gq_random_tensors *w, const char *name, int rows, int cols, double scale, gq_error *err);
+/* "model.layers.<l>.<suffix>" */
+int gq_random_layer_tensor(gq_random_tensors *w, int l, const char *suffix, int rows, int cols, double scale,
+                           gq_error *err);
+void gq_random_tensors_free(gq_random_tensors *w);
+
+/* A byte-level BPE tokenizer.json without merges: the 256 bytes as ids
+ * 0..255, or (ascii_only) the printable ASCII characters, space and newline
+ * only, numbered in byte order — a different tokenizer of the same family. */
+int gq_byte_tokenizer_write(const char *path, int ascii_only, gq_error *err);
 
 #endif

@@ -9,46 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demo_model.h"
 #include "testutil.h"
-
-/* GPT-2's byte -> printable code point map, as UTF-8. */
-static int byte_char(int b, char *out)
-{
-    int cp;
-    if ((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff)) {
-        cp = b;
-    } else {
-        int n = 0;
-        for (int x = 0; x < b; x++)
-            if (!((x >= '!' && x <= '~') || (x >= 0xa1 && x <= 0xac) || (x >= 0xae && x <= 0xff))) n++;
-        cp = 256 + n;
-    }
-    if (cp == '"' || cp == '\\') return sprintf(out, "\\%c", cp);
-    if (cp < 0x80) return sprintf(out, "%c", cp);
-    return sprintf(out, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-}
 
 /* ascii_only: only printable ASCII, space and newline (96 tokens), for
  * models with fewer than 256 vocabulary rows. */
 static void write_tokenizer(const char *dir, int ascii_only) /* dir: < 4200 bytes */
 {
-    char path[4400], *buf = malloc(1 << 16);
-    size_t n = (size_t)sprintf(buf, "{\"version\": \"1.0\", \"added_tokens\": [], \"normalizer\": null, "
-                                    "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
-                                    "\"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, "
-                                    "\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {");
-    int id = 0;
-    for (int b = 0; b < 256; b++) {
-        if (ascii_only && !(b == ' ' || b == '\n' || (b >= '!' && b <= '~'))) continue;
-        char ch[8];
-        byte_char(b, ch);
-        n += (size_t)sprintf(buf + n, "%s\"%s\": %d", id ? ", " : "", ch, id);
-        id++;
-    }
-    n += (size_t)sprintf(buf + n, "}, \"merges\": []}}");
+    char path[4400];
+    gq_error err = {0};
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    test_write_file(path, buf, n);
-    free(buf);
+    if (gq_byte_tokenizer_write(path, ascii_only, &err) != GQ_OK) fprintf(stderr, "%s\n", err.msg);
 }
 
 static void copy_file(const char *from, const char *to)
