@@ -22,3 +22,8 @@ add_dependencies(test_mla_cli gqla-eval)
 # Benchmark driver (not a test): scripts/bench-paths.sh.
 add_executable(bench_paths bench_paths.c)
 target_link_libraries(bench_paths PRIVATE gqla)
+
+# Random MLA / GQLA checkpoints shared by test_mla_paths and test_convert_mla.
+add_library(gqla_mlafix STATIC ${CMAKE_CURRENT_SOURCE_DIR}/mla_fixtures.c)
+target_link_libraries(gqla_mlafix PUBLIC gqla_testutil)
+target_link_libraries(test_mla_paths PRIVATE gqla_mlafix)

@@ -40,12 +40,12 @@
 #include "fileio.h"
 #include "linalg.h"
 #include "mla.h"
+#include "mla_fixtures.h"
 #include "model.h"
 #include "safetensors.h"
 #include "score.h"
 #include "testutil.h"
 
-#define MAXL 2
 #define N_CALIB 8
 #define CALIB_T 40
 #define N_SEQ 3
@@ -68,45 +68,10 @@ static const int hidden_grp[8] = {1, 0, 0, 1, 0, 1, 1, 0};
 // ---------------------------------------------------------------------------
 // random sources
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double nrand(void) { return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand()); }
-
-#define MAX_ENTRIES 64
-static gq_safetensors_entry entries[MAX_ENTRIES];
-static char names[MAX_ENTRIES][96];
-static int n_entries;
-static float *allocs[MAX_ENTRIES];
-
-static float *tensor(const char *name, int rows, int cols, double std, int kind)
-{
-    size_t n = (size_t)rows * (cols ? cols : 1);
-    float *p = malloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = (float)(kind == 1 ? 0.6 + 0.8 * urand() : std * nrand());
-    gq_safetensors_entry *e = &entries[n_entries];
-    snprintf(names[n_entries], sizeof names[0], "%s", name);
-    e->name = names[n_entries];
-    e->dtype = GQ_DTYPE_F32;
-    e->n_dims = cols ? 2 : 1;
-    e->shape[0] = rows;
-    e->shape[1] = cols;
-    e->data = p;
-    allocs[n_entries++] = p;
-    return p;
-}
-
-static float *layer_tensor(int l, const char *suffix, int rows, int cols, double std, int kind)
-{
-    char nm[96];
-    snprintf(nm, sizeof nm, "model.layers.%d.%s", l, suffix);
-    return tensor(nm, rows, cols, std, kind);
-}
+/* Every random number of the test: one stream (mla_fixtures.h). */
+static mlafix_tensors tensors = {.rng = 0x9E3779B97F4A7C15ull};
+static double urand(void) { return mlafix_urand(&tensors); }
+static double nrand(void) { return mlafix_nrand(&tensors); }
 
 /* A random orthogonal n x n matrix (Gram-Schmidt of a Gaussian one). */
 static void random_orthogonal(double *O, int n)
@@ -152,45 +117,14 @@ static void hidden_kv_b(const shape *s, float *kvb)
 
 static int write_source(const shape *s, const char *dir)
 {
-    n_entries = 0;
-    int Q = s->H * (s->dn + s->dr);
-    tensor("model.embed_tokens.weight", s->V, s->D, 1.0, 0);
-    tensor("model.norm.weight", s->D, 0, 0, 1);
-    tensor("lm_head.weight", s->V, s->D, 2.0 / sqrt(s->D), 0);
-    for (int l = 0; l < s->L; l++) {
-        layer_tensor(l, "input_layernorm.weight", s->D, 0, 0, 1);
-        layer_tensor(l, "post_attention_layernorm.weight", s->D, 0, 0, 1);
-        if (s->rq) {
-            layer_tensor(l, "self_attn.q_a_proj.weight", s->rq, s->D, 1.0 / sqrt(s->D), 0);
-            if (s->bias) layer_tensor(l, "self_attn.q_a_proj.bias", s->rq, 0, 0.2, 0);
-            if (s->norms) layer_tensor(l, "self_attn.q_a_layernorm.weight", s->rq, 0, 0, 1);
-            layer_tensor(l, "self_attn.q_b_proj.weight", Q, s->rq, 1.5 / sqrt(s->rq), 0);
-            if (s->bias) layer_tensor(l, "self_attn.q_b_proj.bias", Q, 0, 0.2, 0);
-        } else {
-            layer_tensor(l, "self_attn.q_proj.weight", Q, s->D, 1.5 / sqrt(s->D), 0);
-            if (s->bias) layer_tensor(l, "self_attn.q_proj.bias", Q, 0, 0.2, 0);
-        }
-        layer_tensor(l, "self_attn.kv_a_proj_with_mqa.weight", s->r + s->dr, s->D, 1.5 / sqrt(s->D), 0);
-        if (s->bias) layer_tensor(l, "self_attn.kv_a_proj_with_mqa.bias", s->r + s->dr, 0, 0.2, 0);
-        if (s->norms) layer_tensor(l, "self_attn.kv_a_layernorm.weight", s->r, 0, 0, 1);
-        float *kvb = layer_tensor(l, "self_attn.kv_b_proj.weight", s->H * (s->dn + s->dv), s->r, 1.0 / sqrt(s->r), 0);
-        if (s->hidden_groups) hidden_kv_b(s, kvb);
-        layer_tensor(l, "self_attn.o_proj.weight", s->D, s->H * s->dv, 1.0 / sqrt(s->H * s->dv), 0);
-        if (s->bias) layer_tensor(l, "self_attn.o_proj.bias", s->D, 0, 0.1, 0);
-        layer_tensor(l, "mlp.gate_proj.weight", s->I, s->D, 1.0 / sqrt(s->D), 0);
-        layer_tensor(l, "mlp.up_proj.weight", s->I, s->D, 1.0 / sqrt(s->D), 0);
-        layer_tensor(l, "mlp.down_proj.weight", s->D, s->I, 1.0 / sqrt(s->I), 0);
-    }
-    char path[4200];
-    gq_error err = {0};
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    int rc = gq_safetensors_write(path, entries, (size_t)n_entries, &err);
-    for (int i = 0; i < n_entries; i++) free(allocs[i]);
-    if (rc != GQ_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    char cfg[4096], rq[32];
+    mlafix_dims d = {s->D, s->L, s->H, s->H, s->dn, s->dr, s->dv, s->r, s->rq, s->I, s->V, s->bias, s->norms};
+    mlafix_model m;
+    int rc = mlafix_add_model(&tensors, &d, &m);
+    for (int l = 0; l < s->L && rc == 0 && s->hidden_groups; l++) hidden_kv_b(s, m.l[l].wkvb);
+    if (rc == 0) rc = mlafix_write(&tensors, dir);
+    mlafix_clear(&tensors);
+    if (rc != 0) return -1;
+    char path[4200], cfg[4096], rq[32];
     if (s->rq) snprintf(rq, sizeof rq, "%d", s->rq);
     else snprintf(rq, sizeof rq, "null");
     snprintf(cfg, sizeof cfg,

@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mla_fixtures.h"
 #include "model.h"
 #include "safetensors.h"
 #include "score.h"
 #include "testutil.h"
 
-#define MAXL 2
 #define SEQ_T 40
 #define CTX_T 17
 
@@ -58,99 +58,18 @@ static const shape shapes[] = {
 // ---------------------------------------------------------------------------
 // random weights
 
-static uint64_t rng = 88172645463325252ull;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double nrand(void) { return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand()); }
-
-typedef struct layer_w {
-    float *in_norm, *post_norm, *wq, *bq, *wqa, *bqa, *qan, *wqb, *bqb, *wkva, *bkva, *kvan, *wkvb, *wo, *bo, *wg, *wu,
-        *wd;
-} layer_w;
-
-typedef struct model_w {
-    float *embed, *norm, *lm;
-    layer_w l[MAXL];
-} model_w;
-
-#define MAX_ENTRIES 64
-static gq_safetensors_entry entries[MAX_ENTRIES];
-static char names[MAX_ENTRIES][96];
-static int n_entries;
-static float *allocs[MAX_ENTRIES];
-
-static float *tensor(const char *name, int rows, int cols, double std, int kind)
-{
-    size_t n = (size_t)rows * (cols ? cols : 1);
-    float *p = malloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)(kind == 1 ? 0.6 + 0.8 * urand() : std * nrand()); /* kind 1: a norm gain */
-    gq_safetensors_entry *e = &entries[n_entries];
-    snprintf(names[n_entries], sizeof names[0], "%s", name);
-    e->name = names[n_entries];
-    e->dtype = GQ_DTYPE_F32;
-    e->n_dims = cols ? 2 : 1;
-    e->shape[0] = rows;
-    e->shape[1] = cols;
-    e->data = p;
-    allocs[n_entries++] = p;
-    return p;
-}
-
-static float *layer_tensor(int l, const char *suffix, int rows, int cols, double std, int kind)
-{
-    char nm[96];
-    snprintf(nm, sizeof nm, "model.layers.%d.%s", l, suffix);
-    return tensor(nm, rows, cols, std, kind);
-}
+/* Every random number of the test: one stream (mla_fixtures.h). */
+static mlafix_tensors tensors = {.rng = 88172645463325252ull};
+static double urand(void) { return mlafix_urand(&tensors); }
 
 /* Build the weights of shape s, write them and config.json into dir. */
 /* moe_config: replaces the dense-only first_k_dense_replace / n_routed_experts keys. */
-static int write_model(const shape *s, const char *dir, model_w *w, const char *moe_config)
+static int write_model(const shape *s, const char *dir, mlafix_model *w, const char *moe_config)
 {
-    n_entries = 0;
-    int Q = s->H * (s->dn + s->dr);
-    w->embed = tensor("model.embed_tokens.weight", s->V, s->D, 1.0, 0);
-    w->norm = tensor("model.norm.weight", s->D, 0, 0, 1);
-    w->lm = tensor("lm_head.weight", s->V, s->D, 2.0 / sqrt(s->D), 0);
-    for (int l = 0; l < s->L; l++) {
-        layer_w *lw = &w->l[l];
-        memset(lw, 0, sizeof *lw);
-        lw->in_norm = layer_tensor(l, "input_layernorm.weight", s->D, 0, 0, 1);
-        lw->post_norm = layer_tensor(l, "post_attention_layernorm.weight", s->D, 0, 0, 1);
-        if (s->rq) {
-            lw->wqa = layer_tensor(l, "self_attn.q_a_proj.weight", s->rq, s->D, 1.0 / sqrt(s->D), 0);
-            if (s->bias) lw->bqa = layer_tensor(l, "self_attn.q_a_proj.bias", s->rq, 0, 0.2, 0);
-            if (s->norms) lw->qan = layer_tensor(l, "self_attn.q_a_layernorm.weight", s->rq, 0, 0, 1);
-            lw->wqb = layer_tensor(l, "self_attn.q_b_proj.weight", Q, s->rq, 1.5 / sqrt(s->rq), 0);
-            if (s->bias) lw->bqb = layer_tensor(l, "self_attn.q_b_proj.bias", Q, 0, 0.2, 0);
-        } else {
-            lw->wq = layer_tensor(l, "self_attn.q_proj.weight", Q, s->D, 1.5 / sqrt(s->D), 0);
-            if (s->bias) lw->bq = layer_tensor(l, "self_attn.q_proj.bias", Q, 0, 0.2, 0);
-        }
-        lw->wkva = layer_tensor(l, "self_attn.kv_a_proj_with_mqa.weight", s->r + s->dr, s->D, 1.5 / sqrt(s->D), 0);
-        if (s->bias) lw->bkva = layer_tensor(l, "self_attn.kv_a_proj_with_mqa.bias", s->r + s->dr, 0, 0.2, 0);
-        if (s->norms) lw->kvan = layer_tensor(l, "self_attn.kv_a_layernorm.weight", s->r, 0, 0, 1);
-        lw->wkvb = layer_tensor(l, "self_attn.kv_b_proj.weight", s->G * (s->dn + s->dv), s->r, 1.0 / sqrt(s->r), 0);
-        lw->wo = layer_tensor(l, "self_attn.o_proj.weight", s->D, s->H * s->dv, 1.0 / sqrt(s->H * s->dv), 0);
-        if (s->bias) lw->bo = layer_tensor(l, "self_attn.o_proj.bias", s->D, 0, 0.1, 0);
-        lw->wg = layer_tensor(l, "mlp.gate_proj.weight", s->I, s->D, 1.0 / sqrt(s->D), 0);
-        lw->wu = layer_tensor(l, "mlp.up_proj.weight", s->I, s->D, 1.0 / sqrt(s->D), 0);
-        lw->wd = layer_tensor(l, "mlp.down_proj.weight", s->D, s->I, 1.0 / sqrt(s->I), 0);
-    }
-    char path[4200];
-    gq_error err = {0};
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (gq_safetensors_write(path, entries, (size_t)n_entries, &err) != GQ_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    char cfg[4096], rq[32], lat[64] = "", yarn[256] = "", moe[128];
+    mlafix_clear(&tensors);
+    mlafix_dims d = {s->D, s->L, s->H, s->G, s->dn, s->dr, s->dv, s->r, s->rq, s->I, s->V, s->bias, s->norms};
+    if (mlafix_add_model(&tensors, &d, w) != 0 || mlafix_write(&tensors, dir) != 0) return -1;
+    char path[4200], cfg[4096], rq[32], lat[64] = "", yarn[256] = "", moe[128];
     if (moe_config) snprintf(moe, sizeof moe, "%s", moe_config);
     else snprintf(moe, sizeof moe, "\"first_k_dense_replace\": %d, \"n_routed_experts\": null", s->L);
     if (s->rq) snprintf(rq, sizeof rq, "%d", s->rq);
@@ -178,11 +97,7 @@ static int write_model(const shape *s, const char *dir, model_w *w, const char *
     return test_write_file(path, cfg, strlen(cfg));
 }
 
-static void free_model(void)
-{
-    for (int i = 0; i < n_entries; i++) free(allocs[i]);
-    n_entries = 0;
-}
+static void free_model(void) { mlafix_clear(&tensors); }
 
 // ---------------------------------------------------------------------------
 // the naive reference: per-head expanded MLA (HF's computation), double
@@ -237,7 +152,7 @@ static void d_rope(double *x, int n, int pos, const double *w, double amp, int i
 }
 
 /* lp[t] = log P(ids[t+1] | ids[..t]) for t < T-1. */
-static void naive_logprobs(const shape *s, const model_w *w, const int32_t *ids, int T, double *lp)
+static void naive_logprobs(const shape *s, const mlafix_model *w, const int32_t *ids, int T, double *lp)
 {
     const int D = s->D, H = s->H, G = s->G, dn = s->dn, dr = s->dr, dv = s->dv, r = s->r, qk = dn + dr;
     const int gs = H / G;
@@ -255,7 +170,7 @@ static void naive_logprobs(const shape *s, const model_w *w, const int32_t *ids,
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) x[(size_t)t * D + i] = w->embed[(size_t)ids[t] * D + i];
     for (int l = 0; l < s->L; l++) {
-        const layer_w *lw = &w->l[l];
+        const mlafix_layer *lw = &w->l[l];
         for (int t = 0; t < T; t++) {
             d_rmsnorm(a, x + (size_t)t * D, lw->in_norm, D, RMS_EPS);
             double *qt = q + (size_t)t * H * qk;
@@ -351,7 +266,7 @@ done:
 static void check_shape(const shape *s)
 {
     char what[256];
-    model_w w;
+    mlafix_model w;
     const char *dir = test_tmpdir(s->name);
     char dirbuf[4096];
     snprintf(dirbuf, sizeof dirbuf, "%s", dir);
@@ -467,7 +382,7 @@ static void check_shape(const shape *s)
 /* Configs the loader must refuse. */
 static void check_refusals(void)
 {
-    model_w w;
+    mlafix_model w;
     gq_model *m = NULL;
     gq_error err = {0};
     gq_open_opts opts = {1, 0, 8};
