@@ -283,7 +283,6 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     o.calib_source = calib_path;
     o.max_shard_bytes = cc->shard_bytes;
     o.dtype = cc->dtype;
-    o.quiet = 1;
     int rc = gq_convert_mla(m, &set, out_dir, &o, &res, &err);
     snprintf(what, sizeof what, "%s %s: conversion succeeds", s->name, cc->label);
     if (rc != GQ_OK) fprintf(stderr, "%s\n", err.msg);
@@ -500,7 +499,6 @@ static void check_refusals(void)
         goto done;
     }
     gq_convert_mla_opts o = {0};
-    o.quiet = 1;
     snprintf(out, sizeof out, "%s/../refused", src_dir);
 
     o.groups = 3;
@@ -676,7 +674,6 @@ static void check_layer0_statistic(void)
         gq_convert_mla_opts o = {0};
         o.groups = G;
         o.hessian_nll = hess;
-        o.quiet = 1;
         int ok2 = gq_convert_mla(m, &set, out, &o, &res, &err) == GQ_OK;
         if (!ok2) fprintf(stderr, "%s\n", err.msg);
         printf("layer 0 (%s weights): K energy converter %.9f, here %.9f; V %.9f, %.9f\n", hess ? "NLL" : "uniform",
@@ -787,7 +784,6 @@ static void check_mla_view(void)
         gq_convert_mla_opts o = {0};
         o.groups = 2;
         o.grouping = gr[k];
-        o.quiet = 1;
         snprintf(back, sizeof back, "%s/../view-back-%s", src_dir, gq_mla_grouping_name(gr[k]));
         scores b;
         int ok2 = gq_calib_from_tokens_file(&set, calib, s->V, &err) == GQ_OK &&
@@ -918,7 +914,6 @@ static void check_hf_fixture(void)
         gq_convert_mla_opts o = {0};
         o.groups = Gs[k];
         o.grouping = GQ_MLA_GROUPING_SIMILARITY;
-        o.quiet = 1;
         int ok = gq_model_open(&m, src, &opts, &err) == GQ_OK &&
                  gq_calib_from_tokens_file(&set, calib, V, &err) == GQ_OK &&
                  gq_convert_mla(m, &set, out, &o, NULL, &err) == GQ_OK && gq_model_open(&cm, out, &opts, &err) == GQ_OK;

@@ -26,7 +26,6 @@
 #include "mla_math.h"
 #include "model_internal.h"
 #include "output.h"
-#include "progress.h"
 #include "score.h"
 #include "sha256.h"
 
@@ -83,7 +82,6 @@ typedef struct mla_job {
     double *v_energy;      /* [L] */
     int check_tokens;          /* positions compared by the self check */
     double paths_max_abs_diff; /* its result */
-    gq_progress prog;
 } mla_job;
 
 static void job_free(mla_job *j)
@@ -253,7 +251,7 @@ static int layer_work(mla_job *j, const gq_calib_layer_view *v, gq_error *err)
         goto done;
     }
     rc = convert_layer(j, v->layer, err);
-    gq_progress_update(&j->prog, (size_t)v->layer + 1);
+    if (j->o->progress) j->o->progress(j->o->progress_ctx, 1, v->layer, j->L);
 done:
     gq_mla_wcov_free(&acc);
     return rc;
@@ -624,9 +622,7 @@ int gq_convert_mla(gq_model *m, const gq_calib_set *set, const char *out_dir, co
     }
     if (o->hessian_nll && (rc = nll_weights(&j, set, err)) != GQ_OK) goto done;
 
-    gq_progress_start(&j.prog, "convert --from mla", "layers", (size_t)j.L, o->quiet);
     rc = gq_calib_run(m, set, on_layer, NULL, &j, err);
-    gq_progress_finish(&j.prog);
     if (rc != GQ_OK) goto done;
     if ((rc = write_folder(&j, set, out_dir, err)) != GQ_OK) goto done;
 

@@ -54,7 +54,9 @@ typedef struct gq_convert_mla_opts {
     uint64_t seed;              /* sampler seed, for gqla_meta.json */
     gq_dtype dtype;             /* converted tensors: GQ_DTYPE_F32 (the zero default) or GQ_DTYPE_BF16 */
     size_t max_shard_bytes;     /* 0: output.h's default (2 GiB) */
-    int quiet;                  /* no progress lines */
+    /* Called after each layer (pass 1, as gq_gqa_progress_fn); may be NULL. */
+    void (*progress)(void *ctx, int pass, int layer, int n_layers);
+    void *progress_ctx;
 } gq_convert_mla_opts;
 
 /* What the conversion decided, for callers that check it (tests) or print
