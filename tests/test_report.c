@@ -29,20 +29,6 @@
 #include "report.h"
 #include "testutil.h"
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) printf("  missing: '%s'\n", needle);
-    return ok;
-}
-
-static int count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
 static char *fixture_manifest(void)
 {
     size_t n;
@@ -154,12 +140,13 @@ static void test_tables(const char *manifest)
 
     const char *tex = first[1];
     test_cond("tex: booktabs rules, one set per table",
-              count(tex, "\\toprule") == 3 && count(tex, "\\midrule") == 3 && count(tex, "\\bottomrule") == 3);
+              test_count(tex, "\\toprule") == 3 && test_count(tex, "\\midrule") == 3 &&
+                  test_count(tex, "\\bottomrule") == 3);
     test_cond("tex: converted row with Δ and escaped middle dot",
-              has(tex, "converted $\\cdot$ GQA & 46.08 (-1.42) & 28.00 (-2.00) & 48.50 (-1.50)"));
+              test_has(tex, "converted $\\cdot$ GQA & 46.08 (-1.42) & 28.00 (-2.00) & 48.50 (-1.50)"));
     test_cond("tex: missing cell is --, '_' and '|' escaped",
-              has(tex, "& -- & 33.40 (-1.60)") && has(tex, "(a\\textbar{}b\\_c)") && has(tex, "q4\\_1"));
-    test_cond("tex: '%' escaped in the caption", has(tex, "\\caption{Benchmark scores (\\%)}"));
+              test_has(tex, "& -- & 33.40 (-1.60)") && test_has(tex, "(a\\textbar{}b\\_c)") && test_has(tex, "q4\\_1"));
+    test_cond("tex: '%' escaped in the caption", test_has(tex, "\\caption{Benchmark scores (\\%)}"));
 
     const char *csv = first[2];
     int crlf_only = csv != NULL;
@@ -167,12 +154,12 @@ static void test_tables(const char *manifest)
         if (csv[i] == '\n' && (i == 0 || csv[i - 1] != '\r')) crlf_only = 0;
     test_cond("csv: every line ends in CRLF", crlf_only);
     test_cond("csv: a field with commas is quoted",
-              has(csv, "info,Note,\"hand-written fixture: made-up numbers, not a real run (a|b_c)\"\r\n"));
+              test_has(csv, "info,Note,\"hand-written fixture: made-up numbers, not a real run (a|b_c)\"\r\n"));
     test_cond("csv: Δ kept in its own column, missing value empty",
-              has(csv, "paper,converted \xc2\xb7 absorb,46.58,,28.00,-2.00,48.50,-1.50,69.00,-1.00,,,33.40,-1.60,54.00,-1.00\r\n"));
+              test_has(csv, "paper,converted \xc2\xb7 absorb,46.58,,28.00,-2.00,48.50,-1.50,69.00,-1.00,,,33.40,-1.60,54.00,-1.00\r\n"));
     test_cond("csv: consistency and kvcache blocks",
-              has(csv, "consistency,converted \xc2\xb7 GQA vs converted \xc2\xb7 absorb,piqa,400,2.50e-04,1.00e-05,99.00,1.00,0.00,3/1\r\n") &&
-                  has(csv, "kvcache,converted \xc2\xb7 absorb,160,30,9600,41.67%\r\n"));
+              test_has(csv, "consistency,converted \xc2\xb7 GQA vs converted \xc2\xb7 absorb,piqa,400,2.50e-04,1.00e-05,99.00,1.00,0.00,3/1\r\n") &&
+                  test_has(csv, "kvcache,converted \xc2\xb7 absorb,160,30,9600,41.67%\r\n"));
     /* RFC 4180 field count: the same within each block (blocks end at an empty line). */
     int fields_ok = csv != NULL, block_fields = -1, fields = 1, in_quotes = 0, blocks = 0;
     for (const char *p = csv; p && *p; p++) {
@@ -230,12 +217,12 @@ static void test_tables(const char *manifest)
     }
     test_cond("html: every element closed in order", balanced && depth == 0);
     test_cond("html: doctype, charset, three tables, two SVG charts",
-              has(html, "<!DOCTYPE html>") && has(html, "<meta charset=\"utf-8\">") && has(html, "<table id=\"paper\">") &&
-                  has(html, "<table id=\"consistency\">") && has(html, "<table id=\"kvcache\">") &&
-                  has(html, "<svg id=\"chart-scores\"") && has(html, "<svg id=\"chart-kvcache\""));
+              test_has(html, "<!DOCTYPE html>") && test_has(html, "<meta charset=\"utf-8\">") && test_has(html, "<table id=\"paper\">") &&
+                  test_has(html, "<table id=\"consistency\">") && test_has(html, "<table id=\"kvcache\">") &&
+                  test_has(html, "<svg id=\"chart-scores\"") && test_has(html, "<svg id=\"chart-kvcache\""));
     test_cond("html: no script, no external resource",
               !strstr(html, "<script") && !strstr(html, "src=") && !strstr(html, "href=") && !strstr(html, "@import"));
-    test_cond("html: '|' note text and '&' escaping intact", has(html, "(a|b_c)"));
+    test_cond("html: '|' note text and '&' escaping intact", test_has(html, "(a|b_c)"));
     for (int i = 0; i < 4; i++) free(first[i]);
     free(got);
     free(want);
@@ -250,12 +237,12 @@ static void test_arc_split(const char *manifest)
     free(out);
     char *md = read_in(dir, "report.md", NULL);
     test_cond("arc_split: ARC-e and ARC-c columns",
-              has(md, "| Model | Avg | MMLU | ARC-e | ARC-c | PIQA | HS | OBQA | WG |"));
+              test_has(md, "| Model | Avg | MMLU | ARC-e | ARC-c | PIQA | HS | OBQA | WG |"));
     /* Hand: original (30+60+40+70+45+35+55)/7 = 47.857; GQA (28+58+39+69+44+33+54)/7 = 46.429, Δ -10/7. */
     test_cond("arc_split: original row, Avg over 7 columns",
-              has(md, "| original | 47.86 | 30.00 | 60.00 | 40.00 | 70.00 | 45.00 | 35.00 | 55.00 |"));
+              test_has(md, "| original | 47.86 | 30.00 | 60.00 | 40.00 | 70.00 | 45.00 | 35.00 | 55.00 |"));
     test_cond("arc_split: converted row with Δ per ARC subset",
-              has(md, "| converted \xc2\xb7 GQA | 46.43 (-1.43) | 28.00 (-2.00) | 58.00 (-2.00) | 39.00 (-1.00) |"));
+              test_has(md, "| converted \xc2\xb7 GQA | 46.43 (-1.43) | 28.00 (-2.00) | 58.00 (-2.00) | 39.00 (-1.00) |"));
     test_cond("arc_split: no ARC-mean note", md && !strstr(md, "arc:\\_average"));
     free(md);
     free(text);
@@ -270,9 +257,9 @@ static void test_arc_split(const char *manifest)
     md = read_in(dir, "report.md", NULL);
     /* Hand: ARC = 58.00 vs the original's mean 50.00; Avg (28+58+69+44+33+54)/6 = 47.667, Δ +0.17. */
     test_cond("one ARC subset: converted GQA ARC = arc_easy acc_norm alone",
-              has(md, "| converted \xc2\xb7 GQA | 47.67 (+0.17) | 28.00 (-2.00) | 58.00 (+8.00) |"));
+              test_has(md, "| converted \xc2\xb7 GQA | 47.67 (+0.17) | 28.00 (-2.00) | 58.00 (+8.00) |"));
     test_cond("one ARC subset: the note names it",
-              has(md, "converted \xc2\xb7 GQA: ARC is arc\\_easy alone (arc\\_challenge was not run)."));
+              test_has(md, "converted \xc2\xb7 GQA: ARC is arc\\_easy alone (arc\\_challenge was not run)."));
     free(md);
     free(text);
 }
@@ -289,7 +276,7 @@ static void expect_error(const char *name, const char *text, const char *needle)
     int rc = run_report(dir, &out);
     char what[256];
     snprintf(what, sizeof what, "%s: exit 2, message names gqla_run.json and '%s'", name, needle);
-    test_cond(what, rc == 2 && has(out, "gqla_run.json") && has(out, needle));
+    test_cond(what, rc == 2 && test_has(out, "gqla_run.json") && test_has(out, needle));
     size_t n = 0;
     char *md = read_in(dir, "report.md", &n);
     snprintf(what, sizeof what, "%s: report.md left as it was, no other report file", name);
@@ -346,11 +333,12 @@ static void test_errors(const char *manifest)
         free(t);
     }
     char *out = NULL;
-    test_cond("report without DIR: usage error, exit 2", test_run_cli("report", &out) == 2 && has(out, "missing DIR"));
+    test_cond("report without DIR: usage error, exit 2",
+              test_run_cli("report", &out) == 2 && test_has(out, "missing DIR"));
     free(out);
     out = NULL;
     test_cond("report --help exits 0 and names the formats", test_run_cli("report --help", &out) == 0 &&
-                                                                 has(out, "report.tex") && has(out, "--max-drop"));
+                                                                 test_has(out, "report.tex") && test_has(out, "--max-drop"));
     free(out);
 }
 
@@ -364,10 +352,10 @@ static void test_minimal(void)
     free(out);
     char *md = read_in(dir, "report.md", NULL);
     test_cond("minimal: Avg = PIQA acc_norm, other columns –",
-              has(md, "| original | 25.00 | \xe2\x80\x93 | \xe2\x80\x93 | 25.00 | \xe2\x80\x93 | \xe2\x80\x93 | \xe2\x80\x93 |"));
+              test_has(md, "| original | 25.00 | \xe2\x80\x93 | \xe2\x80\x93 | 25.00 | \xe2\x80\x93 | \xe2\x80\x93 | \xe2\x80\x93 |"));
     test_cond("minimal: unknown header values and empty tables said so",
-              has(md, "- **Wall time:** unknown") && has(md, "- **Limit:** none (full splits)") &&
-                  has(md, "nothing to compare") && count(md, "(no rows)") == 2);
+              test_has(md, "- **Wall time:** unknown") && test_has(md, "- **Limit:** none (full splits)") &&
+                  test_has(md, "nothing to compare") && test_count(md, "(no rows)") == 2);
     free(md);
 }
 

@@ -15,20 +15,6 @@
 
 #include "testutil.h"
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) printf("  missing: '%s'\n", needle);
-    return ok;
-}
-
-static int count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
 /* An integer attribute of the first <tag ...> element. */
 static long attr_of(const char *xml, const char *tag, const char *attr)
 {
@@ -87,30 +73,30 @@ static void test_gate(const char *dir)
     snprintf(junit, sizeof junit, "%s/gate.xml", dir);
 
     snprintf(args, sizeof args, "report -q '%s' --max-drop 2 --max-path-diff 1e-3 --junit '%s'", dir, junit);
-    test_cond("gate within limits: exit 0, nothing failed", cli(args, &out) == 0 && has(out, "gate: 0 of 18 checks failed"));
+    test_cond("gate within limits: exit 0, nothing failed", cli(args, &out) == 0 && test_has(out, "gate: 0 of 18 checks failed"));
     free(out);
     xml = test_read_file(junit, NULL);
     test_cond("passing JUnit: 18 testcases (15 drop + 3 path), 0 failures",
               attr_of(xml, "testsuites", "tests") == 18 && attr_of(xml, "testsuites", "failures") == 0 &&
-                  count(xml, "<testcase ") == 18 && count(xml, "<failure ") == 0);
+                  test_count(xml, "<testcase ") == 18 && test_count(xml, "<failure ") == 0);
     test_cond("passing JUnit: XML declaration, two suites",
-              has(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>") && count(xml, "<testsuite ") == 2 &&
-                  has(xml, "<testsuite name=\"max_drop\" tests=\"15\" failures=\"0\"") &&
-                  has(xml, "<testsuite name=\"max_path_diff\" tests=\"3\" failures=\"0\""));
+              test_has(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>") && test_count(xml, "<testsuite ") == 2 &&
+                  test_has(xml, "<testsuite name=\"max_drop\" tests=\"15\" failures=\"0\"") &&
+                  test_has(xml, "<testsuite name=\"max_path_diff\" tests=\"3\" failures=\"0\""));
     free(xml);
 
     out = NULL;
     snprintf(args, sizeof args, "report -q '%s' --max-drop 1.5 --max-path-diff 1e-4 --junit '%s'", dir, junit);
     test_cond("gate over limits: exit 1", cli(args, &out) == 1);
     test_cond("failing rows printed: 6 drops > 1.5, piqa's path difference",
-              count(out, "gate: FAIL ") == 7 && has(out, "gate: 7 of 18 checks failed") &&
-                  has(out, "converted_absorb openbookqa: acc_norm 33.40% vs original 35.00%: dropped 1.60 points > 1.50") &&
-                  has(out, "converted_gqa vs converted_absorb piqa: max |dll| 2.500e-04 > 1.000e-04"));
+              test_count(out, "gate: FAIL ") == 7 && test_has(out, "gate: 7 of 18 checks failed") &&
+                  test_has(out, "converted_absorb openbookqa: acc_norm 33.40% vs original 35.00%: dropped 1.60 points > 1.50") &&
+                  test_has(out, "converted_gqa vs converted_absorb piqa: max |dll| 2.500e-04 > 1.000e-04"));
     free(out);
     xml = test_read_file(junit, NULL);
     test_cond("failing JUnit: 18 testcases, 7 failures",
               attr_of(xml, "testsuites", "tests") == 18 && attr_of(xml, "testsuites", "failures") == 7 &&
-                  count(xml, "<testcase ") == 18 && count(xml, "<failure message=") == 7);
+                  test_count(xml, "<testcase ") == 18 && test_count(xml, "<failure message=") == 7);
     test_cond("failing JUnit: the right cases failed",
               case_failed(xml, "gqla.max_drop.converted_gqa", "mmlu") == 1 &&
                   case_failed(xml, "gqla.max_drop.converted_gqa", "arc_challenge") == 0 &&
@@ -118,7 +104,7 @@ static void test_gate(const char *dir)
                   case_failed(xml, "gqla.max_drop.converted_absorb", "winogrande") == 0 &&
                   case_failed(xml, "gqla.max_path_diff.converted_gqa_vs_converted_absorb", "piqa") == 1 &&
                   case_failed(xml, "gqla.max_path_diff.converted_gqa_vs_converted_absorb", "arc_easy") == 0);
-    test_cond("failing JUnit: '>' and '|' in messages, escaped", has(xml, "points &gt; 1.50\"/>") && !strstr(xml, "points > "));
+    test_cond("failing JUnit: '>' and '|' in messages, escaped", test_has(xml, "points &gt; 1.50\"/>") && !strstr(xml, "points > "));
     test_cond("absorb has no hellaswag check (not run on that path)",
               case_failed(xml, "gqla.max_drop.converted_absorb", "hellaswag") == -1);
     free(xml);
@@ -132,7 +118,7 @@ static void test_gate(const char *dir)
     test_cond("average over shared columns: GQA 1.4167 passes, absorb 1.42 fails",
               case_failed(xml, "gqla.max_drop.converted_gqa", "average") == 0 &&
                   case_failed(xml, "gqla.max_drop.converted_absorb", "average") == 1 &&
-                  attr_of(xml, "testsuites", "tests") == 15 && count(xml, "max_path_diff") == 0);
+                  attr_of(xml, "testsuites", "tests") == 15 && test_count(xml, "max_path_diff") == 0);
     free(xml);
 
     /* A drop equal to the limit passes (2.00 - 2.00 leaves float noise); at 1.99
@@ -143,7 +129,8 @@ static void test_gate(const char *dir)
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "report -q '%s' --max-drop 1.99", dir);
-    test_cond("limit just under the 2.00 drops fails", cli(args, &out) == 1 && has(out, "gate: 5 of 15 checks failed"));
+    test_cond("limit just under the 2.00 drops fails",
+              cli(args, &out) == 1 && test_has(out, "gate: 5 of 15 checks failed"));
     free(out);
 
     /* Errors: a gate that would check nothing. */
@@ -156,15 +143,15 @@ static void test_gate(const char *dir)
     out = NULL;
     snprintf(args, sizeof args, "report -q '%s' --max-path-diff 1e-4", bdir);
     test_cond("--max-path-diff without consistency entries: exit 2 naming the key",
-              cli(args, &out) == 2 && has(out, "consistency holds no task"));
+              cli(args, &out) == 2 && test_has(out, "consistency holds no task"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "report -q '%s' --max-drop 1", bdir);
-    test_cond("--max-drop without a converted run: exit 2", cli(args, &out) == 2 && has(out, "nothing to check"));
+    test_cond("--max-drop without a converted run: exit 2", cli(args, &out) == 2 && test_has(out, "nothing to check"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "report -q '%s' --max-drop -1", dir);
-    test_cond("--max-drop -1: usage error", cli(args, &out) == 2 && has(out, "--max-drop takes points >= 0"));
+    test_cond("--max-drop -1: usage error", cli(args, &out) == 2 && test_has(out, "--max-drop takes points >= 0"));
     free(out);
 }
 
@@ -179,13 +166,13 @@ static void test_compare(void)
     snprintf(args, sizeof args, "compare '%s' '%s' --max-drop 1.5", base, neu);
     test_cond("compare: arc_easy's acc_norm drops 2.00 > 1.5: exit 1", cli(args, &out) == 1);
     test_cond("compare: rows use acc_norm when BASE has it, else acc",
-              has(out, "arc_easy                                 acc_norm      55.00     53.00    -2.00  FAIL") &&
-                  has(out, "mmlu                                     acc           30.00     29.00    -1.00  ok") &&
-                  has(out, "piqa                                     acc_norm      72.00     71.50    -0.50  ok") &&
-                  has(out, "winogrande                               acc           55.00     56.00    +1.00  ok"));
+              test_has(out, "arc_easy                                 acc_norm      55.00     53.00    -2.00  FAIL") &&
+                  test_has(out, "mmlu                                     acc           30.00     29.00    -1.00  ok") &&
+                  test_has(out, "piqa                                     acc_norm      72.00     71.50    -0.50  ok") &&
+                  test_has(out, "winogrande                               acc           55.00     56.00    +1.00  ok"));
     test_cond("compare: tasks in one file only are listed",
-              has(out, "only in BASE: hellaswag") && has(out, "only in NEW: openbookqa") &&
-                  has(out, "1 of 4 shared tasks dropped more than 1.50 points"));
+              test_has(out, "only in BASE: hellaswag") && test_has(out, "only in NEW: openbookqa") &&
+                  test_has(out, "1 of 4 shared tasks dropped more than 1.50 points"));
     free(out);
 
     out = NULL;
@@ -206,7 +193,7 @@ static void test_compare(void)
 
     out = NULL;
     snprintf(args, sizeof args, "compare -q '%s' '%s' --max-drop 1.5", base, neu);
-    test_cond("compare --quiet prints only the failing row", cli(args, &out) == 1 && has(out, "arc_easy") &&
+    test_cond("compare --quiet prints only the failing row", cli(args, &out) == 1 && test_has(out, "arc_easy") &&
                                                                  !strstr(out, "piqa") && !strstr(out, "only in"));
     free(out);
 
@@ -222,23 +209,24 @@ static void test_compare(void)
     test_write_file(other, o, strlen(o));
     out = NULL;
     snprintf(args, sizeof args, "compare '%s/missing.json' '%s' --max-drop 1", dir, neu);
-    test_cond("compare: missing file exits 2 naming it", cli(args, &out) == 2 && has(out, "missing.json"));
+    test_cond("compare: missing file exits 2 naming it", cli(args, &out) == 2 && test_has(out, "missing.json"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "compare '%s' '%s' --max-drop 1", base, bad);
-    test_cond("compare: bad JSON exits 2 with line and column", cli(args, &out) == 2 && has(out, "bad.json") && has(out, "line 3"));
+    test_cond("compare: bad JSON exits 2 with line and column", cli(args, &out) == 2 && test_has(out, "bad.json") && test_has(out, "line 3"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "compare '%s' '%s' --max-drop 1", nores, neu);
-    test_cond("compare: no results object exits 2 naming the key", cli(args, &out) == 2 && has(out, "key results"));
+    test_cond("compare: no results object exits 2 naming the key",
+              cli(args, &out) == 2 && test_has(out, "key results"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "compare '%s' '%s' --max-drop 1", base, other);
-    test_cond("compare: no task in common exits 2", cli(args, &out) == 2 && has(out, "no task with an acc metric in common"));
+    test_cond("compare: no task in common exits 2", cli(args, &out) == 2 && test_has(out, "no task with an acc metric in common"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "compare '%s' '%s'", base, neu);
-    test_cond("compare without --max-drop: usage error", cli(args, &out) == 2 && has(out, "missing --max-drop"));
+    test_cond("compare without --max-drop: usage error", cli(args, &out) == 2 && test_has(out, "missing --max-drop"));
     free(out);
 }
 

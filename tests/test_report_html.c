@@ -11,20 +11,6 @@
 
 #include "testutil.h"
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) printf("  missing: '%s'\n", needle);
-    return ok;
-}
-
-static int count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
 /* The text from the element that contains `start` to its `end` tag. */
 static char *section(const char *dom, const char *start, const char *end)
 {
@@ -99,17 +85,18 @@ int main(void)
     char *kv = section(dom, "<table id=\"kvcache\">", "</table>");
     test_cond("DOM has the three tables", paper && cons && kv);
     test_cond("paper table: 3 body rows, Avg and Δ of converted GQA",
-              count(paper, "<tr>") == 4 && has(paper, "<td>converted \xc2\xb7 GQA</td><td class=\"num\">46.08 <span class=\"delta\">(-1.42)</span></td>"));
-    test_cond("consistency table: 3 rows, piqa agreement 99.00", count(cons, "<tr>") == 4 && has(cons, "99.00"));
-    test_cond("kvcache table: 4 rows, absorb 41.67%", count(kv, "<tr>") == 5 && has(kv, "41.67%"));
+              test_count(paper, "<tr>") == 4 && test_has(paper, "<td>converted \xc2\xb7 GQA</td><td class=\"num\">46.08 <span class=\"delta\">(-1.42)</span></td>"));
+    test_cond("consistency table: 3 rows, piqa agreement 99.00",
+              test_count(cons, "<tr>") == 4 && test_has(cons, "99.00"));
+    test_cond("kvcache table: 4 rows, absorb 41.67%", test_count(kv, "<tr>") == 5 && test_has(kv, "41.67%"));
 
     char *scores = section(dom, "<svg id=\"chart-scores\"", "</svg>");
     char *kvchart = section(dom, "<svg id=\"chart-kvcache\"", "</svg>");
     test_cond("DOM has both SVG charts", scores && kvchart);
     test_cond("score chart: 20 bars (21 values less absorb's HellaSwag), 3 legend entries",
-              count(scores, "class=\"bar\"") == 20 && has(scores, "converted \xc2\xb7 absorb, OBQA: 33.40%"));
+              test_count(scores, "class=\"bar\"") == 20 && test_has(scores, "converted \xc2\xb7 absorb, OBQA: 33.40%"));
     test_cond("KV chart: 4 bars, the GQA k_pe-per-group one 28800 bytes",
-              count(kvchart, "class=\"bar\"") == 4 && has(kvchart, "28800 B"));
+              test_count(kvchart, "class=\"bar\"") == 4 && test_has(kvchart, "28800 B"));
     test_cond("no script made it into the DOM", dom && !strstr(dom, "<script"));
     free(paper);
     free(cons);

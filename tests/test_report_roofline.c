@@ -30,13 +30,6 @@ static const char *llama_config =
     "{\"model_type\": \"llama\", \"hidden_size\": 4096, \"intermediate_size\": 14336, \"num_hidden_layers\": 32, "
     "\"num_attention_heads\": 32, \"num_key_value_heads\": 8, \"vocab_size\": 128256}\n";
 
-static int has(const char *text, const char *needle)
-{
-    int ok = text && strstr(text, needle) != NULL;
-    if (!ok) printf("  missing: '%s'\n", needle);
-    return ok;
-}
-
 static const char *write_config(const char *name, const char *text)
 {
     static char path[4200];
@@ -94,7 +87,7 @@ int main(void)
     const double h100_ridge = 989e12 / 3.35e12, h20_ridge = 148e12 / 4.0e12;
     const double absorb_1 = 2.0 * 128 * ((512 + 64) + 512) / ((512.0 + 64) * 2);
     row r = find_row(out, "absorb", 1);
-    test_cond("H100 ridge printed as 295.22 FLOP/B", has(out, "ridge   295.22 FLOP/B"));
+    test_cond("H100 ridge printed as 295.22 FLOP/B", test_has(out, "ridge   295.22 FLOP/B"));
     test_cond("MLA absorb at s_q 1: 576 elements, 1152 bytes, 1088 MACs per head",
               r.found && r.elems == 576 && r.bytes == 1152 && r.macs == 1088 && r.flops == 278528.0);
     test_cond("MLA absorb at s_q 1: 241.78 FLOP/B (hand), memory-bound, just below the H100 ridge",
@@ -124,7 +117,7 @@ int main(void)
     test_cond("roofline on the GQLA config exits 0", roofline(args, &out) == 0);
     const double gqa_2 = 2.0 * 2 * 128 * ((128 + 64) + 128) / ((8.0 * (128 + 128) + 64) * 2);
     r = find_row(out, "gqa", 2);
-    test_cond("H20 ridge printed as 37.00 FLOP/B", has(out, "ridge    37.00 FLOP/B"));
+    test_cond("H20 ridge printed as 37.00 FLOP/B", test_has(out, "ridge    37.00 FLOP/B"));
     test_cond("GQLA gqa at s_q 2: 2112 elements, 38.79 FLOP/B (hand), compute-bound just past the H20 ridge",
               r.found && r.elems == 2112 && r.bytes == 4224 && fabs(r.intensity - gqa_2) < 0.006 &&
                   fabs(gqa_2 - 38.79) < 0.005 && !strcmp(r.bound, "compute") && gqa_2 > h20_ridge && gqa_2 < 1.1 * h20_ridge);
@@ -146,31 +139,32 @@ int main(void)
     r = find_row(out, "native", 1);
     test_cond("GQA native: 2*8*128 elements, H/G = 4 FLOP/B, ridge 100 (custom)",
               r.found && r.elems == 2048 && fabs(r.intensity - 4.0) < 1e-9 && !strcmp(r.hw, "custom") &&
-                  has(out, "ridge   100.00 FLOP/B") && fabs(r.ratio - 0.04) < 0.006);
+                  test_has(out, "ridge   100.00 FLOP/B") && fabs(r.ratio - 0.04) < 0.006);
     free(out);
 
     /* Usage errors and a missing config: exit 2. */
     out = NULL;
-    test_cond("roofline without --config: exit 2", roofline("--hw h100", &out) == 2 && has(out, "missing --config"));
+    test_cond("roofline without --config: exit 2",
+              roofline("--hw h100", &out) == 2 && test_has(out, "missing --config"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "--config '%s' --hw a100", llama);
-    test_cond("unknown --hw: exit 2", roofline(args, &out) == 2 && has(out, "unknown GPU 'a100'"));
+    test_cond("unknown --hw: exit 2", roofline(args, &out) == 2 && test_has(out, "unknown GPU 'a100'"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "--config '%s' --flops 1e12", llama);
-    test_cond("--flops without --bw: exit 2", roofline(args, &out) == 2 && has(out, "go together"));
+    test_cond("--flops without --bw: exit 2", roofline(args, &out) == 2 && test_has(out, "go together"));
     free(out);
     out = NULL;
     snprintf(args, sizeof args, "--config '%s' --sq 0", llama);
-    test_cond("--sq 0: exit 2", roofline(args, &out) == 2 && has(out, "--sq"));
+    test_cond("--sq 0: exit 2", roofline(args, &out) == 2 && test_has(out, "--sq"));
     free(out);
     out = NULL;
     test_cond("missing config file: exit 2 naming it",
-              roofline("--config /nonexistent/config.json", &out) == 2 && has(out, "/nonexistent/config.json"));
+              roofline("--config /nonexistent/config.json", &out) == 2 && test_has(out, "/nonexistent/config.json"));
     free(out);
     out = NULL;
-    test_cond("roofline --help documents the formulas", roofline("--help", &out) == 0 && has(out, "E = r + d_r"));
+    test_cond("roofline --help documents the formulas", roofline("--help", &out) == 0 && test_has(out, "E = r + d_r"));
     free(out);
     return test_report("test_report_roofline");
 }

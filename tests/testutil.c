@@ -112,3 +112,17 @@ char *test_read_file(const char *path, size_t *n)
     }
     return buf;
 }
+
+int test_has(const char *text, const char *needle)
+{
+    int ok = text && strstr(text, needle) != NULL;
+    if (!ok) printf("  missing: '%s'\n", needle);
+    return ok;
+}
+
+int test_count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}

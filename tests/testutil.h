@@ -29,6 +29,12 @@ const char *test_tmpdir(const char *name);
  * status (or -1 if it did not exit normally). */
 int test_run_cli(const char *args, char **output);
 
+/* 1 when text (may be NULL) contains needle; else prints "  missing: 'needle'"
+ * and returns 0. */
+int test_has(const char *text, const char *needle);
+/* Non-overlapping occurrences of needle in text (NULL text: 0). */
+int test_count(const char *text, const char *needle);
+
 /* Write bytes to a file; returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t n);
 /* Read a whole file (heap, NUL-terminated); NULL on failure. */
