@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "demo_model.h"
 #include "safetensors.h"
 #include "testutil.h"
@@ -105,4 +107,14 @@ const char *mf_samples_dir(void)
     static char buf[4096];
     snprintf(buf, sizeof buf, "%s/../../datasets/samples", test_fixture(""));
     return buf;
+}
+
+cJSON *mf_read_json(const char *dir, const char *name)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = test_read_file(path, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return j;
 }

@@ -36,6 +36,8 @@ int mf_write_original(const char *dir);
 /* dir: config.json + model.safetensors of the random GQLA model (seeded)
  * + tokenizer (ascii_only as above). */
 int mf_write_gqla(const char *dir, unsigned seed, int ascii_only);
+/* dir/name parsed as JSON (caller deletes), NULL when unreadable or invalid. */
+struct cJSON *mf_read_json(const char *dir, const char *name);
 /* The repo's datasets/samples (from $GQ_FIXTURES/../../datasets/samples). */
 const char *mf_samples_dir(void);
 

@@ -28,16 +28,6 @@
 
 static char root[4096], orig[4200], conv[4200];
 
-static cJSON *read_json(const char *dir, const char *name)
-{
-    char path[8400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = test_read_file(path, NULL);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    return j;
-}
-
 static double num(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -79,7 +69,7 @@ static req_row *read_requests(const char *dir, size_t *n)
 
 static void check_run_against_single(const cJSON *mrun, const char *single_dir, const char *what)
 {
-    cJSON *res = read_json(single_dir, "results.json");
+    cJSON *res = mf_read_json(single_dir, "results.json");
     test_cond("single-model results.json readable", res != NULL);
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(res, "results");
     const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(mrun, "tasks");
@@ -177,7 +167,7 @@ static void case_compare(void)
     snprintf(args, sizeof args, "--model '%s' --path absorb", conv);
     test_cond("single absorb run: exit 0", run(args, s2, NULL) == 0);
 
-    cJSON *m = read_json(out, "gqla_run.json");
+    cJSON *m = mf_read_json(out, "gqla_run.json");
     test_cond("gqla_run.json parses", m != NULL);
     if (!m) return;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(m, "format");
@@ -219,7 +209,7 @@ static void case_compare(void)
         test_cond(msg, num(c, "elements_per_token_per_layer") == kv[i] && num(c, "layers") == (i ? MF_L : 3));
         if (i == 1) test_cond("gqa: k_pe per group", num(c, "elements_kpe_per_group") == MF_KV_GQA_KPE);
         snprintf(file, sizeof file, "results_%s.json", ids[i]);
-        cJSON *rf = read_json(out, file);
+        cJSON *rf = mf_read_json(out, file);
         snprintf(msg, sizeof msg, "%s written and named in the run", file);
         test_cond(msg, rf != NULL && !strcmp(cJSON_GetObjectItemCaseSensitive(r, "results_file")->valuestring, file));
         cJSON_Delete(rf);
@@ -248,7 +238,7 @@ static void case_compare(void)
     test_cond("--limit 2 on the same folder: exit 0", code == 0);
     test_cond("says the journal is started over", o && strstr(o, "starting this task over"));
     free(o);
-    m = read_json(out, "gqla_run.json");
+    m = mf_read_json(out, "gqla_run.json");
     const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"), 0);
     const cJSON *pq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r0, "tasks"), "piqa");
     test_cond("manifest: limit 2, piqa n 2", num(m, "limit") == 2 && num(pq, "n") == 2);
@@ -278,7 +268,7 @@ static void case_gate(void)
         printf("gate %s: exit %d\n%s\n", cases[i].opts, code, o ? o : "");
         int want = cases[i].want;
         if (want < 0) {
-            cJSON *m = read_json(out, "gqla_run.json");
+            cJSON *m = mf_read_json(out, "gqla_run.json");
             const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "consistency"), 0);
             double mx = 0;
             for (const cJSON *t = c ? cJSON_GetObjectItemCaseSensitive(c, "tasks")->child : NULL; t; t = t->next)

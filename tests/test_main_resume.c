@@ -34,16 +34,6 @@ static void args_for(char *buf, size_t n, const char *out)
              orig, conv, TASKS, mf_samples_dir(), out);
 }
 
-static cJSON *read_json(const char *dir, const char *name)
-{
-    char path[8400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = test_read_file(path, NULL);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    return j;
-}
-
 /* Drop what legitimately differs between two runs: time, memory, command. */
 static void strip_volatile(cJSON *j)
 {
@@ -62,7 +52,7 @@ static int same_results(const char *ref, const char *out, const char *what)
     const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
                            "results_converted_absorb.json"};
     for (size_t i = 0; i < 4; i++) {
-        cJSON *a = read_json(ref, files[i]), *b = read_json(out, files[i]);
+        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
         if (i > 0) { /* the results files: their lm-eval "results" block */
             cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
             cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
