@@ -47,13 +47,17 @@ typedef struct gq_backend_ops {
                            int shared_end, const int *seg, int H, int Hkv, int Dh, float scale);
     /* Rotate a d_r-wide slice of n_heads heads of X[T, ld]: head h's slice
      * starts at column col0 + h*head_stride; interleaved pairs (DeepSeek,
-     * gq_rope_row_interleaved) or rotate-half (gq_rope_row); tables as rope. */
+     * gq_rope_row_interleaved) or rotate-half (gq_rope_row); tables as rope.
+     * Row t is at position pos0 + t, or pos[t] when pos is not NULL (tree
+     * batches). */
     void (*rope_slice)(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n,
-                       int interleaved, int pos0, const float *cos_tab, const float *sin_tab);
+                       int interleaved, int pos0, const int *pos, const float *cos_tab, const float *sin_tab);
     /* Y[T, n] (row stride ldy) = X[T, n] (row stride ldx). */
     void (*copy_rows)(float *Y, int ldy, const float *X, int ldx, int T, int n);
     /* The three MLA attention paths, T new queries at positions
-     * pos0 .. pos0+T-1 against cache rows 0 .. pos0+T-1 (causal).
+     * pos0 .. pos0+T-1 against cache rows 0 .. pos0+T-1: causal when seg is
+     * NULL, else the tree mask of attention_tree (row t sees cache rows
+     * [0, shared_end) and [seg[t], pos0+t]).
      * Q[T, H*(d_n+d_r)] (rope part already rotated), Out[T, H*d_v].
      * absorb:   cache rows [c^ (r) ; k^R (d_r)]; Wkvb [N*(d_n+d_v), r] is
      *           kv_b_proj: W_UK is absorbed into the query, W_UV into the
@@ -63,10 +67,11 @@ typedef struct gq_backend_ops {
      * expanded: cache rows [K^N_j ; k^R ; V_j] for j < N (k^R repeated per
      *           block, HF's layout). */
     void (*attn_absorb)(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
-                        const gq_mla_shape *s);
-    void (*attn_gqa)(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *s);
-    void (*attn_expanded)(float *Out, const float *Q, const float *cache, int T, int pos0,
-                          const gq_mla_shape *s);
+                        int shared_end, const int *seg, const gq_mla_shape *s);
+    void (*attn_gqa)(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                     const int *seg, const gq_mla_shape *s);
+    void (*attn_expanded)(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                          const int *seg, const gq_mla_shape *s);
     /* G[T, n] = silu(G) * U */
     void (*swiglu)(float *G, const float *U, int T, int n);
     /* X[T, n] += Y[T, n] */

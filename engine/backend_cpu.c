@@ -167,15 +167,16 @@ static void attention_cpu(float *Out, const float *Q, const float *K, const floa
 }
 
 static void rope_slice_cpu(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n, int interleaved,
-                           int pos0, const float *cos_tab, const float *sin_tab)
+                           int pos0, const int *pos, const float *cos_tab, const float *sin_tab)
 {
     int half = n / 2;
     /* Decode steps (a few rows) stay on one thread: a parallel region costs
      * more than the rotation. */
 #pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
     for (int t = 0; t < T; t++) {
-        const float *c = cos_tab + (size_t)(pos0 + t) * half;
-        const float *s = sin_tab + (size_t)(pos0 + t) * half;
+        int p = pos ? pos[t] : pos0 + t;
+        const float *c = cos_tab + (size_t)p * half;
+        const float *s = sin_tab + (size_t)p * half;
         for (int h = 0; h < n_heads; h++) {
             float *x = X + (size_t)t * ld + col0 + (size_t)h * head_stride;
             if (interleaved) gq_rope_row_interleaved(x, c, s, n);
@@ -206,14 +207,19 @@ static int queries_per_block(int heads_per_query, int n_pos)
     return tb < 1 ? 1 : (tb > (1u << 30) ? (1 << 30) : (int)tb);
 }
 
-/* Causal mask + softmax of S[M, ld]: row i is query t0 + i / per_t at
- * position pos0 + t0 + i / per_t, which sees keys 0 .. that position. */
-static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0)
+/* Causal mask + softmax of S[M, ld]: row i is query t = t0 + i / per_t at
+ * position pos0 + t, which sees keys 0 .. that position, minus
+ * [shared_end, seg[t]) when seg is given (tree batches; -inf scores add
+ * exact zeros, as in attention_tree_cpu). */
+static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0, int shared_end,
+                                const int *seg)
 {
 #pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if ((size_t)M * (size_t)ld >= 16384)
     for (int i = 0; i < M; i++) {
         float *row = S + (size_t)i * ld;
-        int n_ctx = pos0 + t0 + i / per_t + 1;
+        int t = t0 + i / per_t, n_ctx = pos0 + t + 1;
+        if (seg)
+            for (int k = shared_end; k < seg[t] && k < n_ctx; k++) row[k] = -INFINITY;
         gq_softmax_row(row, n_ctx);
         for (int s = n_ctx; s < ld; s++) row[s] = 0.0f;
     }
@@ -241,7 +247,7 @@ static void sgemm_row_blocks(CBLAS_TRANSPOSE trans_b, int M, int N, int K, float
 /* Absorb path (§2.2): q~_h = W_UK^T q^N_h, scores against [c^ ; k^R] in one
  * product of width r + d_r, o~_h = sum_s P c^_s, o_h = W_UV o~_h. */
 static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
-                            const gq_mla_shape *sh)
+                            int shared_end, const int *seg, const gq_mla_shape *sh)
 {
     const int H = sh->H, N = sh->N, dn = sh->dn, dr = sh->dr, dv = sh->dv, r = sh->r;
     const int qk = dn + dr, qd = H * qk, row = r + dr, blk = dn + dv, n_all = pos0 + T;
@@ -267,7 +273,7 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
         int nt = T - t0 < tb ? T - t0 : tb, M = nt * H, n_pos = pos0 + t0 + nt;
         sgemm_row_blocks(CblasTrans, M, n_pos, row, sh->scale, Qc + (size_t)t0 * H * row, row, cache, row, 0.0f, S,
                          n_pos);
-        softmax_causal_rows(S, M, n_pos, H, t0, pos0);
+        softmax_causal_rows(S, M, n_pos, H, t0, pos0, shared_end, seg);
         sgemm_row_blocks(CblasNoTrans, M, r, n_pos, 1.0f, S, n_pos, cache, row, 0.0f, Ol + (size_t)t0 * H * r, r);
     }
 #pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (T >= 8)
@@ -285,8 +291,8 @@ static void attn_absorb_cpu(float *Out, const float *Q, const float *cache, cons
  * nope key starts at column j*bs, its value at j*bs + v0, its rope key at
  * kr0 + j*krs (krs = 0: one k^R shared by every block).  When the rope key
  * follows the nope key the score is one product of width d_n + d_r. */
-static void attn_grouped(float *Out, const float *Q, const float *cache, int row, int T, int pos0,
-                         const gq_mla_shape *sh, int bs, int kr0, int krs, int v0)
+static void attn_grouped(float *Out, const float *Q, const float *cache, int row, int T, int pos0, int shared_end,
+                         const int *seg, const gq_mla_shape *sh, int bs, int kr0, int krs, int v0)
 {
     const int H = sh->H, N = sh->N, dn = sh->dn, dr = sh->dr, dv = sh->dv;
     const int qk = dn + dr, qd = H * qk, gs = H / N, n_all = pos0 + T;
@@ -309,7 +315,7 @@ static void attn_grouped(float *Out, const float *Q, const float *cache, int row
                 sgemm_row_blocks(CblasTrans, M, n_pos, dr, sh->scale, A + dn, qk, Kr, row, dn > 0 ? 1.0f : 0.0f, S,
                                  n_pos);
             }
-            softmax_causal_rows(S, M, n_pos, gs, t0, pos0);
+            softmax_causal_rows(S, M, n_pos, gs, t0, pos0, shared_end, seg);
             sgemm_row_blocks(CblasNoTrans, M, dv, n_pos, 1.0f, S, n_pos, Vj, row, 0.0f, Og + (size_t)t0 * gs * dv, dv);
         }
         for (int t = 0; t < T; t++)
@@ -322,18 +328,19 @@ static void attn_grouped(float *Out, const float *Q, const float *cache, int row
 }
 
 /* GQA path (§2.1): rows [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R]. */
-static void attn_gqa_cpu(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *sh)
+static void attn_gqa_cpu(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                         const int *seg, const gq_mla_shape *sh)
 {
     int bs = sh->dn + sh->dv;
-    attn_grouped(Out, Q, cache, sh->N * bs + sh->dr, T, pos0, sh, bs, sh->N * bs, 0, sh->dn);
+    attn_grouped(Out, Q, cache, sh->N * bs + sh->dr, T, pos0, shared_end, seg, sh, bs, sh->N * bs, 0, sh->dn);
 }
 
 /* Expanded path (HF's MLA cache): rows [K^N_j ; k^R ; V_j] for j < N. */
-static void attn_expanded_cpu(float *Out, const float *Q, const float *cache, int T, int pos0,
-                              const gq_mla_shape *sh)
+static void attn_expanded_cpu(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                              const int *seg, const gq_mla_shape *sh)
 {
     int bs = sh->dn + sh->dr + sh->dv;
-    attn_grouped(Out, Q, cache, sh->N * bs, T, pos0, sh, bs, sh->dn, bs, sh->dn + sh->dr);
+    attn_grouped(Out, Q, cache, sh->N * bs, T, pos0, shared_end, seg, sh, bs, sh->dn, bs, sh->dn + sh->dr);
 }
 
 static void swiglu_cpu(float *G, const float *U, int T, int n)

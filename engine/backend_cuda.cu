@@ -120,11 +120,11 @@ static void attention_cuda(float *Out, const float *Q, const float *K, const flo
 }
 
 __global__ void rope_slice_kernel(float *X, int ld, int n_heads, int head_stride, int col0, int n, int interleaved,
-                                  int pos0, const float *cos_tab, const float *sin_tab)
+                                  int pos0, const int *pos, const float *cos_tab, const float *sin_tab)
 {
     int t = blockIdx.x;
-    int half = n / 2;
-    const float *c = cos_tab + (size_t)(pos0 + t) * half, *s = sin_tab + (size_t)(pos0 + t) * half;
+    int half = n / 2, p = pos ? pos[t] : pos0 + t;
+    const float *c = cos_tab + (size_t)p * half, *s = sin_tab + (size_t)p * half;
     for (int h = threadIdx.x; h < n_heads; h += blockDim.x) {
         float *x = X + (size_t)t * ld + col0 + (size_t)h * head_stride;
         if (interleaved) gq_rope_row_interleaved(x, c, s, n);
@@ -132,10 +132,11 @@ __global__ void rope_slice_kernel(float *X, int ld, int n_heads, int head_stride
     }
 }
 
+/* pos: NULL or a device array of T positions. */
 static void rope_slice_cuda(float *X, int ld, int T, int n_heads, int head_stride, int col0, int n, int interleaved,
-                            int pos0, const float *cos_tab, const float *sin_tab)
+                            int pos0, const int *pos, const float *cos_tab, const float *sin_tab)
 {
-    rope_slice_kernel<<<T, 64>>>(X, ld, n_heads, head_stride, col0, n, interleaved, pos0, cos_tab, sin_tab);
+    rope_slice_kernel<<<T, 64>>>(X, ld, n_heads, head_stride, col0, n, interleaved, pos0, pos, cos_tab, sin_tab);
     CUDA_CHECK(cudaGetLastError());
 }
 
@@ -152,9 +153,10 @@ static void copy_rows_cuda(float *Y, int ldy, const float *X, int ldx, int T, in
 }
 
 /* Absorb path, one block per (query t, head h).  Shared memory:
- * p[n_ctx] scores, qt[r + d_r] = [W_UK^T q^N ; q^R], ot[r] = sum_s p_s c^_s. */
+ * p[n_ctx] scores, qt[r + d_r] = [W_UK^T q^N ; q^R], ot[r] = sum_s p_s c^_s.
+ * seg (device array or NULL): the tree mask of backend.h. */
 __global__ void attn_absorb_kernel(float *Out, const float *Q, const float *cache, const float *Wkvb, int pos0,
-                                   gq_mla_shape sh)
+                                   int shared_end, const int *seg, gq_mla_shape sh)
 {
     extern __shared__ float sm[];
     const int t = blockIdx.x, h = blockIdx.y;
@@ -171,6 +173,10 @@ __global__ void attn_absorb_kernel(float *Out, const float *Q, const float *cach
     for (int i = threadIdx.x; i < dr; i += blockDim.x) qt[r + i] = q[dn + i];
     __syncthreads();
     for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
+        if (seg && s >= shared_end && s < seg[t]) {
+            p[s] = -INFINITY;
+            continue;
+        }
         const float *c = cache + (size_t)s * row;
         float dot = 0.0f;
         for (int i = 0; i < row; i++) dot += qt[i] * c[i];
@@ -194,18 +200,19 @@ __global__ void attn_absorb_kernel(float *Out, const float *Q, const float *cach
 }
 
 static void attn_absorb_cuda(float *Out, const float *Q, const float *cache, const float *Wkvb, int T, int pos0,
-                             const gq_mla_shape *sh)
+                             int shared_end, const int *seg, const gq_mla_shape *sh)
 {
     dim3 grid(T, sh->H);
     size_t shmem = (size_t)(2 * sh->r + sh->dr + pos0 + T) * sizeof(float);
-    attn_absorb_kernel<<<grid, 128, shmem>>>(Out, Q, cache, Wkvb, pos0, *sh);
+    attn_absorb_kernel<<<grid, 128, shmem>>>(Out, Q, cache, Wkvb, pos0, shared_end, seg, *sh);
     CUDA_CHECK(cudaGetLastError());
 }
 
 /* gqa / expanded paths, one block per (query t, head h): block j's nope key
  * at column j*bs, value at j*bs + v0, rope key at kr0 + j*krs. */
 __global__ void attn_grouped_kernel(float *Out, const float *Q, const float *cache, int row, int pos0,
-                                    gq_mla_shape sh, int bs, int kr0, int krs, int v0)
+                                    int shared_end, const int *seg, gq_mla_shape sh, int bs, int kr0, int krs,
+                                    int v0)
 {
     extern __shared__ float p[];
     const int t = blockIdx.x, h = blockIdx.y;
@@ -213,6 +220,10 @@ __global__ void attn_grouped_kernel(float *Out, const float *Q, const float *cac
     const int j = gq_kv_head_of(h, H, sh.N), n_ctx = pos0 + t + 1;
     const float *q = Q + (size_t)t * H * (dn + dr) + (size_t)h * (dn + dr);
     for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
+        if (seg && s >= shared_end && s < seg[t]) {
+            p[s] = -INFINITY;
+            continue;
+        }
         const float *kn = cache + (size_t)s * row + (size_t)j * bs;
         const float *kr = cache + (size_t)s * row + kr0 + (size_t)j * krs;
         float dot = 0.0f;
@@ -231,22 +242,23 @@ __global__ void attn_grouped_kernel(float *Out, const float *Q, const float *cac
     }
 }
 
-static void attn_gqa_cuda(float *Out, const float *Q, const float *cache, int T, int pos0, const gq_mla_shape *sh)
+static void attn_gqa_cuda(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                          const int *seg, const gq_mla_shape *sh)
 {
     dim3 grid(T, sh->H);
     int bs = sh->dn + sh->dv;
     attn_grouped_kernel<<<grid, 128, (size_t)(pos0 + T) * sizeof(float)>>>(
-        Out, Q, cache, sh->N * bs + sh->dr, pos0, *sh, bs, sh->N * bs, 0, sh->dn);
+        Out, Q, cache, sh->N * bs + sh->dr, pos0, shared_end, seg, *sh, bs, sh->N * bs, 0, sh->dn);
     CUDA_CHECK(cudaGetLastError());
 }
 
-static void attn_expanded_cuda(float *Out, const float *Q, const float *cache, int T, int pos0,
-                               const gq_mla_shape *sh)
+static void attn_expanded_cuda(float *Out, const float *Q, const float *cache, int T, int pos0, int shared_end,
+                               const int *seg, const gq_mla_shape *sh)
 {
     dim3 grid(T, sh->H);
     int bs = sh->dn + sh->dr + sh->dv;
     attn_grouped_kernel<<<grid, 128, (size_t)(pos0 + T) * sizeof(float)>>>(
-        Out, Q, cache, sh->N * bs, pos0, *sh, bs, sh->dn, bs, sh->dn + sh->dr);
+        Out, Q, cache, sh->N * bs, pos0, shared_end, seg, *sh, bs, sh->dn, bs, sh->dn + sh->dr);
     CUDA_CHECK(cudaGetLastError());
 }
 

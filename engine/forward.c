@@ -178,10 +178,12 @@ int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c)
     return c->path == GQ_PATH_NATIVE ? 2 * (int64_t)c->kv_dim : (int64_t)c->row;
 }
 
-/* MLA / GQLA attention of layer l for T tokens at positions pos0..: reads
+/* MLA / GQLA attention of layer l for T tokens at cache rows pos0..: reads
  * the normed input rs.xb, writes the path's cache rows, leaves W_o·o (+b_o)
- * in rs.xb (conversion.md §1.4, §2). */
-static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, int l, int T, int pos0)
+ * in rs.xb (conversion.md §1.4, §2).  pos/seg/shared_end: a tree batch as
+ * in forward_chunk (pos NULL: rows at positions pos0.., causal). */
+static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, int l, int T, int pos0,
+                          const int *pos, const int *seg, int shared_end)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
@@ -205,8 +207,8 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     be->matmul(rs->kva, r + dr, rs->xb, lw->wkv_a, lw->bkv_a, T, D, r + dr);
     be->copy_rows(rs->lat, r, rs->kva, r + dr, T, r);
     if (lw->kv_a_norm) be->rmsnorm(rs->lat, rs->lat, lw->kv_a_norm, T, r, eps_lat);
-    be->rope_slice(rs->q, Qd, T, H, qk, dn, dr, il, pos0, rs->rope_cos, rs->rope_sin);
-    be->rope_slice(rs->kva, r + dr, T, 1, 0, r, dr, il, pos0, rs->rope_cos, rs->rope_sin);
+    be->rope_slice(rs->q, Qd, T, H, qk, dn, dr, il, pos0, pos, rs->rope_cos, rs->rope_sin);
+    be->rope_slice(rs->kva, r + dr, T, 1, 0, r, dr, il, pos0, pos, rs->rope_cos, rs->rope_sin);
 
     const int row = c->row;
     float *layer = c->rows + (size_t)l * c->capacity * row; /* [capacity, row] */
@@ -216,12 +218,12 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     case GQ_PATH_ABSORB: /* [c^ ; k^R] */
         be->copy_rows(dst, row, rs->lat, r, T, r);
         be->copy_rows(dst + r, row, kr, r + dr, T, dr);
-        be->attn_absorb(rs->att_out, rs->q, layer, lw->wkv_b, T, pos0, &sh);
+        be->attn_absorb(rs->att_out, rs->q, layer, lw->wkv_b, T, pos0, shared_end, seg, &sh);
         break;
     case GQ_PATH_GQA: /* [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R]: kv_b_proj's block-major rows */
         be->matmul(dst, row, rs->lat, lw->wkv_b, NULL, T, r, N * (dn + dv));
         be->copy_rows(dst + (size_t)N * (dn + dv), row, kr, r + dr, T, dr);
-        be->attn_gqa(rs->att_out, rs->q, layer, T, pos0, &sh);
+        be->attn_gqa(rs->att_out, rs->q, layer, T, pos0, shared_end, seg, &sh);
         break;
     case GQ_PATH_EXPANDED: /* per block j: [K^N_j ; k^R ; V_j] */
         for (int j = 0; j < N; j++) {
@@ -231,7 +233,7 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
             be->copy_rows(bj + dn, row, kr, r + dr, T, dr);
             be->matmul(bj + qk, row, rs->lat, wk + (size_t)dn * r, NULL, T, r, dv);
         }
-        be->attn_expanded(rs->att_out, rs->q, layer, T, pos0, &sh);
+        be->attn_expanded(rs->att_out, rs->q, layer, T, pos0, shared_end, seg, &sh);
         break;
     default: GQ_ASSERT(!"path checked at cache init"); break;
     }
@@ -275,7 +277,7 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
             }
             be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, qd, D);
         } else {
-            mla_attention(m, be, c, l, T, pos0);
+            mla_attention(m, be, c, l, T, pos0, pos, seg, shared_end);
         }
         be->add(rs->x, rs->xb, T, D);
 
@@ -367,8 +369,6 @@ int gq_forward_tree(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, i
 {
     int rc = check_feed(m, c, tokens, T, rows, targets, n_score, err);
     if (rc != GQ_OK) return rc;
-    if (c->path != GQ_PATH_NATIVE)
-        return gq_error_set(err, GQ_ERR_USAGE, "tree batches are implemented for the native path only");
     if (T > m->rs.max_tokens)
         return gq_error_set(err, GQ_ERR_USAGE, "a tree batch of %d rows exceeds the %d rows of the run state", T,
                             m->rs.max_tokens);

@@ -54,7 +54,7 @@ typedef struct gq_score {
 int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *score_rows,
                const int32_t *targets, int n_score, gq_score *out, gq_error *err);
 
-/* A tree batch (native path): tokens[0..n_shared) continue the cache as
+/* A tree batch (any decoding path): tokens[0..n_shared) continue the cache as
  * gq_forward does, then n_branch branches start at rows branch_start[b]
  * (ascending, >= n_shared; the last one ends at T).  A branch row sees the
  * cache, the shared rows and the earlier rows of its own branch, at
@@ -90,6 +90,8 @@ typedef struct gq_scorer_stats {
     int64_t positions_projected; /* rows projected onto the vocabulary */
     int64_t tokens_separate;     /* what scoring each request alone would push (and project,
                                     as a full-logits forward does) */
+    int64_t tree_batches;        /* forwards that held the continuations of one context as
+                                    branches (gq_forward_tree) */
 } gq_scorer_stats;
 
 typedef struct gq_scorer gq_scorer;
@@ -106,7 +108,8 @@ typedef struct gq_scorer gq_scorer;
  * continuation but its last token) are fed `sq` tokens at a time against
  * that cache (sq = 1: token by token; sq = 2, 4: multi-token decoding as in
  * speculative verification).  sq = 0 feeds a request's input in one call
- * (prefill and scored positions together, the lm-eval way).
+ * (prefill and scored positions together, the lm-eval way), and the
+ * choices of a document (same context) as one tree batch.
  * gq_scorer_init: the model's default path (gq_config_default_path) with
  * sq = 0 for native GQA models (the original behaviour, bit for bit) and
  * sq = 1 for MLA / GQLA models. */

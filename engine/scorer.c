@@ -226,6 +226,7 @@ static int score_tree(gq_scorer *s, const gq_request *rq, int i, int j, gq_reque
     }
     s->stats.requests += j - i;
     s->stats.tokens_fed += T;
+    s->stats.tree_batches++;
     s->stats.positions_projected += n_score;
     return 1;
 }
@@ -239,9 +240,9 @@ int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score 
             return gq_error_set(err, GQ_ERR_INVALID,
                                 "request %d has %d context and %d continuation tokens (both must be >= 1)", i,
                                 r->n_ctx, r->n_cont);
-        /* Native path, server-style decoding off: the choices of a document
-         * (same context) go through the model as one tree batch. */
-        if (s->sq == 0 && s->path == GQ_PATH_NATIVE) {
+        /* Server-style decoding off: the choices of a document (same
+         * context) go through the model as one tree batch, on every path. */
+        if (s->sq == 0) {
             int j = i + 1;
             while (j < n && rq[j].n_cont >= 1 && same_ctx(r, &rq[j])) j++;
             rc = GQ_OK;

@@ -11,7 +11,8 @@
  *   - each path equals a naive per-head expanded forward pass written here
  *     with plain loops in double precision, within 1e-4 per log-prob;
  *   - gq_scorer_init_path (requests with shared contexts) gives the naive
- *     sums, for each path and sq;
+ *     sums, for each path and sq (sq 0: the shared-context choices as one
+ *     tree batch);
  *   - allocated cache sizes equal conversion.md §2.4, paths a model does not
  *     have are refused, MoE configs and wrong kv_b_proj shapes are refused.
  * Usage: test_mla_paths (no arguments; fixtures go to $GQ_TMP).
@@ -343,23 +344,26 @@ static void check_shape(const shape *s)
     snprintf(what, sizeof what, "%s: the log-probs are not trivial (spread > 2 nats)", s->name);
     test_cond(what, hi - lo > 2.0);
 
-    /* The scorer: requests sharing a context, one that extends another. */
+    /* The scorer: requests sharing a context, one that extends another;
+     * sq 0, 1, 2, 4. */
     const int32_t *ctx = ids;
-    gq_request rq[4] = {
+    gq_request rq[5] = {
         {ctx, CTX_T, ids + CTX_T, 9},
         {ctx, CTX_T, ids + CTX_T + 9, 5},
+        {ctx, CTX_T, ids + 2, 4},
         {ctx, CTX_T + 9, ids + CTX_T + 9, 1},
         {ctx, 3, ids + 3, 6},
     };
+    const int scorer_sqs[4] = {0, 1, 2, 4};
     for (int p = 0; p < 2; p++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             gq_scorer *sc = NULL;
-            gq_request_score out[4];
-            int ok = gq_scorer_init_path(&sc, m, paths[p], sqs[k], 0, &err) == GQ_OK &&
-                     gq_scorer_score(sc, rq, 4, out, &err) == GQ_OK;
+            gq_request_score out[5];
+            int ok = gq_scorer_init_path(&sc, m, paths[p], scorer_sqs[k], 0, &err) == GQ_OK &&
+                     gq_scorer_score(sc, rq, 5, out, &err) == GQ_OK;
             if (!ok) fprintf(stderr, "%s\n", err.msg);
             double d = ok ? 0 : 1e9;
-            for (int i = 0; ok && i < 4; i++) {
+            for (int i = 0; ok && i < 5; i++) {
                 /* naive sum over the continuation: its tokens at input rows ctx-1 .. */
                 int32_t seq[SEQ_T];
                 int n = rq[i].n_ctx + rq[i].n_cont;
@@ -371,8 +375,15 @@ static void check_shape(const shape *s)
                 d = fmax(d, fabs(out[i].loglikelihood - want));
             }
             snprintf(what, sizeof what, "%s: scorer, %s path, sq %d: request sums equal the naive ones within 1e-4",
-                     s->name, gq_path_name(paths[p]), sqs[k]);
+                     s->name, gq_path_name(paths[p]), scorer_sqs[k]);
             test_cond(what, d <= 1e-4);
+            /* sq 0 puts the choices of a context into tree batches (max_tokens 8
+             * lets some groups fit: requests 1-2 after request 0 filled the
+             * cache, and request 4); server-style decoding never does. */
+            int64_t trees = gq_scorer_get_stats(sc).tree_batches;
+            snprintf(what, sizeof what, "%s: scorer, %s path, sq %d: %lld tree batches", s->name,
+                     gq_path_name(paths[p]), scorer_sqs[k], (long long)trees);
+            test_cond(what, scorer_sqs[k] == 0 ? trees > 0 : trees == 0);
             gq_scorer_free(sc);
         }
     gq_model_close(m);

@@ -427,11 +427,11 @@ static int attn_mla(driver *d, const gq_calib_attn *w, const float *q_a_norm, co
     be->matmul(kva, s->r + s->dr, a, w->wkv_a, w->bkv_a, T, D, s->r + s->dr);
     be->copy_rows(lat, s->r, kva, s->r + s->dr, T, s->r);
     if (w->kv_a_norm) be->rmsnorm(lat, lat, w->kv_a_norm, T, s->r, w->latent_eps);
-    be->rope_slice(q, Qd, T, s->H, qk, s->dn, s->dr, interleave, 0, cos_t, sin_t);
-    be->rope_slice(kva, s->r + s->dr, T, 1, 0, s->r, s->dr, interleave, 0, cos_t, sin_t);
+    be->rope_slice(q, Qd, T, s->H, qk, s->dn, s->dr, interleave, 0, NULL, cos_t, sin_t);
+    be->rope_slice(kva, s->r + s->dr, T, 1, 0, s->r, s->dr, interleave, 0, NULL, cos_t, sin_t);
     be->matmul(cache, row, lat, w->wkv_b, NULL, T, s->r, s->N * (s->dn + s->dv));
     be->copy_rows(cache + (size_t)s->N * (s->dn + s->dv), row, kva + s->r, s->r + s->dr, T, s->dr);
-    be->attn_gqa(o, q, cache, T, 0, s);
+    be->attn_gqa(o, q, cache, T, 0, 0, NULL, s);
     be->matmul(out, D, o, w->wo, w->bo, T, s->H * s->dv, D);
     return GQ_OK;
 }
