@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "cli.h"
@@ -68,7 +67,8 @@ static const char *eval_help =
     "  --junit FILE         gate: also write the checks as JUnit XML\n"
     "  --arc-split          report arc_easy and arc_challenge as separate columns\n"
     "  --output-dir DIR     write the results there; rerunning the same command on the\n"
-    "                       same DIR resumes from DIR/journal (only missing work is done)\n"
+    "                       same DIR resumes from DIR/journal (only missing work is done);\n"
+    "                       the report's wall time and peak memory cover every invocation\n"
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores)\n"
@@ -240,6 +240,7 @@ int cmd_eval(int argc, char **argv)
     memset(runs, 0, sizeof runs);
     gq_path_check *checks = NULL;
     char *command = NULL, *journal_dir = NULL;
+    gq_run_clock clock = {0};
     int rc = GQ_EXIT_ERROR, failed = 0;
 
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
@@ -297,6 +298,9 @@ int cmd_eval(int argc, char **argv)
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(orig.info, &o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
     if (out_dir && !(journal_dir = gq_path_join(out_dir, "journal", &err))) goto fail;
+    /* Time and memory over every invocation on this folder (a resumed run). */
+    if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
+    o.clock = &clock;
     gq_eval_overall overall = {0};
     for (size_t t = 0; t < n_tasks; t++)
         for (size_t d = 0; d < tasks[t].n_docs; d++) overall.total += (double)n_runs * gq_eval_doc_work(&tasks[t], d);
@@ -307,8 +311,6 @@ int cmd_eval(int argc, char **argv)
         if (gq_eval_score_run(&runs[r], &o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
         if (r + 1 == n_runs || runs[r + 1].model != runs[r].model) gq_eval_model_release(runs[r].model);
     }
-    double wall = gq_now() - t_start;
-
     /* Tables. */
     for (size_t r = 0; r < n_runs; r++) {
         if (n_runs > 1)
@@ -335,10 +337,11 @@ int cmd_eval(int argc, char **argv)
             if (gq_eval_write_run(out_dir, &runs[r], &o, tasks, n_tasks, log_samples, !converted, date_id,
                                   started_unix, &err) != GQ_OK)
                 goto fail;
-        struct rusage ru;
-        int64_t rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss * 1024 : -1;
         if (!(command = join_command(argc, argv, &err))) goto fail;
-        gq_manifest_info mi = {command, note, started_unix, wall, rss, &o, arc_split, &orig,
+        if (gq_run_clock_save(&clock, &err) != GQ_OK) goto fail;
+        gq_manifest_info mi = {command, note, clock.started_unix, gq_run_clock_seconds(&clock),
+                               gq_run_clock_peak_rss(&clock), gq_run_clock_invocations(&clock),
+                               clock.earlier_untimed, &o, arc_split, &orig,
                                converted ? &conv : NULL, runs, n_runs, tasks, n_tasks};
         if (gq_eval_write_manifest(out_dir, &mi, &err) != GQ_OK) goto fail;
         if (gq_report_write_all(out_dir, &err) != GQ_OK) goto fail;
@@ -372,5 +375,6 @@ done:
     gq_free(checks);
     gq_free(command);
     gq_free(journal_dir);
+    gq_run_clock_free(&clock);
     return rc;
 }

@@ -419,6 +419,7 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run
             size_t n_idx = 0;
             if ((rc = score_batch(run, o, t, s, d0, d1, idx, &n_idx, err)) != GQ_OK) goto done;
             if (j && (rc = gq_journal_append(j, idx, n_idx, s->ll, s->greedy, err)) != GQ_OK) goto done;
+            if (j && o->clock) gq_run_clock_tick(o->clock);
         }
         for (size_t d = d0; d < d1; d++) {
             gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);

@@ -28,6 +28,7 @@
 #include "gq_error.h"
 #include "model.h"
 #include "requests.h"
+#include "run_clock.h"
 #include "score.h"
 #include "task.h"
 
@@ -51,6 +52,7 @@ typedef struct gq_eval_opts {
     int quiet;
     int sq;                  /* continuation positions per decode call (-1: the path's default) */
     gq_eval_overall *overall;/* NULL: no overall progress line */
+    const gq_run_clock *clock; /* NULL: none; saved after every journal batch */
 } gq_eval_opts;
 
 /* One leaf task, prepared: documents and tokenized requests. */

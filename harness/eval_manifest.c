@@ -169,6 +169,8 @@ int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error
     add_num(root, "started_unix", mi->started_unix);
     add_num(root, "wall_seconds", mi->wall_seconds);
     add_num(root, "peak_rss_bytes", mi->peak_rss_bytes >= 0 ? (double)mi->peak_rss_bytes : NAN);
+    add_num(root, "invocations", mi->invocations);
+    cJSON_AddBoolToObject(root, "earlier_untimed", mi->earlier_untimed);
     add_num(root, "limit", mi->o->limit > 0 ? (double)mi->o->limit : NAN);
     add_num(root, "num_fewshot", mi->o->num_fewshot);
     cJSON_AddBoolToObject(root, "arc_split", mi->arc_split);

@@ -19,8 +19,10 @@
 typedef struct gq_manifest_info {
     const char *command;              /* argv joined by spaces */
     const char *note;                 /* NULL -> null */
-    double started_unix, wall_seconds;
+    double started_unix, wall_seconds;  /* over all invocations of a resumed run (run_clock.h) */
     int64_t peak_rss_bytes;           /* < 0 -> null */
+    int invocations;                  /* timed invocations (>= 1) */
+    int earlier_untimed;              /* the journal holds work of untimed invocations */
     const gq_eval_opts *o;            /* limit, num_fewshot */
     int arc_split;
     const gq_eval_model *original;    /* NULL -> absent */

@@ -257,6 +257,11 @@ static int read_manifest(reader *r, const cJSON *root, gq_manifest *m)
     if ((rc = get_number(r, root, "", "wall_seconds", 0.0, 1e300, "a number >= 0 or null", &m->wall_seconds)))
         return rc;
     if ((rc = get_count(r, root, "", "peak_rss_bytes", &m->peak_rss_bytes)) != GQ_OK) return rc;
+    if ((rc = get_count(r, root, "", "invocations", &m->invocations)) != GQ_OK) return rc;
+    const cJSON *untimed = cJSON_GetObjectItemCaseSensitive(root, "earlier_untimed");
+    if (untimed && !cJSON_IsNull(untimed) && !cJSON_IsBool(untimed))
+        return bad_key(r, "", "earlier_untimed", "a boolean", untimed);
+    m->earlier_untimed = cJSON_IsTrue(untimed);
     if ((rc = get_count(r, root, "", "limit", &m->limit)) != GQ_OK) return rc;
     if ((rc = get_count(r, root, "", "num_fewshot", &m->num_fewshot)) != GQ_OK) return rc;
     const cJSON *split = cJSON_GetObjectItemCaseSensitive(root, "arc_split");

@@ -30,6 +30,10 @@
  *   "command": "gqla-eval --model ... (argv joined by spaces)",
  *   "note": null,                   // e.g. "small generated model (PyPI unreachable): ..."
  *   "started_unix": 1764530000.0, "wall_seconds": 812.5, "peak_rss_bytes": 734003200,
+ *   "invocations": 1,               // > 1: a resumed run; started_unix is the first invocation's,
+ *                                   // wall_seconds the sum, peak_rss_bytes the largest of them
+ *   "earlier_untimed": false,       // true: invocations before these were not timed (a journal
+ *                                   // from a gqla-eval without the clock)
  *   "limit": 200,                   // null = full
  *   "num_fewshot": 0,
  *   "arc_split": false,             // report arc_easy and arc_challenge as two columns
@@ -136,6 +140,8 @@ typedef struct gq_manifest {
     char *tool, *command, *note;
     double started_unix, wall_seconds;  /* NAN when null */
     int64_t peak_rss_bytes;             /* -1 when null */
+    int64_t invocations;                /* -1 when null (read as one) */
+    int earlier_untimed;
     int64_t limit;                      /* -1 = full (null) */
     int64_t num_fewshot;                /* -1 when null */
     int arc_split;

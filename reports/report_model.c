@@ -411,7 +411,17 @@ static int build_info(builder *b, const gq_manifest *m, gq_report_model *r)
     add_info(b, r, "Limit", m->limit >= 0 ? cell(b, "%lld documents per task", (long long)m->limit)
                                           : cell(b, "none (full splits)"));
     add_info(b, r, "Few-shot", m->num_fewshot >= 0 ? cell(b, "%lld", (long long)m->num_fewshot) : cell(b, "unknown"));
-    add_info(b, r, "Wall time", isnan(m->wall_seconds) ? cell(b, "unknown") : cell(b, "%.1f s", m->wall_seconds));
+    /* A resumed run: the time of every invocation, or say that some were not timed. */
+    char *wall = isnan(m->wall_seconds) ? cell(b, "unknown")
+                       : m->earlier_untimed && m->invocations > 1
+                           ? cell(b, "%.1f s over the last %lld invocations; earlier ones were not timed",
+                                  m->wall_seconds, (long long)m->invocations)
+                       : m->earlier_untimed ? cell(b, "%.1f s in this invocation; earlier ones were not timed",
+                                                   m->wall_seconds)
+                       : m->invocations > 1
+                           ? cell(b, "%.1f s over %lld invocations (resumed)", m->wall_seconds, (long long)m->invocations)
+                           : cell(b, "%.1f s", m->wall_seconds);
+    add_info(b, r, "Wall time", wall);
     add_info(b, r, "Peak memory",
              m->peak_rss_bytes >= 0 ? cell(b, "%.1f MiB", (double)m->peak_rss_bytes / (1024.0 * 1024.0))
                                     : cell(b, "unknown"));

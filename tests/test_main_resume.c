@@ -9,7 +9,11 @@
  * exit 0, report resumed documents when some were journaled, and produce
  * the same "results" block in every results_<run>.json and the same numbers
  * in gqla_run.json (everything but the clock, the memory and the command)
- * as the uninterrupted run.  Usage: test_main_resume (no arguments). */
+ * as the uninterrupted run.  The clock (run_clock.h): a resumed run's
+ * manifest counts both invocations and at least the killed one's saved
+ * time; a journal without clock.json says the earlier work was not timed;
+ * a corrupt clock.json is an error naming it.
+ * Usage: test_main_resume (no arguments). */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -37,8 +41,9 @@ static void args_for(char *buf, size_t n, const char *out)
 /* Drop what legitimately differs between two runs: time, memory, command. */
 static void strip_volatile(cJSON *j)
 {
-    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "command", "seconds",
-                                 "date", "total_evaluation_time_seconds", "start_time", "end_time", "gqla_eval"};
+    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
+                                 "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
+                                 "end_time", "gqla_eval"};
     if (!j) return;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
     for (cJSON *c = j->child; c; c = c->next)
@@ -78,6 +83,36 @@ static int same_results(const char *ref, const char *out, const char *what)
         cJSON_Delete(b);
     }
     return ok;
+}
+
+static double num(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+}
+
+/* After the rerun of a killed run: the manifest counts the killed
+ * invocation (its clock as saved when it died) and the rerun. */
+static void check_clock(const char *out, const cJSON *killed_clock, const char *what)
+{
+    cJSON *m = mf_read_json(out, "gqla_run.json");
+    char msg[300];
+    double before = num(killed_clock, "wall_seconds");
+    snprintf(msg, sizeof msg, "%s: the killed run's clock.json counts 1 invocation and some time (%.3f s)", what,
+             before);
+    test_cond(msg, num(killed_clock, "invocations") == 1 && before > 0);
+    snprintf(msg, sizeof msg, "%s: gqla_run.json: 2 invocations, wall_seconds %.3f > the killed one's %.3f, "
+             "started when the killed one started, earlier_untimed false", what, num(m, "wall_seconds"), before);
+    test_cond(msg, num(m, "invocations") == 2 && num(m, "wall_seconds") > before &&
+                       num(m, "started_unix") == num(killed_clock, "started_unix") &&
+                       cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
+    char path[4600];
+    snprintf(path, sizeof path, "%s/report.md", out);
+    char *md = test_read_file(path, NULL);
+    snprintf(msg, sizeof msg, "%s: report.md gives the wall time over 2 invocations", what);
+    test_cond(msg, test_has(md, "invocations (resumed)") && test_has(md, "over 2 invocations"));
+    free(md);
+    cJSON_Delete(m);
 }
 
 static double now_s(void)
@@ -136,6 +171,7 @@ int main(void)
         printf("%s: exit %d\n", what, code);
         test_cond("the hooked run died by the signal (no normal exit 0/1/2)", code != 0 && code != 1 && code != 2);
         free(o);
+        cJSON *killed_clock = mf_read_json(out, "journal/clock.json");
         /* rerun the same command without quiet to see the resumed counts */
         char loud[16384];
         snprintf(loud, sizeof loud, "%s", args);
@@ -148,6 +184,84 @@ int main(void)
         if (strstr(kills[i], "torn")) test_cond("a torn batch is scored again (rerun completes)", code == 0);
         free(o);
         same_results(ref, out, what);
+        check_clock(out, killed_clock, what);
+        cJSON_Delete(killed_clock);
+    }
+
+    /* An uninterrupted run is one invocation. */
+    cJSON *mref = mf_read_json(ref, "gqla_run.json");
+    test_cond("uninterrupted run: gqla_run.json has 1 invocation, earlier_untimed false",
+              num(mref, "invocations") == 1 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(mref, "earlier_untimed")));
+    cJSON_Delete(mref);
+
+    /* After a kill, clock.json is (0) removed, as a journal written before
+     * the clock existed: the rerun says that earlier work was not timed;
+     * (1) not a clock: exit 2 naming it, no manifest written; (2) replaced
+     * by earlier invocations of known totals: the rerun adds to them. */
+    const char *variants[3] = {"noclock", "badclock", "seeded"};
+    for (int bad = 0; bad < 3; bad++) {
+        snprintf(out, sizeof out, "%s/%s", root, variants[bad]);
+        args_for(args, sizeof args, out);
+        setenv("GQLA_TEST_KILL_AFTER_BATCHES", "3", 1);
+        test_run_cli(args, NULL);
+        unsetenv("GQLA_TEST_KILL_AFTER_BATCHES");
+        char clock[4600];
+        snprintf(clock, sizeof clock, "%s/journal/clock.json", out);
+        if (bad) {
+            FILE *f = fopen(clock, "w");
+            if (f) {
+                fputs(bad == 1 ? "{\"format\": \"gqla-clock\", \"version\": 1, \"started_unix\": 1.0, "
+                                 "\"invocations\": 1, \"wall_seconds\": \"soon\", \"peak_rss_bytes\": 0}\n"
+                               : "{\"format\": \"gqla-clock\", \"version\": 1, \"started_unix\": 1.5, "
+                                 "\"invocations\": 5, \"wall_seconds\": 1000.25, \"peak_rss_bytes\": 1e12}\n",
+                      f);
+                fclose(f);
+            }
+        } else {
+            remove(clock);
+        }
+        char *o = NULL;
+        double t_rerun = now_s();
+        code = test_run_cli(args, &o);
+        t_rerun = now_s() - t_rerun;
+        if (bad == 2) {
+            cJSON *m = mf_read_json(out, "gqla_run.json");
+            double w = num(m, "wall_seconds");
+            printf("seeded clock: rerun %.3f s, manifest wall_seconds %.3f\n", t_rerun, w);
+            test_cond("seeded clock: exit 0, 6 invocations, started_unix and peak memory from the seed, "
+                      "wall_seconds = 1000.25 + at most the rerun's time",
+                      code == 0 && num(m, "invocations") == 6 && num(m, "started_unix") == 1.5 &&
+                          num(m, "peak_rss_bytes") == 1e12 && w > 1000.25 && w <= 1000.25 + t_rerun);
+            cJSON_Delete(m);
+        } else if (bad) {
+            test_cond("corrupt clock.json: exit 2", code == 2);
+            test_cond("corrupt clock.json: the message names the file and the key",
+                      test_has(o, "clock.json: key wall_seconds"));
+            snprintf(clock, sizeof clock, "%s/gqla_run.json", out);
+            test_cond("corrupt clock.json: no manifest written", test_read_file(clock, NULL) == NULL);
+        } else {
+            test_cond("journal without clock: the rerun exits 0", code == 0);
+            cJSON *m = mf_read_json(out, "gqla_run.json");
+            test_cond("journal without clock: 1 invocation, earlier_untimed true",
+                      num(m, "invocations") == 1 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
+            cJSON_Delete(m);
+            snprintf(clock, sizeof clock, "%s/report.md", out);
+            char *md = test_read_file(clock, NULL);
+            test_cond("journal without clock: report.md says the earlier work was not timed",
+                      test_has(md, "s in this invocation; earlier ones were not timed"));
+            free(md);
+            /* The clock remembers it: one more rerun counts 2 timed invocations. */
+            test_cond("journal without clock: a second rerun exits 0", test_run_cli(args, NULL) == 0);
+            m = mf_read_json(out, "gqla_run.json");
+            test_cond("journal without clock, second rerun: 2 invocations, earlier_untimed still true",
+                      num(m, "invocations") == 2 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
+            cJSON_Delete(m);
+            md = test_read_file(clock, NULL);
+            test_cond("journal without clock, second rerun: report.md says so",
+                      test_has(md, "s over the last 2 invocations; earlier ones were not timed"));
+            free(md);
+        }
+        free(o);
     }
 
     /* killed from outside after a random delay */
