@@ -122,9 +122,8 @@ static void rope_rows_cpu(float *X, int ld, int T, int n_heads, int Dh, const in
  * n_pos keys, mask + softmax per row (kernels.h), O_h = P V_g.  The masked
  * part of S is computed and zeroed: BLAS is ~50x faster than a scalar dot
  * loop, which more than pays for it.  Row t (cache row pos0+t) sees rows
- * [0, pos0+t] (causal), minus [shared_end, seg[t]) when seg is given (tree
- * batches): masked scores are -inf before the softmax, so they add exact
- * zeros in the same order as the contiguous case. */
+ * [0, pos0+t] (causal), minus the tree mask when seg is given
+ * (gq_tree_mask_row, kernels.h). */
 static void attention_tree_cpu(float *Out, const float *Q, const float *K, const float *V, int T, int pos0,
                                int shared_end, const int *seg, int H, int Hkv, int Dh, float scale)
 {
@@ -148,10 +147,9 @@ static void attention_tree_cpu(float *Out, const float *Q, const float *K, const
                     K + (size_t)g * Dh, kd, 0.0f, S, n_pos);
         for (int t = 0; t < T; t++) {
             float *row = S + (size_t)t * n_pos;
-            int self = pos0 + t, hole_end = seg ? seg[t] : 0;
-            for (int s = shared_end; s < hole_end && s <= self; s++) row[s] = -INFINITY;
+            int self = pos0 + t;
+            gq_tree_mask_row(row, self + 1, shared_end, seg, t);
             gq_softmax_row(row, self + 1);
-            for (int s = shared_end; s < hole_end && s <= self; s++) row[s] = 0.0f;
             for (int s = self + 1; s < n_pos; s++) row[s] = 0.0f;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, Dh, n_pos, 1.0f, S, n_pos,
@@ -208,9 +206,8 @@ static int queries_per_block(int heads_per_query, int n_pos)
 }
 
 /* Causal mask + softmax of S[M, ld]: row i is query t = t0 + i / per_t at
- * position pos0 + t, which sees keys 0 .. that position, minus
- * [shared_end, seg[t]) when seg is given (tree batches; -inf scores add
- * exact zeros, as in attention_tree_cpu). */
+ * position pos0 + t, which sees keys 0 .. that position, minus the tree
+ * mask when seg is given (gq_tree_mask_row, kernels.h). */
 static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int pos0, int shared_end,
                                 const int *seg)
 {
@@ -218,8 +215,7 @@ static void softmax_causal_rows(float *S, int M, int ld, int per_t, int t0, int 
     for (int i = 0; i < M; i++) {
         float *row = S + (size_t)i * ld;
         int t = t0 + i / per_t, n_ctx = pos0 + t + 1;
-        if (seg)
-            for (int k = shared_end; k < seg[t] && k < n_ctx; k++) row[k] = -INFINITY;
+        gq_tree_mask_row(row, n_ctx, shared_end, seg, t);
         gq_softmax_row(row, n_ctx);
         for (int s = n_ctx; s < ld; s++) row[s] = 0.0f;
     }

@@ -173,7 +173,7 @@ __global__ void attn_absorb_kernel(float *Out, const float *Q, const float *cach
     for (int i = threadIdx.x; i < dr; i += blockDim.x) qt[r + i] = q[dn + i];
     __syncthreads();
     for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
-        if (seg && s >= shared_end && s < seg[t]) {
+        if (gq_tree_hidden(s, shared_end, seg, t)) {
             p[s] = -INFINITY;
             continue;
         }
@@ -220,7 +220,7 @@ __global__ void attn_grouped_kernel(float *Out, const float *Q, const float *cac
     const int j = gq_kv_head_of(h, H, sh.N), n_ctx = pos0 + t + 1;
     const float *q = Q + (size_t)t * H * (dn + dr) + (size_t)h * (dn + dr);
     for (int s = threadIdx.x; s < n_ctx; s += blockDim.x) {
-        if (seg && s >= shared_end && s < seg[t]) {
+        if (gq_tree_hidden(s, shared_end, seg, t)) {
             p[s] = -INFINITY;
             continue;
         }
@@ -316,7 +316,7 @@ __global__ void attention_tree_kernel(float *Out, const float *Q, const float *K
     const float *q = Q + (size_t)t * qd + (size_t)h * Dh;
     int self = pos0 + t;
     for (int s = threadIdx.x; s <= self; s += blockDim.x) {
-        if (s >= shared_end && s < seg[t]) {
+        if (gq_tree_hidden(s, shared_end, seg, t)) {
             p[s] = -INFINITY;
             continue;
         }

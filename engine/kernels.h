@@ -5,7 +5,7 @@
  * (j, j+n/2); DeepSeek interleaved: pairs (2p, 2p+1)), the RoPE frequency
  * tables (default, llama3 and DeepSeek yarn scaling, in float32 as HF
  * computes them) and yarn's mscale, softmax over a row, SwiGLU, log-softmax
- * + gather in float64.
+ * + gather in float64, the tree-batch mask.
  * What is not: matrix products (BLAS / cuBLAS), threading, memory.
  * Tested by tests/test_kernels.c against plain double-precision formulas.
  */
@@ -13,6 +13,7 @@
 #define GQ_KERNELS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifndef GQ_HD
@@ -77,6 +78,28 @@ static inline GQ_HD void gq_softmax_row(float *x, int n)
     }
     float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+/* The tree-batch mask (backend.h), in one place.  A tree batch holds a
+ * shared context (cache rows [0, shared_end)) and then several
+ * continuations one after another; query row t belongs to the continuation
+ * that starts at cache row seg[t], so it must not see the earlier
+ * continuations, rows [shared_end, seg[t]).  seg == NULL: a plain causal
+ * batch, nothing hidden.  Causality (rows after the query's own) is the
+ * caller's n_ctx. */
+static inline GQ_HD int gq_tree_hidden(int s, int shared_end, const int *seg, int t)
+{
+    return seg != NULL && s >= shared_end && s < seg[t];
+}
+
+/* Set the hidden scores of query row t's row[n_ctx] to -inf, before
+ * gq_softmax_row: they come out as exact zeros and add nothing, in the same
+ * order as the contiguous case (the query's own row is never hidden, so the
+ * row's maximum stays finite). */
+static inline GQ_HD void gq_tree_mask_row(float *row, int n_ctx, int shared_end, const int *seg, int t)
+{
+    if (seg == NULL) return;
+    for (int s = shared_end; s < seg[t] && s < n_ctx; s++) row[s] = -INFINITY;
 }
 
 /* gate[i] = silu(gate[i]) * up[i] over n elements. */

@@ -167,5 +167,45 @@ int main(void)
               fabs(gq_yarn_mscale(40.0, 0.707) - 1.260804) < 1e-6 && gq_yarn_mscale(0.5, 1.0) == 1.0);
     double tau = 1 / sqrt(192.0) * gq_yarn_mscale(40.0, 0.707) * gq_yarn_mscale(40.0, 0.707);
     test_cond("DeepSeek-V2-Lite softmax scale tau = 0.11472139 (conversion.md §1.4)", fabs(tau - 0.11472139) < 1e-8);
+
+    /* Tree mask: context rows [0, 5), continuations at 5 (3 rows), 8 (4
+     * rows), 12 (2 rows).  Query t sits at cache row 5 + t; after the mask
+     * + softmax its row must be the softmax over exactly the rows it may
+     * see (the context and its own continuation up to itself), with exact
+     * zeros elsewhere.  A plain causal row (seg NULL) hides nothing. */
+    {
+        int shared_end = 5, seg[9] = {5, 5, 5, 8, 8, 8, 8, 12, 12};
+        int n_bad = 0, n_hidden = 0;
+        for (int t = 0; t < 9; t++) {
+            int self = shared_end + t, n_ctx = self + 1;
+            float row[14];
+            double sc[14], mxv = -1e30, z = 0;
+            for (int s = 0; s < n_ctx; s++) row[s] = (float)(4 * frand(&seed));
+            for (int s = 0; s < n_ctx; s++) {
+                int visible = s < shared_end || (s >= seg[t] && s <= self);
+                sc[s] = visible ? row[s] : -1e300;
+                if (visible) mxv = fmax(mxv, row[s]);
+                n_bad += gq_tree_hidden(s, shared_end, seg, t) == visible;
+                n_bad += gq_tree_hidden(s, shared_end, NULL, t) != 0;
+                n_hidden += !visible;
+            }
+            for (int s = 0; s < n_ctx; s++) z += sc[s] > -1e299 ? exp(sc[s] - mxv) : 0.0;
+            gq_tree_mask_row(row, n_ctx, shared_end, seg, t);
+            gq_softmax_row(row, n_ctx);
+            for (int s = 0; s < n_ctx; s++) {
+                double ref = sc[s] > -1e299 ? exp(sc[s] - mxv) / z : 0.0;
+                if (ref == 0.0 ? row[s] != 0.0f : fabs(row[s] - ref) > 1e-6) n_bad++;
+            }
+        }
+        printf("tree mask: %d hidden (query, row) pairs, %d mismatches\n", n_hidden, n_bad);
+        test_cond("tree mask: softmax over exactly the visible rows, exact zeros on the hidden ones",
+                  n_bad == 0 && n_hidden == 3 * 4 + 7 * 2);
+        float plain[6] = {0.5f, -1, 2, 0.25f, 1, -3}, ref6[6];
+        for (int s = 0; s < 6; s++) ref6[s] = plain[s];
+        gq_tree_mask_row(plain, 6, 2, NULL, 0);
+        int same = 1;
+        for (int s = 0; s < 6; s++) same &= plain[s] == ref6[s];
+        test_cond("tree mask: seg NULL leaves the row alone", same);
+    }
     return test_report("kernels");
 }
