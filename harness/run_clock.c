@@ -35,8 +35,6 @@ static int clock_number(const cJSON *root, const char *path, const char *key, do
 
 static int clock_read(gq_run_clock *c, gq_error *err)
 {
-    struct stat st;
-    if (stat(c->path, &st) != 0) return GQ_OK;
     cJSON *root = NULL;
     int rc = gq_json_load_file(&root, c->path, err);
     if (rc != GQ_OK) return rc;
@@ -82,8 +80,9 @@ int gq_run_clock_start(gq_run_clock *c, const char *journal_dir, double started_
     if (!(c->path = gq_path_join(journal_dir, "clock.json", err))) return GQ_ERR_NOMEM;
     /* A journal folder without a clock: earlier invocations worked untimed. */
     struct stat st;
-    if (stat(c->path, &st) != 0 && stat(journal_dir, &st) == 0 && S_ISDIR(st.st_mode)) c->earlier_untimed = 1;
-    int rc = clock_read(c, err);
+    int rc = GQ_OK;
+    if (stat(c->path, &st) == 0) rc = clock_read(c, err);
+    else if (stat(journal_dir, &st) == 0 && S_ISDIR(st.st_mode)) c->earlier_untimed = 1;
     if (rc == GQ_OK) rc = gq_run_clock_save(c, err);
     return rc;
 }
@@ -92,12 +91,13 @@ int gq_run_clock_save(const gq_run_clock *c, gq_error *err)
 {
     if (!c || !c->path) return GQ_OK;
     char text[512];
+    int64_t peak = gq_run_clock_peak_rss(c);
     int n = snprintf(text, sizeof text,
                      "{\"format\": \"" CLOCK_FORMAT "\", \"version\": 1, \"started_unix\": %.3f, "
                      "\"invocations\": %d, \"wall_seconds\": %.3f, \"peak_rss_bytes\": %lld, "
                      "\"earlier_untimed\": %s}\n",
                      c->started_unix, gq_run_clock_invocations(c), gq_run_clock_seconds(c),
-                     (long long)(gq_run_clock_peak_rss(c) > 0 ? gq_run_clock_peak_rss(c) : 0),
+                     (long long)(peak > 0 ? peak : 0),
                      c->earlier_untimed ? "true" : "false");
     return gq_report_write_file(c->path, text, (size_t)n, err);
 }
