@@ -109,6 +109,12 @@ const char *mf_samples_dir(void)
     return buf;
 }
 
+double mf_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 cJSON *mf_read_json(const char *dir, const char *name)
 {
     char path[8400];

@@ -38,6 +38,9 @@ int mf_write_original(const char *dir);
 int mf_write_gqla(const char *dir, unsigned seed, int ascii_only);
 /* dir/name parsed as JSON (caller deletes), NULL when unreadable or invalid. */
 struct cJSON *mf_read_json(const char *dir, const char *name);
+/* o[key] as a number, NAN when absent or not a number (so every
+ * comparison with it fails). */
+double mf_num(const struct cJSON *o, const char *key);
 /* The repo's datasets/samples (from $GQ_FIXTURES/../../datasets/samples). */
 const char *mf_samples_dir(void);
 

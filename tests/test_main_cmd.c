@@ -28,12 +28,6 @@
 
 static char root[4096], orig[4200], conv[4200];
 
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static int run(const char *extra, const char *out, char **output)
 {
     char args[40000];
@@ -79,10 +73,10 @@ static void check_run_against_single(const cJSON *mrun, const char *single_dir, 
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(results, t->string);
         char msg[256];
         snprintf(msg, sizeof msg, "%s %s: acc equals the single-model run's acc,none", what, t->string);
-        test_cond(msg, r && num(t, "acc") == num(r, "acc,none"));
+        test_cond(msg, r && mf_num(t, "acc") == mf_num(r, "acc,none"));
         const cJSON *an = cJSON_GetObjectItemCaseSensitive(r, "acc_norm,none");
         snprintf(msg, sizeof msg, "%s %s: acc_norm equals (or both absent)", what, t->string);
-        test_cond(msg, an ? num(t, "acc_norm") == an->valuedouble
+        test_cond(msg, an ? mf_num(t, "acc_norm") == an->valuedouble
                           : cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(t, "acc_norm")));
         n_checked++;
     }
@@ -126,17 +120,17 @@ static void check_consistency(const cJSON *pair, const char *dir_a, const char *
         }
         char msg[256];
         snprintf(msg, sizeof msg, "consistency %s: n_requests %d, n_docs %d", t->string, nreq, ndocs);
-        test_cond(msg, num(t, "n_requests") == nreq && num(t, "n_docs") == ndocs);
+        test_cond(msg, mf_num(t, "n_requests") == nreq && mf_num(t, "n_docs") == ndocs);
         snprintf(msg, sizeof msg, "consistency %s: max_abs_dll %.3g = max |ll_gqa - ll_absorb| of requests.tsv",
                  t->string, mx);
-        test_cond(msg, fabs(num(t, "max_abs_dll") - mx) <= 1e-12 * (1 + mx));
+        test_cond(msg, fabs(mf_num(t, "max_abs_dll") - mx) <= 1e-12 * (1 + mx));
         snprintf(msg, sizeof msg, "consistency %s: mean_abs_dll", t->string);
-        test_cond(msg, fabs(num(t, "mean_abs_dll") - sum / nreq) <= 1e-12 * (1 + mx));
+        test_cond(msg, fabs(mf_num(t, "mean_abs_dll") - sum / nreq) <= 1e-12 * (1 + mx));
         snprintf(msg, sizeof msg, "consistency %s: agreement %d/%d", t->string, agree, ndocs);
-        test_cond(msg, fabs(num(t, "agreement") - (double)agree / ndocs) < 1e-12);
+        test_cond(msg, fabs(mf_num(t, "agreement") - (double)agree / ndocs) < 1e-12);
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "worst");
         snprintf(msg, sizeof msg, "consistency %s: worst doc %d request %d", t->string, worst_doc, worst_k);
-        test_cond(msg, num(w, "doc") == worst_doc && num(w, "request") == worst_k);
+        test_cond(msg, mf_num(w, "doc") == worst_doc && mf_num(w, "request") == worst_k);
         snprintf(msg, sizeof msg, "consistency %s: paths agree to 1e-4", t->string);
         test_cond(msg, mx < 1e-4);
     }
@@ -172,26 +166,26 @@ static void case_compare(void)
     if (!m) return;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(m, "format");
     test_cond("format gqla-run, version 1", cJSON_IsString(fmt) && !strcmp(fmt->valuestring, "gqla-run") &&
-                                                num(m, "version") == 1);
+                                                mf_num(m, "version") == 1);
     test_cond("limit null, num_fewshot 0", cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(m, "limit")) &&
-                                               num(m, "num_fewshot") == 0);
-    test_cond("wall_seconds > 0, peak_rss_bytes > 1 MB", num(m, "wall_seconds") > 0 && num(m, "peak_rss_bytes") > 1e6);
+                                               mf_num(m, "num_fewshot") == 0);
+    test_cond("wall_seconds > 0, peak_rss_bytes > 1 MB", mf_num(m, "wall_seconds") > 0 && mf_num(m, "peak_rss_bytes") > 1e6);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
     test_cond("command recorded", cJSON_IsString(cmd) && strstr(cmd->valuestring, "--converted"));
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(m, "models");
     const cJSON *mo = cJSON_GetObjectItemCaseSensitive(models, "original");
     const cJSON *mc = cJSON_GetObjectItemCaseSensitive(models, "converted");
     test_cond("models.original: llama, 3 layers, H 8, G 2, head_dim 8",
-              !strcmp(cJSON_GetObjectItemCaseSensitive(mo, "arch")->valuestring, "llama") && num(mo, "layers") == 3 &&
-                  num(mo, "H") == 8 && num(mo, "G") == 2 && num(mo, "head_dim") == 8);
+              !strcmp(cJSON_GetObjectItemCaseSensitive(mo, "arch")->valuestring, "llama") && mf_num(mo, "layers") == 3 &&
+                  mf_num(mo, "H") == 8 && mf_num(mo, "G") == 2 && mf_num(mo, "head_dim") == 8);
     test_cond("models.converted: gqla, dims as written",
-              !strcmp(cJSON_GetObjectItemCaseSensitive(mc, "arch")->valuestring, "gqla") && num(mc, "layers") == MF_L &&
-                  num(mc, "H") == MF_H && num(mc, "G") == MF_G && num(mc, "d_n") == MF_DN && num(mc, "d_r") == MF_DR &&
-                  num(mc, "d_v") == MF_DV && num(mc, "r") == MF_R);
+              !strcmp(cJSON_GetObjectItemCaseSensitive(mc, "arch")->valuestring, "gqla") && mf_num(mc, "layers") == MF_L &&
+                  mf_num(mc, "H") == MF_H && mf_num(mc, "G") == MF_G && mf_num(mc, "d_n") == MF_DN && mf_num(mc, "d_r") == MF_DR &&
+                  mf_num(mc, "d_v") == MF_DV && mf_num(mc, "r") == MF_R);
     /* parameters of the random GQLA model, counted by hand */
     double p_gqla = 256.0 * 64 * 2 + 64 + MF_L * (2 * 64 + (double)MF_H * (MF_DN + MF_DR) * 64 + (MF_R + MF_DR) * 64 +
                                                   (double)MF_G * (MF_DN + MF_DV) * MF_R + 64.0 * MF_H * MF_DV + 3 * 96 * 64);
-    test_cond("models.converted.n_params counted by hand", num(mc, "n_params") == p_gqla);
+    test_cond("models.converted.n_params counted by hand", mf_num(mc, "n_params") == p_gqla);
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(m, "runs");
     test_cond("three runs", cJSON_GetArraySize(runs) == 3);
     const char *ids[3] = {"original", "converted_gqa", "converted_absorb"};
@@ -206,8 +200,8 @@ static void case_compare(void)
                            !strcmp(cJSON_GetObjectItemCaseSensitive(r, "path")->valuestring, paths[i]));
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "kv_cache");
         snprintf(msg, sizeof msg, "%s: KV cache %g elements per token per layer, layers", ids[i], kv[i]);
-        test_cond(msg, num(c, "elements_per_token_per_layer") == kv[i] && num(c, "layers") == (i ? MF_L : 3));
-        if (i == 1) test_cond("gqa: k_pe per group", num(c, "elements_kpe_per_group") == MF_KV_GQA_KPE);
+        test_cond(msg, mf_num(c, "elements_per_token_per_layer") == kv[i] && mf_num(c, "layers") == (i ? MF_L : 3));
+        if (i == 1) test_cond("gqa: k_pe per group", mf_num(c, "elements_kpe_per_group") == MF_KV_GQA_KPE);
         snprintf(file, sizeof file, "results_%s.json", ids[i]);
         cJSON *rf = mf_read_json(out, file);
         snprintf(msg, sizeof msg, "%s written and named in the run", file);
@@ -219,9 +213,9 @@ static void case_compare(void)
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, "mmlu_abstract_algebra"),
                     *b = cJSON_GetObjectItemCaseSensitive(t, "mmlu_high_school_us_history"),
                     *g = cJSON_GetObjectItemCaseSensitive(t, "mmlu");
-        double want = (num(a, "acc") * num(a, "n") + num(b, "acc") * num(b, "n")) / (num(a, "n") + num(b, "n"));
+        double want = (mf_num(a, "acc") * mf_num(a, "n") + mf_num(b, "acc") * mf_num(b, "n")) / (mf_num(a, "n") + mf_num(b, "n"));
         snprintf(msg, sizeof msg, "%s: mmlu = size-weighted mean of its subjects (%g)", ids[i], want);
-        test_cond(msg, g && fabs(num(g, "acc") - want) < 1e-12 && num(g, "n") == num(a, "n") + num(b, "n"));
+        test_cond(msg, g && fabs(mf_num(g, "acc") - want) < 1e-12 && mf_num(g, "n") == mf_num(a, "n") + mf_num(b, "n"));
     }
     const cJSON *cons = cJSON_GetObjectItemCaseSensitive(m, "consistency");
     test_cond("one consistency pair: converted_gqa vs converted_absorb",
@@ -241,7 +235,7 @@ static void case_compare(void)
     m = mf_read_json(out, "gqla_run.json");
     const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"), 0);
     const cJSON *pq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r0, "tasks"), "piqa");
-    test_cond("manifest: limit 2, piqa n 2", num(m, "limit") == 2 && num(pq, "n") == 2);
+    test_cond("manifest: limit 2, piqa n 2", mf_num(m, "limit") == 2 && mf_num(pq, "n") == 2);
     cJSON_Delete(m);
 }
 
@@ -272,7 +266,7 @@ static void case_gate(void)
             const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "consistency"), 0);
             double mx = 0;
             for (const cJSON *t = c ? cJSON_GetObjectItemCaseSensitive(c, "tasks")->child : NULL; t; t = t->next)
-                if (num(t, "max_abs_dll") > mx) mx = num(t, "max_abs_dll");
+                if (mf_num(t, "max_abs_dll") > mx) mx = mf_num(t, "max_abs_dll");
             want = mx > 1e-300 ? 1 : 0;
             cJSON_Delete(m);
         }

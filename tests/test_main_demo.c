@@ -16,12 +16,6 @@
 #include "main_fixtures.h"
 #include "testutil.h"
 
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 int main(void)
 {
     char out[4400], args[16384], path[4600];
@@ -59,11 +53,11 @@ int main(void)
     const cJSON *kv0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 0), "kv_cache");
     const cJSON *kv2 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 2), "kv_cache");
     test_cond("absorb cache is half the original's",
-              num(kv0, "elements_per_token_per_layer") == 2 * num(kv2, "elements_per_token_per_layer"));
+              mf_num(kv0, "elements_per_token_per_layer") == 2 * mf_num(kv2, "elements_per_token_per_layer"));
     const cJSON *pair = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "consistency"), 0);
     int agree = pair != NULL;
     for (const cJSON *t = pair ? cJSON_GetObjectItemCaseSensitive(pair, "tasks")->child : NULL; t; t = t->next)
-        agree &= num(t, "max_abs_dll") >= 0 && num(t, "max_abs_dll") < 1e-4;
+        agree &= mf_num(t, "max_abs_dll") >= 0 && mf_num(t, "max_abs_dll") < 1e-4;
     test_cond("gqa and absorb agree within 1e-4 on every task", agree);
     cJSON_Delete(m);
     /* again: the conversion is reused and every document resumed */

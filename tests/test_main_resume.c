@@ -85,26 +85,20 @@ static int same_results(const char *ref, const char *out, const char *what)
     return ok;
 }
 
-static double num(const cJSON *j, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1.0;
-}
-
 /* After the rerun of a killed run: the manifest counts the killed
  * invocation (its clock as saved when it died) and the rerun. */
 static void check_clock(const char *out, const cJSON *killed_clock, const char *what)
 {
     cJSON *m = mf_read_json(out, "gqla_run.json");
     char msg[300];
-    double before = num(killed_clock, "wall_seconds");
+    double before = mf_num(killed_clock, "wall_seconds");
     snprintf(msg, sizeof msg, "%s: the killed run's clock.json counts 1 invocation and some time (%.3f s)", what,
              before);
-    test_cond(msg, num(killed_clock, "invocations") == 1 && before > 0);
+    test_cond(msg, mf_num(killed_clock, "invocations") == 1 && before > 0);
     snprintf(msg, sizeof msg, "%s: gqla_run.json: 2 invocations, wall_seconds %.3f > the killed one's %.3f, "
-             "started when the killed one started, earlier_untimed false", what, num(m, "wall_seconds"), before);
-    test_cond(msg, num(m, "invocations") == 2 && num(m, "wall_seconds") > before &&
-                       num(m, "started_unix") == num(killed_clock, "started_unix") &&
+             "started when the killed one started, earlier_untimed false", what, mf_num(m, "wall_seconds"), before);
+    test_cond(msg, mf_num(m, "invocations") == 2 && mf_num(m, "wall_seconds") > before &&
+                       mf_num(m, "started_unix") == mf_num(killed_clock, "started_unix") &&
                        cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
     char path[4600];
     snprintf(path, sizeof path, "%s/report.md", out);
@@ -191,7 +185,7 @@ int main(void)
     /* An uninterrupted run is one invocation. */
     cJSON *mref = mf_read_json(ref, "gqla_run.json");
     test_cond("uninterrupted run: gqla_run.json has 1 invocation, earlier_untimed false",
-              num(mref, "invocations") == 1 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(mref, "earlier_untimed")));
+              mf_num(mref, "invocations") == 1 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(mref, "earlier_untimed")));
     cJSON_Delete(mref);
 
     /* After a kill, clock.json is (0) removed, as a journal written before
@@ -226,12 +220,12 @@ int main(void)
         t_rerun = now_s() - t_rerun;
         if (bad == 2) {
             cJSON *m = mf_read_json(out, "gqla_run.json");
-            double w = num(m, "wall_seconds");
+            double w = mf_num(m, "wall_seconds");
             printf("seeded clock: rerun %.3f s, manifest wall_seconds %.3f\n", t_rerun, w);
             test_cond("seeded clock: exit 0, 6 invocations, started_unix and peak memory from the seed, "
                       "wall_seconds = 1000.25 + at most the rerun's time",
-                      code == 0 && num(m, "invocations") == 6 && num(m, "started_unix") == 1.5 &&
-                          num(m, "peak_rss_bytes") == 1e12 && w > 1000.25 && w <= 1000.25 + t_rerun);
+                      code == 0 && mf_num(m, "invocations") == 6 && mf_num(m, "started_unix") == 1.5 &&
+                          mf_num(m, "peak_rss_bytes") == 1e12 && w > 1000.25 && w <= 1000.25 + t_rerun);
             cJSON_Delete(m);
         } else if (bad) {
             test_cond("corrupt clock.json: exit 2", code == 2);
@@ -243,7 +237,7 @@ int main(void)
             test_cond("journal without clock: the rerun exits 0", code == 0);
             cJSON *m = mf_read_json(out, "gqla_run.json");
             test_cond("journal without clock: 1 invocation, earlier_untimed true",
-                      num(m, "invocations") == 1 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
+                      mf_num(m, "invocations") == 1 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
             cJSON_Delete(m);
             snprintf(clock, sizeof clock, "%s/report.md", out);
             char *md = test_read_file(clock, NULL);
@@ -254,7 +248,7 @@ int main(void)
             test_cond("journal without clock: a second rerun exits 0", test_run_cli(args, NULL) == 0);
             m = mf_read_json(out, "gqla_run.json");
             test_cond("journal without clock, second rerun: 2 invocations, earlier_untimed still true",
-                      num(m, "invocations") == 2 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
+                      mf_num(m, "invocations") == 2 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "earlier_untimed")));
             cJSON_Delete(m);
             md = test_read_file(clock, NULL);
             test_cond("journal without clock, second rerun: report.md says so",
