@@ -246,14 +246,6 @@ int gq_bytelevel_byte(uint32_t cp)
     return -1;
 }
 
-/* Unicode White_Space (Rust's char::is_whitespace, regex \s). */
-static int is_unicode_ws(int32_t cp)
-{
-    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
-           cp == 0x205F || cp == 0x3000;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Hash maps                                                                 */
 
@@ -518,10 +510,6 @@ static int added_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Apply the normalizer to s into a fresh heap string. */
-static int normalize(const gq_tokenizer *t, const char *s, size_t n, char **out, size_t *out_n,
-                     gq_error *err);
-
 int gq_tok_finish(gq_tokenizer *t, gq_error *err)
 {
     int rc;
@@ -534,7 +522,7 @@ int gq_tok_finish(gq_tokenizer *t, gq_error *err)
         if (t->n_norm == 0) continue;
         char *nt = NULL;
         size_t nn = 0;
-        if ((rc = normalize(t, a->text, a->len, &nt, &nn, err))) return rc;
+        if ((rc = gq_tok_normalize(t, a->text, a->len, &nt, &nn, err))) return rc;
         gq_free(a->text);
         a->text = nt;
         a->len = nn;
@@ -573,10 +561,7 @@ void gq_tokenizer_free(gq_tokenizer *t)
     gq_strmap_free(&t->vocab);
     gq_pairmap_free(&t->merges);
     gq_free(t->scores);
-    for (size_t i = 0; i < t->n_norm; i++) {
-        gq_free(t->norm[i].from);
-        gq_free(t->norm[i].str);
-    }
+    for (size_t i = 0; i < t->n_norm; i++) gq_tok_free_norm(&t->norm[i]);
     gq_free(t->norm);
     for (size_t i = 0; i < t->n_pre; i++) pcre2_code_free(t->pre[i].re);
     gq_free(t->pre);
@@ -598,12 +583,7 @@ void gq_tokenizer_free(gq_tokenizer *t)
 /* ------------------------------------------------------------------------ */
 /* A growable byte buffer                                                    */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} buf_t;
-
-static int buf_add(buf_t *b, const void *s, size_t n, gq_error *err)
+int gq_tok_buf_add(gq_tok_buf *b, const void *s, size_t n, gq_error *err)
 {
     if (b->n + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 256;
@@ -619,53 +599,30 @@ static int buf_add(buf_t *b, const void *s, size_t n, gq_error *err)
     return GQ_OK;
 }
 
-/* Replace every `from` by `to` in s[0..n) into b (appended). */
-static int replace_into(buf_t *b, const char *s, size_t n, const char *from, const char *to, gq_error *err)
+void gq_tok_buf_swap(gq_tok_buf *a, gq_tok_buf *b)
+{
+    gq_tok_buf t = *a;
+    *a = *b;
+    *b = t;
+}
+
+int gq_tok_replace_into(gq_tok_buf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err)
 {
     size_t fl = strlen(from), tl = strlen(to);
     size_t i = 0, run = 0;
     int rc;
-    if (fl == 0) return buf_add(b, s, n, err);
+    if (fl == 0) return gq_tok_buf_add(b, s, n, err);
     while (i < n) {
         if (n - i >= fl && memcmp(s + i, from, fl) == 0) {
-            if ((rc = buf_add(b, s + run, i - run, err))) return rc;
-            if ((rc = buf_add(b, to, tl, err))) return rc;
+            if ((rc = gq_tok_buf_add(b, s + run, i - run, err))) return rc;
+            if ((rc = gq_tok_buf_add(b, to, tl, err))) return rc;
             i += fl;
             run = i;
         } else {
             i++;
         }
     }
-    return buf_add(b, s + run, n - run, err);
-}
-
-static int normalize(const gq_tokenizer *t, const char *s, size_t n, char **out, size_t *out_n,
-                     gq_error *err)
-{
-    buf_t cur = {0}, next = {0};
-    int rc = buf_add(&cur, s, n, err);
-    if (rc) goto fail;
-    for (size_t k = 0; k < t->n_norm; k++) {
-        const gq_norm_step *st = &t->norm[k];
-        next.n = 0;
-        if (st->type == GQ_NORM_PREPEND) {
-            if (cur.n > 0 && (rc = buf_add(&next, st->str, strlen(st->str), err))) goto fail;
-            if ((rc = buf_add(&next, cur.p, cur.n, err))) goto fail;
-        } else {
-            if ((rc = replace_into(&next, cur.p, cur.n, st->from, st->str, err))) goto fail;
-        }
-        buf_t tmp = cur;
-        cur = next;
-        next = tmp;
-    }
-    gq_free(next.p);
-    *out = cur.p;
-    *out_n = cur.n;
-    return GQ_OK;
-fail:
-    gq_free(cur.p);
-    gq_free(next.p);
-    return rc;
+    return gq_tok_buf_add(b, s + run, n - run, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -749,7 +706,7 @@ static int split_added(const gq_tokenizer *t, pcre2_match_data *md, const char *
             while (p > 0) {
                 size_t q = prev_char_start(s, p), adv;
                 int32_t cp = gq_utf8_decode((const unsigned char *)s + q, n - q, &adv);
-                if (!is_unicode_ws(cp)) break;
+                if (!gq_unicode_is_ws(cp)) break;
                 p = q;
             }
             start = p > start_offset ? p : start_offset;
@@ -758,7 +715,7 @@ static int split_added(const gq_tokenizer *t, pcre2_match_data *md, const char *
             while (stop < n) {
                 size_t adv;
                 int32_t cp = gq_utf8_decode((const unsigned char *)s + stop, n - stop, &adv);
-                if (!is_unicode_ws(cp)) break;
+                if (!gq_unicode_is_ws(cp)) break;
                 stop += adv;
             }
             i = stop;
@@ -927,11 +884,11 @@ static int pretok_step(enc_ctx *c, size_t k, const char *s, size_t n, int at_sta
     if (k == t->n_pre) return gq_bpe_word(t, s, n, c->out, err);
     const gq_pre_step *st = &t->pre[k];
     span_list l = {0};
-    buf_t b = {0};
+    gq_tok_buf b = {0};
     int rc = GQ_OK;
     if (st->type == GQ_PRE_SPLIT) {
         if (st->prefix_space && s[0] != ' ') {
-            if ((rc = buf_add(&b, " ", 1, err)) || (rc = buf_add(&b, s, n, err))) goto fail;
+            if ((rc = gq_tok_buf_add(&b, " ", 1, err)) || (rc = gq_tok_buf_add(&b, s, n, err))) goto fail;
             s = b.p;
             n = b.n;
         }
@@ -946,19 +903,19 @@ static int pretok_step(enc_ctx *c, size_t k, const char *s, size_t n, int at_sta
     }
     /* Metaspace: spaces become the replacement, maybe prepend it, maybe split. */
     size_t rl = strlen(st->replacement);
-    buf_t r = {0};
-    if ((rc = replace_into(&r, s, n, " ", st->replacement, err))) {
+    gq_tok_buf r = {0};
+    if ((rc = gq_tok_replace_into(&r, s, n, " ", st->replacement, err))) {
         gq_free(r.p);
         goto fail;
     }
     int starts = r.n >= rl && memcmp(r.p, st->replacement, rl) == 0;
     int prepend = !starts && r.n > 0 &&
                   (st->prepend == GQ_PREPEND_ALWAYS || (st->prepend == GQ_PREPEND_FIRST && at_start));
-    if (prepend && (rc = buf_add(&b, st->replacement, rl, err))) {
+    if (prepend && (rc = gq_tok_buf_add(&b, st->replacement, rl, err))) {
         gq_free(r.p);
         goto fail;
     }
-    rc = buf_add(&b, r.p, r.n, err);
+    rc = gq_tok_buf_add(&b, r.p, r.n, err);
     gq_free(r.p);
     if (rc) goto fail;
     if (!st->split) {
@@ -984,7 +941,7 @@ static int encode_raw(enc_ctx *c, const char *s, size_t n, int at_start, gq_erro
     int rc = GQ_OK;
     const char *p = s;
     if (t->n_norm) {
-        if ((rc = normalize(t, s, n, &norm, &nn, err))) goto fail;
+        if ((rc = gq_tok_normalize(t, s, n, &norm, &nn, err))) goto fail;
         p = norm;
     }
     if (!t->has_normalized_added) {
@@ -1043,7 +1000,7 @@ fail: /* also the success path */
 
 /* A list of strings in one buffer. */
 typedef struct {
-    buf_t b;
+    gq_tok_buf b;
     size_t *off; /* n + 1 offsets */
     size_t n, cap;
 } strvec;
@@ -1065,7 +1022,7 @@ static int sv_next(strvec *v, gq_error *err) /* start a new string */
 
 static int sv_add(strvec *v, const void *s, size_t n, gq_error *err)
 {
-    int rc = buf_add(&v->b, s, n, err);
+    int rc = gq_tok_buf_add(&v->b, s, n, err);
     if (!rc) v->off[v->n] = v->b.n;
     return rc;
 }
@@ -1119,7 +1076,7 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
     int rc = GQ_OK;
     switch (st->type) {
     case GQ_DEC_BYTELEVEL: {
-        buf_t bytes = {0};
+        gq_tok_buf bytes = {0};
         for (size_t i = 0; i < in->n && !rc; i++) {
             const unsigned char *s = (const unsigned char *)SV_STR(in, i);
             size_t n = SV_LEN(in, i), j = 0, mark = bytes.n;
@@ -1133,12 +1090,12 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
                     break;
                 }
                 unsigned char ub = (unsigned char)b;
-                if ((rc = buf_add(&bytes, &ub, 1, err))) break;
+                if ((rc = gq_tok_buf_add(&bytes, &ub, 1, err))) break;
                 j += adv;
             }
             if (!rc && !all) {
                 bytes.n = mark;
-                rc = buf_add(&bytes, s, n, err);
+                rc = gq_tok_buf_add(&bytes, s, n, err);
             }
         }
         if (!rc) rc = sv_next(o, err);
@@ -1179,7 +1136,7 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
     case GQ_DEC_REPLACE:
         for (size_t i = 0; i < in->n; i++) {
             if ((rc = sv_next(o, err))) return rc;
-            if ((rc = replace_into(&o->b, SV_STR(in, i), SV_LEN(in, i), st->from, st->to, err))) return rc;
+            if ((rc = gq_tok_replace_into(&o->b, SV_STR(in, i), SV_LEN(in, i), st->from, st->to, err))) return rc;
             o->off[o->n] = o->b.n;
         }
         return GQ_OK;
@@ -1240,14 +1197,14 @@ int gq_tokenizer_decode(const gq_tokenizer *tok, const int32_t *ids, size_t n, i
     }
     if (!tok->has_decoder) {
         /* No decoder: HF joins the tokens with spaces. */
-        buf_t j = {0};
+        gq_tok_buf j = {0};
         for (size_t i = 0; i < a.n; i++) {
-            if ((i && (rc = buf_add(&j, " ", 1, err))) || (rc = buf_add(&j, SV_STR(&a, i), SV_LEN(&a, i), err))) {
+            if ((i && (rc = gq_tok_buf_add(&j, " ", 1, err))) || (rc = gq_tok_buf_add(&j, SV_STR(&a, i), SV_LEN(&a, i), err))) {
                 gq_free(j.p);
                 goto fail;
             }
         }
-        if (!j.p && (rc = buf_add(&j, "", 0, err))) goto fail;
+        if (!j.p && (rc = gq_tok_buf_add(&j, "", 0, err))) goto fail;
         *out = j.p;
         goto fail; /* rc == GQ_OK */
     }
@@ -1260,8 +1217,8 @@ int gq_tokenizer_decode(const gq_tokenizer *tok, const int32_t *ids, size_t n, i
         b = tmp;
     }
     {
-        buf_t j = {0};
-        if ((rc = buf_add(&j, a.n ? SV_STR(&a, 0) : "", a.n ? a.off[a.n] - a.off[0] : 0, err))) goto fail;
+        gq_tok_buf j = {0};
+        if ((rc = gq_tok_buf_add(&j, a.n ? SV_STR(&a, 0) : "", a.n ? a.off[a.n] - a.off[0] : 0, err))) goto fail;
         *out = j.p;
     }
 fail: /* also the success path */

@@ -26,33 +26,73 @@
 #include "gq_alloc.h"
 #include "tokenizer_internal.h"
 
-/* tokenizer.ggml.pre -> split regexes (llama.cpp's table, the families we know). */
+/* tokenizer.ggml.pre -> split regexes, applied one after the other (each
+ * Isolated), as llama.cpp's llama-vocab.cpp does for the families we know.
+ * The DeepSeek patterns are those of the families' tokenizer.json files. */
+static const char re_deepseek_letters[] =
+    "\\s?[A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u01bc-\u01bf\u01c4-\u0293\u0295-\u02af\u0370-\u0373"
+    "\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a\u038c\u038e-\u03a1\u03a3-\u03f5\u03f7-\u0481\u048a-\u052f"
+    "\u0531-\u0556\u10a0-\u10c5\u13a0-\u13f5\u13f8-\u13fd\u1c90-\u1cba\u1cbd-\u1cbf\u1d00-\u1d2b\u1d6b-\u1d77"
+    "\u1d79-\u1d9a\u1e00-\u1f15\u1f18-\u1f1d\u1f20-\u1f45\u1f48-\u1f4d\u1f50-\u1f57\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d"
+    "\u1f80-\u1fb4\u1fb6-\u1fbc\u1fbe\u1fc2-\u1fc4\u1fc6-\u1fcc\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-\u1fec\u1ff2-\u1ff4"
+    "\u1ff6-\u1ffc\u2102\u2107\u210a-\u2113\u2115\u2119-\u211d\u2124\u2126\u2128\u212a-\u212d\u212f-\u2134\u2139"
+    "\u213c-\u213f\u2145-\u2149\u214e\u2183\u2184\u2c00-\u2c7b\u2c7e-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3\ua640-\ua66d"
+    "\ua680-\ua69b\ua722-\ua76f\ua771-\ua787\ua78b-\ua78e\uab70-\uabbf\ufb00-\ufb06\ufb13-\ufb17\uff21-\uff3a"
+    "\uff41-\uff5a\U00010400-\U0001044f\U000104b0-\U000104d3\U000104d8-\U000104fb\U00010c80-\U00010cb2"
+    "\U00010cc0-\U00010cf2\U000118a0-\U000118df\U0001e900-\U0001e943]+";
+static const char *const re_deepseek_llm[] = {
+    "[\\r\\n]", re_deepseek_letters,
+    "\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+", "\\s+$",
+    "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+", "\\p{N}+", NULL};
+static const char *const re_deepseek_v3[] = {
+    "\\p{N}{1,3}", "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+",
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"
+    " ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    NULL};
+static const char *const re_deepseek_coder[] = {
+    "[\\r\\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+", "\\p{N}", NULL};
+static const char *const re_gpt2[] = {gq_regex_gpt2, NULL};
+static const char *const re_digits_gpt2[] = {"\\p{N}", gq_regex_gpt2, NULL};
+static const char *const re_llama3[] = {gq_regex_llama3, NULL};
+static const char *const re_qwen2[] = {gq_regex_qwen2, NULL};
+static const char *const re_qwen35[] = {
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    NULL};
+
+static const struct {
+    const char *names[8];
+    const char *const *regexes;
+    int ignore_merges; /* llama.cpp sets it for the LLaMA-3 group only */
+} gguf_pre_table[] = {
+    {{"default", "gpt2", "gpt-2", "mpt", "olmo", "jais", "phi-2"}, re_gpt2, 0},
+    {{"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva"}, re_digits_gpt2, 0},
+    {{"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral"}, re_llama3, 1},
+    {{"qwen2", "stablelm2", "deepseek-r1-qwen", "megrez"}, re_qwen2, 0},
+    {{"qwen35"}, re_qwen35, 0},
+    {{"chatglm-bpe", "glm4"}, re_llama3, 0},
+    {{"deepseek-llm"}, re_deepseek_llm, 0},
+    {{"deepseek-v3"}, re_deepseek_v3, 0},
+    {{"deepseek-coder"}, re_deepseek_coder, 0},
+};
+
 static int gguf_pre(gq_tokenizer *t, const char *pre, const char *path, gq_error *err)
 {
-    static const char *const gpt2[] = {"default", "gpt2", "gpt-2", "mpt", "olmo", "jais", NULL};
-    static const char *const digits_gpt2[] = {"smollm", "starcoder", "refact", "command-r", "codeshell",
-                                              "exaone", "minerva", NULL};
-    static const char *const llama3[] = {"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", NULL};
-    static const char *const qwen2[] = {"qwen2", "stablelm2", "deepseek-r1-qwen", "megrez", NULL};
-    int rc;
     if (!pre) pre = "default";
-    for (const char *const *p = gpt2; *p; p++)
-        if (strcmp(pre, *p) == 0) return gq_tok_add_split(t, gq_regex_gpt2, GQ_SPLIT_ISOLATED, 0, path, err);
-    for (const char *const *p = digits_gpt2; *p; p++)
-        if (strcmp(pre, *p) == 0) {
-            if ((rc = gq_tok_add_split(t, "\\p{N}", GQ_SPLIT_ISOLATED, 0, path, err))) return rc;
-            return gq_tok_add_split(t, gq_regex_gpt2, GQ_SPLIT_ISOLATED, 0, path, err);
+    for (size_t i = 0; i < sizeof gguf_pre_table / sizeof gguf_pre_table[0]; i++)
+        for (size_t k = 0; k < 8 && gguf_pre_table[i].names[k]; k++) {
+            if (strcmp(pre, gguf_pre_table[i].names[k]) != 0) continue;
+            t->ignore_merges = gguf_pre_table[i].ignore_merges;
+            for (const char *const *re = gguf_pre_table[i].regexes; *re; re++) {
+                int rc = gq_tok_add_split(t, *re, GQ_SPLIT_ISOLATED, 0, path, err);
+                if (rc) return rc;
+            }
+            return GQ_OK;
         }
-    for (const char *const *p = llama3; *p; p++)
-        if (strcmp(pre, *p) == 0) {
-            t->ignore_merges = 1;
-            return gq_tok_add_split(t, gq_regex_llama3, GQ_SPLIT_ISOLATED, 0, path, err);
-        }
-    for (const char *const *p = qwen2; *p; p++)
-        if (strcmp(pre, *p) == 0) return gq_tok_add_split(t, gq_regex_qwen2, GQ_SPLIT_ISOLATED, 0, path, err);
     return gq_error_set(err, GQ_ERR_UNSUPPORTED,
                         "%s: tokenizer.ggml.pre \"%s\" is not supported (known: default, gpt2, smollm, starcoder, "
-                        "llama-bpe, qwen2 and their aliases)",
+                        "llama-bpe, qwen2, qwen35, deepseek-r1-qwen, deepseek-llm, deepseek-v3, deepseek-coder, "
+                        "chatglm-bpe, glm4 and their aliases)",
                         path, pre);
 }
 
@@ -70,18 +110,6 @@ static int add_dec(gq_tokenizer *t, gq_dec_type type, const char *from, const ch
         s->start = 1;
     }
     t->has_decoder = 1;
-    return GQ_OK;
-}
-
-static int add_norm(gq_tokenizer *t, gq_norm_type type, const char *from, const char *str, gq_error *err)
-{
-    gq_norm_step *nn = gq_realloc(t->norm, (t->n_norm + 1) * sizeof *nn, "normalizer steps", err);
-    if (!nn) return GQ_ERR_NOMEM;
-    t->norm = nn;
-    gq_norm_step *s = &t->norm[t->n_norm++];
-    memset(s, 0, sizeof *s);
-    s->type = type;
-    if ((from && !(s->from = gq_strdup(from, err))) || !(s->str = gq_strdup(str, err))) return GQ_ERR_NOMEM;
     return GQ_OK;
 }
 
@@ -220,8 +248,8 @@ int gq_tokenizer_load_gguf(gq_tokenizer **out, const struct gq_gguf *g, gq_error
         t->use_scores = 1;
         t->byte_fallback = 1;
         if ((rc = get_flag(g, "tokenizer.ggml.add_space_prefix", 1, &space_prefix, err))) goto fail;
-        if (space_prefix && (rc = add_norm(t, GQ_NORM_PREPEND, NULL, "\xE2\x96\x81", err))) goto fail;
-        if ((rc = add_norm(t, GQ_NORM_REPLACE, " ", "\xE2\x96\x81", err))) goto fail;
+        if (space_prefix && (rc = gq_tok_add_norm(t, GQ_NORM_PREPEND, NULL, "\xE2\x96\x81", err))) goto fail;
+        if ((rc = gq_tok_add_norm(t, GQ_NORM_REPLACE, " ", "\xE2\x96\x81", err))) goto fail;
         for (int b = 0; b < 256; b++) {
             static const char hex[] = "0123456789ABCDEF";
             char s[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};

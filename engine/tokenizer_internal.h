@@ -19,6 +19,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cjson/cJSON.h>
+
 #include "gq_error.h"
 #include "tokenizer.h"
 
@@ -58,14 +60,31 @@ typedef enum {
 } gq_tok_kind;
 
 typedef enum {
-    GQ_NORM_PREPEND = 0, /* prepend str when the piece is not empty */
-    GQ_NORM_REPLACE = 1  /* replace every literal `from` by str */
+    GQ_NORM_PREPEND = 0,   /* prepend str when the piece is not empty */
+    GQ_NORM_REPLACE,       /* replace every literal `from` by str */
+    GQ_NORM_REPLACE_REGEX, /* replace every match of re by str */
+    GQ_NORM_NFC,
+    GQ_NORM_NFD,
+    GQ_NORM_NFKC,
+    GQ_NORM_NFKD,
+    GQ_NORM_LOWERCASE,
+    GQ_NORM_STRIP,         /* strip_left / strip_right */
+    GQ_NORM_STRIP_ACCENTS, /* drop combining marks (Mn, Mc, Me) */
+    GQ_NORM_PRECOMPILED,   /* SentencePiece charsmap: trie + pool */
+    GQ_NORM_BERT           /* BertNormalizer with its four flags */
 } gq_norm_type;
 
 typedef struct gq_norm_step {
     gq_norm_type type;
-    char *from; /* GQ_NORM_REPLACE */
-    char *str;
+    char *from;            /* GQ_NORM_REPLACE */
+    char *str;             /* PREPEND, REPLACE, REPLACE_REGEX */
+    pcre2_code *re;        /* GQ_NORM_REPLACE_REGEX */
+    int strip_left, strip_right;
+    int bert_clean, bert_chinese, bert_strip_accents, bert_lowercase;
+    uint32_t *trie;        /* GQ_NORM_PRECOMPILED: darts-clone units */
+    size_t n_trie;
+    char *pool;            /* NUL-separated replacements, n_pool bytes */
+    size_t n_pool;
 } gq_norm_step;
 
 typedef enum {
@@ -217,6 +236,28 @@ int32_t gq_utf8_decode(const unsigned char *s, size_t n, size_t *adv);
 size_t gq_utf8_encode(uint32_t cp, char out[4]);
 /* Offset of the first invalid byte, or len when valid. */
 size_t gq_utf8_validate(const unsigned char *s, size_t len);
+
+/* A growable byte buffer, always NUL-terminated once non-empty. */
+typedef struct gq_tok_buf {
+    char *p;
+    size_t n, cap;
+} gq_tok_buf;
+
+int gq_tok_buf_add(gq_tok_buf *b, const void *s, size_t n, gq_error *err);
+void gq_tok_buf_swap(gq_tok_buf *a, gq_tok_buf *b);
+/* Append s[0..n) to b with every literal `from` replaced by `to`. */
+int gq_tok_replace_into(gq_tok_buf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err);
+
+/* Unicode White_Space (Rust's char::is_whitespace, Oniguruma's \s). */
+int gq_unicode_is_ws(int32_t cp);
+
+/* Normalizers (tokenizer_norm.c): tokenizer.json's "normalizer" node into
+ * t->norm; one step by hand (loaders that build their own); a step's
+ * memory; and the whole normalizer applied to s into a fresh heap string. */
+int gq_tok_load_normalizer(gq_tokenizer *t, const cJSON *node, const char *path, gq_error *err);
+int gq_tok_add_norm(gq_tokenizer *t, gq_norm_type type, const char *from, const char *str, gq_error *err);
+void gq_tok_free_norm(gq_norm_step *s);
+int gq_tok_normalize(const gq_tokenizer *t, const char *s, size_t n, char **out, size_t *out_n, gq_error *err);
 
 /* BPE on one word.  Appends ids to out. */
 int gq_bpe_word(const gq_tokenizer *t, const char *w, size_t len, gq_tokens *out, gq_error *err);

@@ -2,9 +2,10 @@
  * (+ tokenizer_config.json) into a gq_tokenizer.
  *
  * Understood: model BPE (vocab, merges as "a b" or [a, b], unk_token,
- * byte_fallback, fuse_unk, ignore_merges); normalizer null/Sequence/Prepend/
- * Replace(String); pre_tokenizer null/Sequence/ByteLevel/Split/Metaspace/
- * Digits; post_processor null/TemplateProcessing/ByteLevel/Roberta/Bert/
+ * byte_fallback, fuse_unk, ignore_merges); the normalizers of
+ * tokenizer_norm.c; pre_tokenizer null/Sequence/ByteLevel/Split/Metaspace/
+ * Digits/Whitespace/WhitespaceSplit/Punctuation/BertPreTokenizer/
+ * CharDelimiterSplit; post_processor null/TemplateProcessing/ByteLevel/Roberta/Bert/
  * Sequence; decoder null/Sequence/ByteLevel/Replace(String)/ByteFallback/
  * Fuse/Strip/Metaspace; added_tokens with their flags.  Anything else is
  * GQ_ERR_UNSUPPORTED with a message naming the file and the key.
@@ -16,6 +17,7 @@
  * post_processor decides.  bos/eos ids come from tokenizer_config's
  * bos_token/eos_token, else from the template, else from the usual names.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,53 +171,6 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
 
 /* ------------------------------------------------------------------------ */
 
-static int add_norm(gq_tokenizer *t, gq_norm_type type, const char *from, const char *str, gq_error *err)
-{
-    gq_norm_step *nn = gq_realloc(t->norm, (t->n_norm + 1) * sizeof *nn, "normalizer steps", err);
-    if (!nn) return GQ_ERR_NOMEM;
-    t->norm = nn;
-    gq_norm_step *s = &t->norm[t->n_norm];
-    memset(s, 0, sizeof *s);
-    s->type = type;
-    if ((from && !(s->from = gq_strdup(from, err))) || !(s->str = gq_strdup(str, err))) {
-        gq_free(s->from);
-        return GQ_ERR_NOMEM;
-    }
-    t->n_norm++;
-    return GQ_OK;
-}
-
-static int load_normalizer(gq_tokenizer *t, const cJSON *n, const char *path, gq_error *err)
-{
-    if (!n || cJSON_IsNull(n)) return GQ_OK;
-    const char *type = jstr(n, "type");
-    if (!type) return gq_error_set(err, GQ_ERR_INVALID, "%s: normalizer has no type", path);
-    if (strcmp(type, "Sequence") == 0) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "normalizers")) {
-            int rc = load_normalizer(t, it, path, err);
-            if (rc) return rc;
-        }
-        return GQ_OK;
-    }
-    if (strcmp(type, "Prepend") == 0) {
-        const char *p = jstr(n, "prepend");
-        if (!p) return gq_error_set(err, GQ_ERR_INVALID, "%s: normalizer Prepend has no \"prepend\"", path);
-        return add_norm(t, GQ_NORM_PREPEND, NULL, p, err);
-    }
-    if (strcmp(type, "Replace") == 0) {
-        const char *from = jstr(cJSON_GetObjectItemCaseSensitive(n, "pattern"), "String");
-        const char *to = jstr(n, "content");
-        if (!from || !to)
-            return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                                "%s: normalizer Replace needs a String pattern and a content (regex patterns are not supported)",
-                                path);
-        return add_norm(t, GQ_NORM_REPLACE, from, to, err);
-    }
-    return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: normalizer \"%s\" is not supported (only Sequence, Prepend, Replace)",
-                        path, type);
-}
-
 static int parse_behavior(const char *s, gq_split_behavior *b)
 {
     static const struct { const char *name; gq_split_behavior b; } names[] = {
@@ -288,6 +243,37 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         gq_free(q);
         return rc;
     }
+    /* The word/punctuation splitters, each as regex splits with HF's
+     * behaviour: Whitespace keeps the runs of \w (Oniguruma's Unicode word
+     * set) or of other non-space chars; WhitespaceSplit drops whitespace;
+     * Punctuation isolates each ASCII or Unicode punctuation char;
+     * BertPreTokenizer does both of the last two. */
+    static const char punct[] = "[\\p{P}!-/:-@\\[-`{-~]";
+    if (strcmp(type, "Whitespace") == 0)
+        return gq_tok_add_split(t, "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]+|"
+                                "[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\s]+",
+                                GQ_SPLIT_REMOVED, 1, path, err);
+    if (strcmp(type, "WhitespaceSplit") == 0) return gq_tok_add_split(t, "\\s+", GQ_SPLIT_REMOVED, 0, path, err);
+    if (strcmp(type, "Punctuation") == 0) {
+        gq_split_behavior b = GQ_SPLIT_ISOLATED;
+        if (jstr(p, "behavior") && !parse_behavior(jstr(p, "behavior"), &b))
+            return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Punctuation has an unknown behavior", path);
+        return gq_tok_add_split(t, punct, b, 0, path, err);
+    }
+    if (strcmp(type, "BertPreTokenizer") == 0) {
+        if ((rc = gq_tok_add_split(t, "\\s+", GQ_SPLIT_REMOVED, 0, path, err))) return rc;
+        return gq_tok_add_split(t, punct, GQ_SPLIT_ISOLATED, 0, path, err);
+    }
+    if (strcmp(type, "CharDelimiterSplit") == 0) {
+        const char *d = jstr(p, "delimiter");
+        size_t adv;
+        if (!d || !*d || gq_utf8_decode((const unsigned char *)d, strlen(d), &adv) < 0 || d[adv] != '\0')
+            return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer CharDelimiterSplit needs a one-character delimiter",
+                                path);
+        char q[16];
+        snprintf(q, sizeof q, "\\Q%s\\E", d);
+        return gq_tok_add_split(t, q, GQ_SPLIT_REMOVED, 0, path, err);
+    }
     if (strcmp(type, "Digits") == 0)
         return gq_tok_add_split(t, jbool(p, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+", GQ_SPLIT_ISOLATED, 0,
                                 path, err);
@@ -309,7 +295,8 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         return GQ_OK;
     }
     return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                        "%s: pre_tokenizer \"%s\" is not supported (only ByteLevel, Split, Metaspace, Digits, Sequence)",
+                        "%s: pre_tokenizer \"%s\" is not supported (known: Sequence, ByteLevel, Split, Metaspace, Digits, Whitespace, "
+                        "WhitespaceSplit, Punctuation, BertPreTokenizer, CharDelimiterSplit)",
                         path, type);
 }
 
@@ -508,7 +495,7 @@ int gq_tokenizer_load_json(gq_tokenizer **out, const char *tokenizer_json, const
     if (tokenizer_config && (rc = gq_json_load_file(&cfg, tokenizer_config, err))) goto fail;
     if ((rc = gq_tok_new(&t, tokenizer_json, err))) goto fail;
     if ((rc = load_model(t, root, tokenizer_json, err))) goto fail;
-    if ((rc = load_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), tokenizer_json, err))) goto fail;
+    if ((rc = gq_tok_load_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), tokenizer_json, err))) goto fail;
     int bytelevel = 0;
     if ((rc = load_pretok(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), tokenizer_json, &bytelevel, err)))
         goto fail;
