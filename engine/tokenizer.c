@@ -2,16 +2,21 @@
  * for the contract, tokenizer_internal.h for the data layout).
  *
  * What it is: a re-implementation of the parts of Hugging Face `tokenizers`
- * that byte-level BPE (GPT-2, LLaMA-3, SmolLM2) and SentencePiece-style BPE
- * (LLaMA-2, Mistral) tokenizer.json files use, to the same ids:
+ * that byte-level BPE (GPT-2, LLaMA-3, Qwen2/3, DeepSeek, GLM-4, SmolLM2)
+ * and SentencePiece-style BPE (LLaMA-2, Mistral, Phi-3, Gemma) tokenizer.json
+ * files use, to the same ids:
  *   added tokens (leftmost-longest, lstrip/rstrip/single_word/normalized),
- *   normalizers Prepend/Replace, pre-tokenizers Split/ByteLevel/Metaspace/
- *   Digits, BPE (tokenizer_bpe.c), TemplateProcessing-style BOS/EOS, and the
- *   decoders ByteLevel/Replace/ByteFallback/Fuse/Strip/Metaspace.
- * What it is not: offsets, pairs, truncation/padding, Unicode normalization
- * forms (NFC/NFKC...), WordPiece/Unigram models.
+ *   the normalizers (tokenizer_norm.c: NFC/NFD/NFKC/NFKD, Lowercase, Strip,
+ *   StripAccents, Replace, Prepend, Precompiled, BertNormalizer),
+ *   pre-tokenizers Split/ByteLevel/Metaspace/Digits/Whitespace/
+ *   WhitespaceSplit/Punctuation/BertPreTokenizer/CharDelimiterSplit, BPE
+ *   (tokenizer_bpe.c), TemplateProcessing-style BOS/EOS, and the decoders
+ *   ByteLevel/Replace/ByteFallback/Fuse/Strip/Metaspace.
+ * What it is not: offsets, pairs, truncation/padding, WordPiece/Unigram
+ * models.
  * Loaders: tokenizer_json.c, tokenizer_gguf.c.  Tests: tests/test_tokenizer.c
- * compares every line of a 2,200-line text with ids written by HF.
+ * compares every line of a 2,200-line text with ids written by HF, and
+ * tests/test_tokenizer_families.c the families' real vocabularies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +528,13 @@ int gq_tok_finish(gq_tokenizer *t, gq_error *err)
         char *nt = NULL;
         size_t nn = 0;
         if ((rc = gq_tok_normalize(t, a->text, a->len, &nt, &nn, err))) return rc;
+        /* HF's id -> token map holds the normalized content too (Phi-3's
+         * "</s>" decodes as "▁</s>", i.e. " </s>"). */
+        if (a->id >= 0 && (size_t)a->id < t->n_vocab &&
+            (nn != a->len || memcmp(nt, a->text, nn) != 0) && (rc = gq_tok_set_token(t, a->id, nt, nn, err))) {
+            gq_free(nt);
+            return rc;
+        }
         gq_free(a->text);
         a->text = nt;
         a->len = nn;
