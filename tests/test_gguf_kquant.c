@@ -10,7 +10,9 @@
  * compare the hash; a single differing bit fails.
  * Without arguments it runs the hand-made cases only: Q8_K (which the gguf
  * package cannot dequantize: x = d * q by ggml's definition), block-size and
- * unsupported-type errors.
+ * unsupported-type errors; with $GQ_CLI also `info`'s quant mix and the
+ * gemma / unknown-architecture refusals (exit 2) on patched copies of
+ * gguf_arch/llama-q4_k_m.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 
 #include "gguf.h"
 #include "gq_alloc.h"
+#include "model.h"
 #include "quant.h"
 #include "sha256.h"
 #include "testutil.h"
@@ -55,6 +58,54 @@ static void hand_cases(void)
               gq_dequant_row(GQ_DTYPE_Q4_K, blk, y, 128, &err) == GQ_ERR_INVALID && strstr(err.msg, "Q4_K"));
     err.msg[0] = '\0';
     test_cond("I32 cannot be widened", gq_dequant_row(GQ_DTYPE_I32, blk, y, 4, &err) == GQ_ERR_UNSUPPORTED);
+}
+
+/* general.architecture "llama" replaced by another 5-letter name. */
+static void arch_refusal(const char *arch5, const char *needle)
+{
+    size_t n = 0;
+    char src[4200], dst[4200], what[160], *out = NULL, args[4400];
+    snprintf(src, sizeof src, "%s", test_fixture("gguf_arch/llama-q4_k_m/model.gguf"));
+    unsigned char *b = (unsigned char *)test_read_file(src, &n);
+    test_cond("llama-q4_k_m reads", b != NULL);
+    if (!b) return;
+    const char key[] = "general.architecture";
+    unsigned char *at = NULL;
+    for (size_t i = 0; i + sizeof key + 20 < n && !at; i++)
+        if (memcmp(b + i, key, sizeof key - 1) == 0 && memcmp(b + i + sizeof key - 1 + 12, "llama", 5) == 0)
+            at = b + i + sizeof key - 1 + 12; /* key, u32 type, u64 length, value */
+    test_cond("general.architecture found", at != NULL);
+    if (at) {
+        memcpy(at, arch5, 5);
+        snprintf(dst, sizeof dst, "%s/%s.gguf", test_tmpdir("gguf_arch_refusal"), arch5);
+        test_write_file(dst, b, n);
+        gq_model *m = NULL;
+        gq_error err = {0};
+        gq_open_opts o = {1, 1, 16};
+        int rc = gq_model_open(&m, dst, &o, &err);
+        snprintf(what, sizeof what, "%s GGUF refused (unsupported) naming '%s'", arch5, needle);
+        test_cond(what, rc == GQ_ERR_UNSUPPORTED && strstr(err.msg, needle) && strstr(err.msg, arch5));
+        if (!strstr(err.msg, needle)) printf("  message: %s\n", err.msg);
+        gq_model_close(m);
+        snprintf(args, sizeof args, "info '%s'", dst);
+        snprintf(what, sizeof what, "info on a %s GGUF exits 2", arch5);
+        test_cond(what, test_run_cli(args, &out) == 2 && test_has(out, needle));
+        free(out);
+    }
+    free(b);
+}
+
+static void cli_cases(void)
+{
+    char args[4400], *out = NULL;
+    snprintf(args, sizeof args, "info '%s'", test_fixture("gguf_arch/llama-q4_k_m/model.gguf"));
+    test_cond("info runs on llama-q4_k_m", test_run_cli(args, &out) == 0);
+    test_cond("info prints the quant mix",
+              test_has(out, "quant mix:") && test_has(out, "Q4_K ") && test_has(out, "Q6_K ") &&
+              test_has(out, "bits per weight; file type Q4_K_M"));
+    free(out);
+    arch_refusal("gemma", "soft-capping");
+    arch_refusal("bloom", "gqla-eval reads GGUF files of the llama");
 }
 
 static int check_fixture(const char *rel)
@@ -121,6 +172,7 @@ static int check_fixture(const char *rel)
 int main(int argc, char **argv)
 {
     hand_cases();
+    if (argc == 1 && getenv("GQ_CLI")) cli_cases();
     for (int i = 1; i < argc; i++) check_fixture(argv[i]);
     return test_report("test_gguf_kquant");
 }
