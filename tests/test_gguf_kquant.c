@@ -12,7 +12,9 @@
  * package cannot dequantize: x = d * q by ggml's definition), block-size and
  * unsupported-type errors; with $GQ_CLI also `info`'s quant mix and the
  * gemma / unknown-architecture refusals (exit 2) on patched copies of
- * gguf_arch/llama-q4_k_m.
+ * gguf_arch/llama-q4_k_m; and `convert` on the quantised GGUF sources
+ * (qwen2, mistral-as-llama, phi3): the full-rank conversion equals the
+ * partial-RoPE reference on both paths (conversion.md §6.2), qwen3 refused.
  */
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +97,68 @@ static void arch_refusal(const char *arch5, const char *needle)
     free(b);
 }
 
+/* "logprob": values of `score --json` output, in order; returns the count. */
+static int read_logprobs(const char *json, double *lp, int max)
+{
+    int n = 0;
+    const char *p = json;
+    while (p && n < max && (p = strstr(p, "\"logprob\":")) != NULL) {
+        p += 10;
+        lp[n++] = strtod(p, NULL);
+    }
+    return n;
+}
+
+/* convert FIXTURE twice (full rank r = 2*G*Dh - d_r, and --reference
+ * partial-rope); both outputs score the same ids within 1e-4 on both paths. */
+static void convert_case(const char *fx)
+{
+    const char *tmp = test_tmpdir("gguf_convert");
+    char src[4200], calib[4300], full[4300], ref[4300], args[13000], what[256], *out = NULL;
+    snprintf(src, sizeof src, "%s", test_fixture(fx));
+    snprintf(calib, sizeof calib, "%s/calib.tokens", tmp);
+    snprintf(full, sizeof full, "%s/full", tmp);
+    snprintf(ref, sizeof ref, "%s/ref", tmp);
+    FILE *f = fopen(calib, "w");
+    if (!f) return;
+    unsigned x = 12345;
+    for (int s = 0; s < 8; s++)
+        for (int t = 0; t < 48; t++) {
+            x = x * 1103515245u + 12345u;
+            fprintf(f, "%u%c", 3 + (x >> 16) % 297, t + 1 < 48 ? ' ' : '\n');
+        }
+    fclose(f);
+    const char *common = "--rope-dim 32 --freqfold 2 --threads 1 --quiet";
+    snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' --kv-lora-rank 224 %s", src,
+             full, calib, common);
+    int rc1 = test_run_cli(args, &out);
+    if (rc1) printf("%s\n", out ? out : "");
+    free(out);
+    snprintf(args, sizeof args, "convert --model '%s' --output '%s' --calib-tokens '%s' --reference partial-rope %s",
+             src, ref, calib, common);
+    int rc2 = test_run_cli(args, &out);
+    if (rc2) printf("%s\n", out ? out : "");
+    free(out);
+    snprintf(what, sizeof what, "%s: full-rank and partial-RoPE conversions run", fx);
+    if (!test_cond(what, rc1 == 0 && rc2 == 0)) return;
+    const char *ids = "5,77,123,9,250,31,8,199,42,64,17,288,3,150,99,12,201,55,7,130";
+    double lf[64], lr[64];
+    int nf = 0, nr = 0;
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "score '%s' --ids %s --path both --json", k ? ref : full, ids);
+        int rc = test_run_cli(args, &out);
+        int n = rc == 0 && out ? read_logprobs(out, k ? lr : lf, 64) : 0;
+        if (k) nr = n;
+        else nf = n;
+        free(out);
+    }
+    double worst = 0;
+    for (int i = 0; i < nf && i < nr; i++) worst = fmax(worst, fabs(lf[i] - lr[i]));
+    printf("%s: converted, full rank vs partial-RoPE reference: max |dlogp| %.2e over %d values\n", fx, worst, nf);
+    snprintf(what, sizeof what, "%s: full-rank GQLA == partial-RoPE reference, both paths (1e-4)", fx);
+    test_cond(what, nf > 0 && nf == nr && worst <= 1e-4);
+}
+
 static void cli_cases(void)
 {
     char args[4400], *out = NULL;
@@ -106,6 +170,14 @@ static void cli_cases(void)
     free(out);
     arch_refusal("gemma", "soft-capping");
     arch_refusal("bloom", "gqla-eval reads GGUF files of the llama");
+    convert_case("gguf_arch/qwen2-q4_k_m/model.gguf");
+    convert_case("gguf_arch/mistral-q4_k_m/model.gguf");
+    convert_case("gguf_arch/phi3-q4_k_m/model.gguf");
+    snprintf(args, sizeof args, "convert --model '%s' --output '%s/q3' --calib-tokens /dev/null --quiet",
+             test_fixture("gguf_arch/qwen3-q4_k_m/model.gguf"), test_tmpdir("gguf_convert_qwen3"));
+    test_cond("convert refuses a qwen3 source (exit 2, k_norm named)",
+              test_run_cli(args, &out) == 2 && test_has(out, "k_norm"));
+    free(out);
 }
 
 static int check_fixture(const char *rel)
