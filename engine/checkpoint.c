@@ -42,6 +42,8 @@ struct gq_checkpoint {
     gq_tensor_ref *tensors;        /* [n] copies under HF names */
     size_t n, cap;
     int names_owned;               /* GGUF: tensors[i].name are our heap copies */
+    char **view_names;             /* HF: names of phi3's split row views (heap copies) */
+    size_t n_view_names;
     const gq_tensor_ref **by_name; /* [n] sorted by name */
 };
 
@@ -323,10 +325,113 @@ fail:
 // ---------------------------------------------------------------------------
 // GGUF file
 
+/* A tensor under a new HF name (GGUF tensors, split views); the checkpoint
+ * owns the copy of the name (in the tensor for GGUF, in view_names for HF). */
+static int add_named_tensor(gq_checkpoint *ck, const gq_tensor_ref *t, const char *hf, gq_error *err)
+{
+    gq_tensor_ref copy = *t;
+    copy.rope_unpermute_heads = ck->format == GQ_CHECKPOINT_GGUF ? gq_gguf_llama_rope_permuted_heads(&ck->cfg, hf) : 0;
+    copy.name = gq_strdup(hf, err);
+    if (!copy.name) return GQ_ERR_NOMEM;
+    if (!ck->names_owned) {
+        char **nv = gq_realloc(ck->view_names, (ck->n_view_names + 1) * sizeof *nv, "view names", err);
+        if (!nv) {
+            gq_free((void *)copy.name);
+            return GQ_ERR_NOMEM;
+        }
+        ck->view_names = nv;
+        ck->view_names[ck->n_view_names++] = (char *)copy.name;
+    }
+    int rc = add_tensor(ck, &copy, err);
+    if (rc != GQ_OK && ck->names_owned) gq_free((void *)copy.name);
+    return rc;
+}
+
+/* phi3's fused projections as row views: rows [r0, r0 + rows) of a 2-D
+ * tensor are contiguous bytes (a row is a whole number of blocks), so a view
+ * is the same tensor with fewer rows and a later start, in any encoding. */
+static int add_row_view(gq_checkpoint *ck, const gq_tensor_ref *t, const char *layer_prefix, const char *part,
+                        int64_t r0, int64_t rows, gq_error *err)
+{
+    char hf[GQ_CK_NAME_MAX + 32];
+    gq_tensor_ref v = *t;
+    size_t row_bytes = t->nbytes / (size_t)t->shape[0];
+    size_t lp = strlen(layer_prefix), pl = strlen(part);
+    if (lp + pl + sizeof ".weight" > sizeof hf)
+        return gq_error_set(err, GQ_ERR_INVALID, "%s: tensor name '%s' is too long", ck->path, t->name);
+    memcpy(hf, layer_prefix, lp);
+    memcpy(hf + lp, part, pl);
+    memcpy(hf + lp + pl, ".weight", sizeof ".weight");
+    v.shape[0] = rows;
+    v.n_elems = (uint64_t)rows * (uint64_t)t->shape[1];
+    v.nbytes = (size_t)rows * row_bytes;
+    v.data = (const unsigned char *)t->data + (size_t)r0 * row_bytes;
+    v.file_offset = t->file_offset + (uint64_t)r0 * row_bytes;
+    return add_named_tensor(ck, &v, hf, err);
+}
+
+/* Split blk.N.attn_qkv / HF qkv_proj [(H + 2 Hkv) Dh, D] into q/k/v and
+ * phi3's ffn_up / HF gate_up_proj [2I, D] into gate (first I rows) and up,
+ * as HF Phi3 chunks them.  *done = 1 when t was one of those. */
+static int split_phi3(gq_checkpoint *ck, const gq_tensor_ref *t, const char *hf, int *done, gq_error *err)
+{
+    const gq_config *c = &ck->cfg;
+    const int64_t Hd = c->num_attention_heads * c->head_dim, Kd = c->num_key_value_heads * c->head_dim;
+    const int64_t I = c->intermediate_size;
+    const char *suffixes[] = {"self_attn.qkv_proj.weight", "mlp.up_proj.weight", "mlp.gate_up_proj.weight"};
+    char prefix[GQ_CK_NAME_MAX];
+    size_t n = strlen(hf);
+    int rc;
+
+    *done = 0;
+    for (int k = 0; k < 3; k++) {
+        size_t m = strlen(suffixes[k]);
+        if (n < m || strcmp(hf + n - m, suffixes[k]) != 0) continue;
+        int64_t want = k == 0 ? Hd + 2 * Kd : 2 * I;
+        if (t->n_dims != 2 || t->shape[0] != want || t->shape[1] != c->hidden_size)
+            return gq_error_set(err, GQ_ERR_INVALID,
+                                "%s: tensor '%s' has shape [%lld, %lld], expected the fused [%lld, %lld] of "
+                                "phi3 (%s)", ck->path, t->name, (long long)t->shape[0],
+                                (long long)t->shape[1], (long long)want, (long long)c->hidden_size,
+                                k == 0 ? "q, k, v rows" : "gate rows, then up rows");
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(n - m), hf);
+        if (k == 0) {
+            if ((rc = add_row_view(ck, t, prefix, "self_attn.q_proj", 0, Hd, err)) != GQ_OK) return rc;
+            if ((rc = add_row_view(ck, t, prefix, "self_attn.k_proj", Hd, Kd, err)) != GQ_OK) return rc;
+            if ((rc = add_row_view(ck, t, prefix, "self_attn.v_proj", Hd + Kd, Kd, err)) != GQ_OK) return rc;
+        } else {
+            if ((rc = add_row_view(ck, t, prefix, "mlp.gate_proj", 0, I, err)) != GQ_OK) return rc;
+            if ((rc = add_row_view(ck, t, prefix, "mlp.up_proj", I, I, err)) != GQ_OK) return rc;
+        }
+        *done = 1;
+    }
+    return GQ_OK;
+}
+
+/* HF phi3: replace each fused tensor by its views. */
+static int split_phi3_hf(gq_checkpoint *ck, gq_error *err)
+{
+    size_t n0 = ck->n, w = 0;
+    unsigned char *drop = gq_calloc(n0 ? n0 : 1, 1, "tensor marks", err);
+    int rc = GQ_OK;
+    if (!drop) return GQ_ERR_NOMEM;
+    for (size_t i = 0; i < n0; i++) {
+        gq_tensor_ref t = ck->tensors[i]; /* a copy: add_tensor may move the array */
+        int done = 0;
+        if ((rc = split_phi3(ck, &t, t.name, &done, err)) != GQ_OK) goto done;
+        drop[i] = (unsigned char)done;
+    }
+    for (size_t i = 0; i < ck->n; i++)
+        if (i >= n0 || !drop[i]) ck->tensors[w++] = ck->tensors[i];
+    ck->n = w;
+done:
+    gq_free(drop);
+    return rc;
+}
+
 static int open_gguf(gq_checkpoint *ck, gq_error *err)
 {
     const char *path = ck->path;
-    gq_tensor_ref copy;
     int rc;
 
     ck->format = GQ_CHECKPOINT_GGUF;
@@ -349,19 +454,15 @@ static int open_gguf(gq_checkpoint *ck, gq_error *err)
              * they are derived from the rope scaling config here. */
             if (strcmp(t->name, "rope_freqs.weight") == 0) continue;
             return gq_error_set(err, GQ_ERR_INVALID,
-                                "%s: tensor '%s' is not one of the llama architecture's; gqla-eval "
-                                "reads llama GGUF files only",
-                                path, t->name);
+                                "%s: tensor '%s' is not one of the %s architecture's that gqla-eval maps",
+                                path, t->name, ck->cfg.model_type);
         }
-        copy = *t;
-        copy.rope_unpermute_heads = gq_gguf_llama_rope_permuted_heads(&ck->cfg, hf);
-        copy.name = gq_strdup(hf, err);
-        if (!copy.name) return GQ_ERR_NOMEM;
-        rc = add_tensor(ck, &copy, err);
-        if (rc != GQ_OK) {
-            gq_free((void *)copy.name);
-            return rc;
+        if (ck->cfg.arch == GQ_ARCH_PHI3) {
+            int done = 0;
+            if ((rc = split_phi3(ck, t, hf, &done, err)) != GQ_OK) return rc;
+            if (done) continue;
         }
+        if ((rc = add_named_tensor(ck, t, hf, err)) != GQ_OK) return rc;
     }
     return GQ_OK;
 }
@@ -386,7 +487,15 @@ static int is_weight_dtype(gq_dtype t)
     case GQ_DTYPE_BF16:
     case GQ_DTYPE_Q8_0:
     case GQ_DTYPE_Q4_0:
-    case GQ_DTYPE_Q4_1: return 1;
+    case GQ_DTYPE_Q4_1:
+    case GQ_DTYPE_Q5_0:
+    case GQ_DTYPE_Q5_1:
+    case GQ_DTYPE_Q2_K:
+    case GQ_DTYPE_Q3_K:
+    case GQ_DTYPE_Q4_K:
+    case GQ_DTYPE_Q5_K:
+    case GQ_DTYPE_Q6_K:
+    case GQ_DTYPE_Q8_K: return 1;
     default: return 0;
     }
 }
@@ -418,7 +527,7 @@ static int expect_tensor(expect_ctx *x, const char *name, int required, int n_di
     if (!is_weight_dtype(t->dtype))
         return gq_error_set(err, GQ_ERR_INVALID,
                             "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16 (or a "
-                            "GGUF Q8_0/Q4_0/Q4_1 block type)",
+                            "GGUF Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 or K-quant block type)",
                             t->file, name, gq_dtype_name(t->dtype));
     int same = t->n_dims == n_dims;
     for (int d = 0; same && d < n_dims; d++) same = t->shape[d] == want[d];
@@ -431,7 +540,8 @@ static int expect_tensor(expect_ctx *x, const char *name, int required, int n_di
     return GQ_OK;
 }
 
-/* GQA architectures (llama, mistral, qwen2): conversion.md §1.1 and §1.3. */
+/* GQA architectures (llama, mistral, qwen2, qwen3, phi3 after its split):
+ * conversion.md §1.1 and §1.3; qwen3 adds per-head q/k norms [Dh]. */
 static int expect_gqa(expect_ctx *x, gq_error *err)
 {
     const gq_config *c = &x->ck->cfg;
@@ -465,6 +575,8 @@ static int expect_gqa(expect_ctx *x, gq_error *err)
             {"self_attn.k_proj.bias", qkv_bias, 1, Kd, 1},
             {"self_attn.v_proj.bias", qkv_bias, 1, Kd, 1},
             {"self_attn.o_proj.bias", o_bias, 1, D, 1},
+            {"self_attn.q_norm.weight", c->qk_norm, 1, c->head_dim, 1},
+            {"self_attn.k_norm.weight", c->qk_norm, 1, c->head_dim, 1},
             {"mlp.gate_proj.weight", 1, 2, I, D},
             {"mlp.up_proj.weight", 1, 2, I, D},
             {"mlp.down_proj.weight", 1, 2, D, I},
@@ -612,6 +724,7 @@ int gq_checkpoint_open(gq_checkpoint **out, const char *path, gq_error *err)
     }
     if (gq_path_is_dir(path)) {
         rc = open_hf(ck, err);
+        if (rc == GQ_OK && ck->cfg.arch == GQ_ARCH_PHI3) rc = split_phi3_hf(ck, err);
     } else if (!gq_path_exists(path)) {
         rc = gq_error_set(err, GQ_ERR_IO, "%s: no such file or folder", path);
     } else if (looks_like_gguf(path)) {
@@ -638,6 +751,8 @@ void gq_checkpoint_close(gq_checkpoint *ck)
     if (!ck) return;
     if (ck->names_owned)
         for (size_t i = 0; i < ck->n; i++) gq_free((void *)ck->tensors[i].name);
+    for (size_t i = 0; i < ck->n_view_names; i++) gq_free(ck->view_names[i]);
+    gq_free(ck->view_names);
     gq_free(ck->tensors);
     gq_free(ck->by_name);
     for (size_t i = 0; i < ck->n_shards; i++) gq_safetensors_close(ck->shards[i]);

@@ -6,7 +6,8 @@
  * keys take the defaults of the matching transformers config class
  * (LlamaConfig, MistralConfig, Qwen2Config, DeepseekV2/V3Config).
  * Accepted model_type: llama (also SmolLM), mistral, qwen2 (attention bias
- * always on), deepseek_v2 / deepseek_v3 (MLA, or GQLA when
+ * always on), qwen3 (q/k norms), phi3 (fused qkv / gate_up, split by
+ * checkpoint.c; full rotary only), deepseek_v2 / deepseek_v3 (MLA, or GQLA when
  * num_key_value_heads < num_attention_heads) and gqla.  RoPE scaling is read
  * from "rope_scaling" (HF 4.x) or "rope_parameters" (HF 5.x, which also holds
  * rope_theta); "type" is an old alias of "rope_type".
@@ -38,6 +39,8 @@ const char *gq_arch_name(gq_arch a)
     case GQ_ARCH_QWEN2: return "qwen2";
     case GQ_ARCH_DEEPSEEK_MLA: return "deepseek-mla";
     case GQ_ARCH_GQLA: return "gqla";
+    case GQ_ARCH_QWEN3: return "qwen3";
+    case GQ_ARCH_PHI3: return "phi3";
     case GQ_ARCH_COUNT: break;
     }
     return "?";
@@ -150,6 +153,8 @@ static const arch_entry arch_table[] = {
     {"llama", "LlamaForCausalLM", GQ_ARCH_LLAMA, 2048},
     {"mistral", "MistralForCausalLM", GQ_ARCH_MISTRAL, 131072},
     {"qwen2", "Qwen2ForCausalLM", GQ_ARCH_QWEN2, 32768},
+    {"qwen3", "Qwen3ForCausalLM", GQ_ARCH_QWEN3, 40960},
+    {"phi3", "Phi3ForCausalLM", GQ_ARCH_PHI3, 4096},
     {"deepseek_v2", "DeepseekV2ForCausalLM", GQ_ARCH_DEEPSEEK_MLA, 2048},
     {"deepseek_v3", "DeepseekV3ForCausalLM", GQ_ARCH_DEEPSEEK_MLA, 4096},
     {"gqla", NULL, GQ_ARCH_GQLA, 4096},
@@ -167,8 +172,8 @@ static int parse_model_type(const cJSON *root, const cfg_src *s, gq_config *cfg,
             if (strcmp(mt->valuestring, arch_table[i].model_type) == 0) *found = &arch_table[i];
         if (!*found)
             return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                                "%s: model_type '%s' is not supported (llama, mistral, qwen2, "
-                                "deepseek_v2, deepseek_v3, gqla are)",
+                                "%s: model_type '%s' is not supported (llama, mistral, qwen2, qwen3, "
+                                "phi3, deepseek_v2, deepseek_v3, gqla are)",
                                 s->path, mt->valuestring);
     } else {
         /* Old or hand-written configs: fall back to "architectures". */
@@ -316,6 +321,17 @@ int gq_config_load_json(gq_config *cfg, const char *path, gq_error *err)
     /* Qwen2 always has q/k/v biases; Mistral never has any (HF ignores the key). */
     if (cfg->arch == GQ_ARCH_QWEN2) cfg->attention_bias = 1;
     if (cfg->arch == GQ_ARCH_MISTRAL) cfg->attention_bias = 0;
+    cfg->qk_norm = cfg->arch == GQ_ARCH_QWEN3;
+    if (cfg->arch == GQ_ARCH_PHI3) {
+        /* Phi3Config: rotary over partial_rotary_factor of each head (default 1). */
+        double prf = 1.0;
+        if ((rc = get_double(root, &s, "partial_rotary_factor", 0, 1.0, &prf, err)) != GQ_OK) goto fail;
+        if (prf != 1.0) {
+            rc = gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: partial_rotary_factor %g: partial rotary is not "
+                              "supported (1.0 is)", path, prf);
+            goto fail;
+        }
+    }
     if ((rc = get_token_id(root, &s, "bos_token_id", &cfg->bos_token_id, err)) != GQ_OK) goto fail;
     if ((rc = get_token_id(root, &s, "eos_token_id", &cfg->eos_token_id, err)) != GQ_OK) goto fail;
     if ((rc = parse_rope(root, path, cfg, err)) != GQ_OK) goto fail;

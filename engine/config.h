@@ -18,6 +18,8 @@ typedef enum {
     GQ_ARCH_QWEN2,       /* q/k/v biases */
     GQ_ARCH_DEEPSEEK_MLA,/* deepseek_v2 / deepseek_v3 (MLA): num_key_value_heads == H */
     GQ_ARCH_GQLA,        /* MLA with the KV up-projection per group: num_key_value_heads = G < H */
+    GQ_ARCH_QWEN3,       /* qwen2 without biases, with q/k per-head RMSNorm (qk_norm) */
+    GQ_ARCH_PHI3,        /* llama with fused qkv_proj / gate_up_proj (split into views at load) */
     GQ_ARCH_COUNT
 } gq_arch;
 
@@ -56,6 +58,7 @@ typedef struct gq_config {
     gq_rope_scaling rope_scaling;
     int tie_word_embeddings;      /* lm_head shares embed_tokens */
     int attention_bias;           /* q/k/v(/o) biases present (qwen2: always) */
+    int qk_norm;                  /* qwen3: RMSNorm over each head of q and k (weights [Dh]) before RoPE */
     int64_t bos_token_id;         /* -1 when absent */
     int64_t eos_token_id;         /* -1 when absent; first id when a list */
 

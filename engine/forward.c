@@ -1,8 +1,9 @@
 /* forward.c — the decoder forward pass over a backend op table, with a KV
  * cache per decoding path, and next-token scoring.
  *
- * GQA models (LLaMA, Mistral, Qwen2, SmolLM), path native:
+ * GQA models (LLaMA, Mistral, Qwen2, Qwen3, Phi-3, SmolLM), path native:
  *   x = E[token]; per layer: x += Wo·Attn(RoPE(Wq·n1(x)+bq), RoPE(Wk·n1(x)+bk), Wv·n1(x)+bv)
+ *   (Qwen3: each head of q and k RMS-normalised with q_norm / k_norm first)
  *                            x += Wd·(silu(Wg·n2(x)) ⊙ Wu·n2(x))
  *   logits = W_lm · norm(x)   (only at the rows a score needs)
  *   RoPE: HF rotate-half layout (GGUF weights are un-permuted at load).
@@ -266,6 +267,10 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
             be->matmul(rs->q, qd, rs->xb, lw->wq, lw->bq, T, D, qd);
             be->matmul(kc + (size_t)pos0 * kd, kd, rs->xb, lw->wk, lw->bk, T, D, kd);
             be->matmul(vc + (size_t)pos0 * kd, kd, rs->xb, lw->wv, lw->bv, T, D, kd);
+            if (lw->q_norm) { /* qwen3: each head's q and k as a row of Dh */
+                be->rmsnorm(rs->q, rs->q, lw->q_norm, T * H, Dh, eps);
+                be->rmsnorm(kc + (size_t)pos0 * kd, kc + (size_t)pos0 * kd, lw->k_norm, T * Hkv, Dh, eps);
+            }
             if (pos) { /* a tree batch (gq_forward_tree) */
                 be->rope_rows(rs->q, qd, T, H, Dh, pos, rs->rope_cos, rs->rope_sin);
                 be->rope_rows(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos, rs->rope_cos, rs->rope_sin);

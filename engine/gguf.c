@@ -91,7 +91,8 @@ static int gguf_type_is_signed(uint32_t t)
 }
 
 /* ggml tensor type numbers (ggml.h's enum ggml_type) and their names, for
- * messages; only six of them map to a gq_dtype. */
+ * messages; F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K..Q8_K map to a
+ * gq_dtype. */
 static const char *ggml_type_name(uint32_t t)
 {
     static const char *names[] = {
@@ -110,7 +111,15 @@ static int ggml_type_to_dtype(uint32_t t, gq_dtype *out)
     case 1: *out = GQ_DTYPE_F16; return 1;
     case 2: *out = GQ_DTYPE_Q4_0; return 1;
     case 3: *out = GQ_DTYPE_Q4_1; return 1;
+    case 6: *out = GQ_DTYPE_Q5_0; return 1;
+    case 7: *out = GQ_DTYPE_Q5_1; return 1;
     case 8: *out = GQ_DTYPE_Q8_0; return 1;
+    case 10: *out = GQ_DTYPE_Q2_K; return 1;
+    case 11: *out = GQ_DTYPE_Q3_K; return 1;
+    case 12: *out = GQ_DTYPE_Q4_K; return 1;
+    case 13: *out = GQ_DTYPE_Q5_K; return 1;
+    case 14: *out = GQ_DTYPE_Q6_K; return 1;
+    case 15: *out = GQ_DTYPE_Q8_K; return 1;
     case 30: *out = GQ_DTYPE_BF16; return 1;
     default: return 0;
     }
@@ -498,7 +507,8 @@ static int read_tensor_info(gguf_rd *r, gq_gguf *g, size_t idx, uint64_t *rel_of
     if (!ggml_type_to_dtype(gtype, &t->dtype))
         return gq_error_set(r->err, GQ_ERR_UNSUPPORTED,
                             "%s: at byte %zu: %s has ggml type %s (%" PRIu32 "); gqla-eval reads F32, F16, BF16, "
-                            "Q8_0, Q4_0 and Q4_1 --> HINT: re-quantise the model to one of those",
+                            "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q2_K..Q8_K --> HINT: re-quantise the model "
+                            "to one of those (llama-quantize --allow-requantize ... Q4_K_M)",
                             r->path, tat, r->ctx, ggml_type_name(gtype), gtype);
     size_t be = gq_dtype_block_elems(t->dtype);
     if (ne[0] % be != 0)

@@ -16,6 +16,8 @@ typedef struct gq_layer_weights {
     const float *attn_norm;  /* [D] input_layernorm */
     const float *wq;         /* [H*Dh, D]; MLA: [Q, D] or NULL when q is low-rank */
     const float *bq;         /* [H*Dh] or NULL; MLA: [Q] or NULL */
+    const float *q_norm;     /* [Dh] qwen3 per-head RMSNorm of q before RoPE, or NULL */
+    const float *k_norm;     /* [Dh] likewise for k */
     const float *wq_a;       /* MLA: [r_q, D] q_a_proj, or NULL */
     const float *bq_a;       /* MLA: [r_q] or NULL */
     const float *q_a_norm;   /* MLA: [r_q] q_a_layernorm, or NULL */

@@ -15,6 +15,14 @@ const char *gq_dtype_name(gq_dtype t)
     case GQ_DTYPE_Q8_0: return "Q8_0";
     case GQ_DTYPE_Q4_0: return "Q4_0";
     case GQ_DTYPE_Q4_1: return "Q4_1";
+    case GQ_DTYPE_Q5_0: return "Q5_0";
+    case GQ_DTYPE_Q5_1: return "Q5_1";
+    case GQ_DTYPE_Q2_K: return "Q2_K";
+    case GQ_DTYPE_Q3_K: return "Q3_K";
+    case GQ_DTYPE_Q4_K: return "Q4_K";
+    case GQ_DTYPE_Q5_K: return "Q5_K";
+    case GQ_DTYPE_Q6_K: return "Q6_K";
+    case GQ_DTYPE_Q8_K: return "Q8_K";
     case GQ_DTYPE_COUNT: break;
     }
     return "?";
@@ -25,7 +33,15 @@ size_t gq_dtype_block_elems(gq_dtype t)
     switch (t) {
     case GQ_DTYPE_Q8_0:
     case GQ_DTYPE_Q4_0:
-    case GQ_DTYPE_Q4_1: return 32;
+    case GQ_DTYPE_Q4_1:
+    case GQ_DTYPE_Q5_0:
+    case GQ_DTYPE_Q5_1: return 32;
+    case GQ_DTYPE_Q2_K:
+    case GQ_DTYPE_Q3_K:
+    case GQ_DTYPE_Q4_K:
+    case GQ_DTYPE_Q5_K:
+    case GQ_DTYPE_Q6_K:
+    case GQ_DTYPE_Q8_K: return 256;
     default: return 1;
     }
 }
@@ -42,6 +58,14 @@ size_t gq_dtype_block_bytes(gq_dtype t)
     case GQ_DTYPE_Q8_0: return 2 + 32;
     case GQ_DTYPE_Q4_0: return 2 + 16;
     case GQ_DTYPE_Q4_1: return 2 + 2 + 16;
+    case GQ_DTYPE_Q5_0: return 2 + 4 + 16;
+    case GQ_DTYPE_Q5_1: return 2 + 2 + 4 + 16;
+    case GQ_DTYPE_Q2_K: return 16 + 64 + 2 + 2;
+    case GQ_DTYPE_Q3_K: return 32 + 64 + 12 + 2;
+    case GQ_DTYPE_Q4_K: return 2 + 2 + 12 + 128;
+    case GQ_DTYPE_Q5_K: return 2 + 2 + 12 + 32 + 128;
+    case GQ_DTYPE_Q6_K: return 128 + 64 + 16 + 2;
+    case GQ_DTYPE_Q8_K: return 4 + 256 + 2 * 16;
     case GQ_DTYPE_COUNT: break;
     }
     return 0;

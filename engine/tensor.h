@@ -24,6 +24,14 @@ typedef enum {
     GQ_DTYPE_Q8_0, /* GGUF blocks of 32: f16 scale + 32 x int8 */
     GQ_DTYPE_Q4_0, /* GGUF blocks of 32: f16 scale + 16 bytes of nibbles */
     GQ_DTYPE_Q4_1, /* GGUF blocks of 32: f16 scale, f16 min + 16 bytes of nibbles */
+    GQ_DTYPE_Q5_0, /* GGUF blocks of 32: f16 scale, 32 high bits, 16 bytes of nibbles */
+    GQ_DTYPE_Q5_1, /* GGUF blocks of 32: f16 scale, f16 min, 32 high bits, nibbles */
+    GQ_DTYPE_Q2_K, /* GGUF K-quant super-blocks of 256 (layouts in quant.h) */
+    GQ_DTYPE_Q3_K,
+    GQ_DTYPE_Q4_K,
+    GQ_DTYPE_Q5_K,
+    GQ_DTYPE_Q6_K,
+    GQ_DTYPE_Q8_K,
     GQ_DTYPE_COUNT
 } gq_dtype;
 

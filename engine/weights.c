@@ -36,10 +36,11 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     const gq_config *c = m->cfg;
     int rc = GQ_OK;
     const int mla = is_mla(c);
-    if (!mla && c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2)
+    if (!mla && c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2 &&
+        c->arch != GQ_ARCH_QWEN3 && c->arch != GQ_ARCH_PHI3)
         return gq_error_set(err, GQ_ERR_UNSUPPORTED,
                             "%s: model_type '%s' has no forward pass in this build (llama, mistral, qwen2, "
-                            "deepseek_v2/v3 dense, gqla)",
+                            "qwen3, phi3, deepseek_v2/v3 dense, gqla)",
                             m->path, c->model_type);
     if (gq_config_has_moe(c))
         return gq_error_set(err, GQ_ERR_UNSUPPORTED,
@@ -51,7 +52,7 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     size_t Dh = (size_t)c->head_dim, L = (size_t)c->num_hidden_layers;
     size_t dn = (size_t)c->qk_nope_head_dim, dr = (size_t)c->qk_rope_head_dim, dv = (size_t)c->v_head_dim;
     size_t r = (size_t)c->kv_lora_rank, rq = (size_t)c->q_lora_rank, Qd = H * (dn + dr);
-    int n_slots_max = 3 + 18 * (int)L, n_slots = 0;
+    int n_slots_max = 3 + 20 * (int)L, n_slots = 0;
     weight_slot *slots = gq_calloc((size_t)n_slots_max, sizeof *slots, "weight table", err);
     m->w.layers = gq_calloc(L, sizeof *m->w.layers, "layer table", err);
     if (!slots || !m->w.layers) {
@@ -98,6 +99,10 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
             SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
             SLOT("self_attn.o_proj.weight", D * H * Dh, 0, wo);
             SLOT("self_attn.o_proj.bias", D, 1, bo);
+            if (c->qk_norm) {
+                SLOT("self_attn.q_norm.weight", Dh, 0, q_norm);
+                SLOT("self_attn.k_norm.weight", Dh, 0, k_norm);
+            }
         }
         SLOT("post_attention_layernorm.weight", D, 0, mlp_norm);
         SLOT("mlp.gate_proj.weight", I * D, 0, w_gate);

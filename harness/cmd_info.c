@@ -4,18 +4,69 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "cli.h"
+#include "gguf.h"
 #include "kvcache_table.h"
 #include "model.h"
 
 static const char *info_help =
     "Usage: gqla-eval info MODEL\n"
     "\n"
-    "Prints the architecture, parameter count, tensor dtypes, layers, heads, KV heads,\n"
+    "Prints the architecture, parameter count, tensor dtypes and the quant mix (share of\n"
+    "the parameters per dtype, tensors in parentheses, bits per weight, GGUF file type),\n"
+    "layers, heads, KV heads,\n"
     "head dims, vocabulary, tokenizer, and the KV cache per token of every decoding\n"
     "path (elements and bf16/f32 bytes per layer and for the model, conversion.md §2.4).\n"
     "MODEL: a Hugging Face folder, a .gguf file, or a tokenizer-only folder.\n"
     "Every header field is validated; bad input exits 2 naming the file and place.\n";
+
+/* llama.cpp's llama_ftype (general.file_type): the name llama-quantize was
+ * given, e.g. Q4_K_M, which the tensor types alone do not spell out. */
+static const char *gguf_file_type_name(int64_t ft)
+{
+    static const struct { int64_t v; const char *name; } names[] = {
+        {0, "F32"},     {1, "F16"},     {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},    {8, "Q5_0"},
+        {9, "Q5_1"},    {10, "Q2_K"},   {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"},
+        {15, "Q4_K_M"}, {16, "Q5_K_S"}, {17, "Q5_K_M"}, {18, "Q6_K"},   {21, "Q2_K_S"}, {32, "BF16"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].v == ft) return names[i].name;
+    return NULL;
+}
+
+/* "quant mix: Q4_K 61.2 % (97 tensors), Q6_K ..." over the parameters, and
+ * the bits per weight of the whole file. */
+static void print_quant_mix(const gq_checkpoint *ck)
+{
+    uint64_t elems[GQ_DTYPE_COUNT] = {0}, tensors[GQ_DTYPE_COUNT] = {0}, total = 0, bytes = 0;
+    size_t n = gq_checkpoint_tensor_count(ck);
+    for (size_t i = 0; i < n; i++) {
+        const gq_tensor_ref *t = gq_checkpoint_tensor(ck, i);
+        if (t->dtype >= GQ_DTYPE_COUNT) continue;
+        elems[t->dtype] += t->n_elems;
+        tensors[t->dtype]++;
+        total += t->n_elems;
+        bytes += t->nbytes;
+    }
+    if (total == 0) return;
+    printf("quant mix:          ");
+    for (int pass = 0; pass < GQ_DTYPE_COUNT; pass++) { /* largest share first */
+        int best = -1;
+        for (int d = 0; d < GQ_DTYPE_COUNT; d++)
+            if (elems[d] && (best < 0 || elems[d] > elems[best])) best = d;
+        if (best < 0) break;
+        printf("%s %s %.1f %% (%llu)", pass ? "," : "", gq_dtype_name((gq_dtype)best), 100.0 * elems[best] / total,
+               (unsigned long long)tensors[best]);
+        elems[best] = 0;
+    }
+    printf("; %.2f bits per weight", 8.0 * (double)bytes / (double)total);
+    const struct gq_gguf *g = gq_checkpoint_gguf(ck);
+    int64_t ft = -1;
+    gq_error err = {0};
+    if (g && gq_gguf_get_i64(g, "general.file_type", &ft, &err) == 1 && gguf_file_type_name(ft))
+        printf("; file type %s", gguf_file_type_name(ft));
+    printf("\n");
+}
 
 static void print_tokenizer(const gq_model *m)
 {
@@ -72,6 +123,7 @@ int cmd_info(int argc, char **argv)
     for (int d = 0; d < GQ_DTYPE_COUNT; d++)
         if (by_dtype[d]) printf(" %s x%llu", gq_dtype_name((gq_dtype)d), (unsigned long long)by_dtype[d]);
     printf("\n");
+    print_quant_mix(ck);
     printf("layers:              %lld\n", (long long)c->num_hidden_layers);
     printf("hidden size:         %lld\n", (long long)c->hidden_size);
     printf("intermediate size:   %lld\n", (long long)c->intermediate_size);

@@ -11,7 +11,9 @@
  * tests/reference/make_mla_fixtures.py); default the model's own.
  * With MODEL (a file under $GQ_MODELS, e.g. the SmolLM2 GGUF) the model is
  * that file and the fixture folder holds only reference.txt; exit 77 when
- * the model is absent.
+ * the model is absent.  A fixture folder holding model.gguf (tests/fixtures/
+ * gguf_arch/, tests/reference/make_gguf_arch_fixtures.py) is scored from
+ * that file, within 1e-4.
  */
 #include <math.h>
 #include <stdio.h>
@@ -131,6 +133,14 @@ int main(int argc, char **argv)
             return GQ_TEST_SKIP;
         }
         snprintf(dir, sizeof dir, "%s", model);
+    } else {
+        size_t n = strlen(dir);
+        if (n + sizeof "/model.gguf" <= sizeof dir) {
+            memcpy(dir + n, "/model.gguf", sizeof "/model.gguf");
+            FILE *g = fopen(dir, "rb");
+            if (g) fclose(g);
+            else dir[n] = '\0';
+        }
     }
 
     gq_error err = {0};

@@ -409,8 +409,8 @@ static void test_bad_files(const unsigned char *orig, size_t n)
     long od = after_string(orig, n, "test.odd_f32");
     test_cond("bad: found test.odd_f32 info", od > 0);
     if (od > 0) {
-        put_u32(b + od + 28, 12);
-        expect_bad(dir, &(bad_case){"ggml_type", GQ_ERR_UNSUPPORTED, "tensor 'test.odd_f32' has ggml type Q4_K (12)",
+        put_u32(b + od + 28, 20);
+        expect_bad(dir, &(bad_case){"ggml_type", GQ_ERR_UNSUPPORTED, "tensor 'test.odd_f32' has ggml type IQ4_NL (20)",
                                     NULL}, b, n);
         RESET();
         put_u32(b + od + 28, 1000);

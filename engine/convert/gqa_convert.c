@@ -18,10 +18,17 @@
 int gq_gqa_resolve(const gq_config *cfg, const char *source, const gq_gqa_opts *o, gq_gqa_dims *dm, gq_error *err)
 {
     memset(dm, 0, sizeof *dm);
-    if (cfg->arch != GQ_ARCH_LLAMA && cfg->arch != GQ_ARCH_MISTRAL && cfg->arch != GQ_ARCH_QWEN2)
+    if (cfg->arch == GQ_ARCH_QWEN3)
+        return gq_error_set(err, GQ_ERR_UNSUPPORTED,
+                            "%s: qwen3 normalises each key head (k_norm) before RoPE; that RMSNorm is not linear, "
+                            "so k_proj cannot be folded into a shared latent (conversion.md §3) --> HINT: "
+                            "llama, mistral, qwen2 and phi3 sources convert", source);
+    /* phi3's fused qkv / gate_up were split into views at load: a llama. */
+    if (cfg->arch != GQ_ARCH_LLAMA && cfg->arch != GQ_ARCH_MISTRAL && cfg->arch != GQ_ARCH_QWEN2 &&
+        cfg->arch != GQ_ARCH_PHI3)
         return gq_error_set(err, GQ_ERR_INVALID,
-                            "%s: model_type '%s' is not a GQA model (llama, mistral, qwen2); --from gqa converts "
-                            "GQA checkpoints (use --from mla for MLA sources)", source, cfg->model_type);
+                            "%s: model_type '%s' is not a GQA model (llama, mistral, qwen2, phi3); --from gqa "
+                            "converts GQA checkpoints (use --from mla for MLA sources)", source, cfg->model_type);
     if (gq_config_has_moe(cfg))
         return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: MoE layers are not supported", source);
     int H = (int)cfg->num_attention_heads, G = (int)cfg->num_key_value_heads, d = (int)cfg->head_dim;

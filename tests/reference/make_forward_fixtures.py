@@ -55,8 +55,9 @@ import sys
 
 import torch
 from transformers import (AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM,
-                          MistralConfig, MistralForCausalLM, Qwen2Config,
-                          Qwen2ForCausalLM)
+                          MistralConfig, MistralForCausalLM, Phi3Config,
+                          Phi3ForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          Qwen3Config, Qwen3ForCausalLM)
 
 MAGIC = "gqla-forward-ref"
 VERSION = 1
@@ -99,6 +100,19 @@ MODELS = {
         rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                       "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
         1005, [48, 176]),
+    # issue 21: the safetensors twins of the qwen3 / phi3 GGUF mappings.
+    "qwen3-qknorm": (Qwen3Config, Qwen3ForCausalLM, dict(
+        COMMON, vocab_size=256, intermediate_size=96, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+        rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=False,
+        attention_bias=False, use_sliding_window=False, sliding_window=None),
+        1006, [48, 112]),
+    "phi3-fused": (Phi3Config, Phi3ForCausalLM, dict(
+        COMMON, vocab_size=256, intermediate_size=96, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2,
+        rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
+        sliding_window=None, original_max_position_embeddings=256, pad_token_id=0),
+        1007, [48, 112]),
 }
 
 # Checkpoints whose config.json is rewritten to the HF 4.x spelling.
@@ -114,7 +128,7 @@ LEGACY_CONFIG = {
 STD = {
     "embed_tokens": 0.5,   # tied model (llama-tied): 0.25, see build()
     "lm_head": 0.25,
-    "q_proj": 0.15, "k_proj": 0.15, "v_proj": 0.1, "o_proj": 0.1,
+    "q_proj": 0.15, "k_proj": 0.15, "qkv_proj": 0.15, "v_proj": 0.1, "o_proj": 0.1,
     "gate_proj": 0.1, "up_proj": 0.1, "down_proj": 0.1,
     "bias": 0.2,           # qwen2 q/k/v biases
 }
