@@ -239,29 +239,13 @@ static int gq_report_mkdirs(const char *path, gq_error *err)
     char *p = gq_strdup(path, err);
     if (!p) return GQ_ERR_NOMEM;
     char *slash = strrchr(p, '/');
-    if (!slash || slash == p) {
-        gq_free(p);
-        return GQ_OK;
+    int rc = GQ_OK;
+    if (slash && slash != p) {
+        *slash = '\0';
+        rc = gq_mkdir_p(p, err);
     }
-    *slash = '\0';
-    for (char *q = p + 1;; q++) {
-        int end = *q == '\0';
-        if (*q == '/' || end) {
-            *q = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                int e = errno;
-                gq_error_set(err, GQ_ERR_IO, "%s: cannot create folder: %s", p, strerror(e));
-                gq_free(p);
-                return GQ_ERR_IO;
-            }
-            if (end) break;
-            *q = '/';
-        }
-    }
-    int ok = gq_path_is_dir(p);
-    if (!ok) gq_error_set(err, GQ_ERR_IO, "%s: exists and is not a folder", p);
     gq_free(p);
-    return ok ? GQ_OK : GQ_ERR_IO;
+    return rc;
 }
 
 int gq_report_write_file(const char *path, const void *data, size_t len, gq_error *err)
