@@ -40,12 +40,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gq_error.h"
+#include "gq_sbuf.h"
 
 #define GQ_PYJSON_MAX_DEPTH 64
 
 typedef struct gq_pyjson {
-    char *buf;                 /* output so far (heap), NUL terminated when non-NULL */
-    size_t len, cap;
+    gq_sbuf out;               /* output so far */
     int indent;                /* 2 (or any n >= 0) = indented form, < 0 = one line */
     int depth;                 /* open containers */
     unsigned char is_object[GQ_PYJSON_MAX_DEPTH];
