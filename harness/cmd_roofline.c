@@ -100,7 +100,7 @@ int cmd_roofline(int argc, char **argv)
     gq_roofline_hw hws[2];
     size_t n_hw = 0;
     if (flops > 0.0) {
-        hws[n_hw++] = (gq_roofline_hw){"custom", flops, bw};
+        hws[n_hw++] = (gq_roofline_hw){.name = "custom", .flops = flops, .bandwidth = bw};
     } else if (hw_name) {
         hws[n_hw++] = *gq_roofline_hw_find(hw_name);
     } else {
