@@ -344,6 +344,36 @@ void gq_pyjson_null(gq_pyjson *w)
 
 // ---- cJSON trees ---------------------------------------------------------------
 
+void gq_pyjson_kv_string(gq_pyjson *w, const char *key, const char *s)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_string(w, s);
+}
+
+void gq_pyjson_kv_double(gq_pyjson *w, const char *key, double v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_double(w, v);
+}
+
+void gq_pyjson_kv_int(gq_pyjson *w, const char *key, int64_t v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_int(w, v);
+}
+
+void gq_pyjson_kv_bool(gq_pyjson *w, const char *key, int v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_bool(w, v);
+}
+
+void gq_pyjson_kv_null(gq_pyjson *w, const char *key)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_null(w);
+}
+
 void gq_pyjson_cjson(gq_pyjson *w, const cJSON *item)
 {
     if (!gq_pyjson_ok(w)) return;
