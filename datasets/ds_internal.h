@@ -40,9 +40,6 @@ void ds_builder_free(ds_rows_builder *b);
 
 // ---- UTF-8 and field checks ------------------------------------------------
 
-/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF);
- * else 0 and *bad_at = offset of the first bad byte. */
-int ds_utf8_valid(const char *s, size_t n, size_t *bad_at);
 /* Every string and key below item must be valid UTF-8; `field` names item. */
 int ds_check_utf8_tree(const cJSON *item, const char *loc, const char *field, gq_error *err);
 

@@ -30,6 +30,7 @@
 #include "ds_internal.h"
 #include "fileio.h"
 #include "gq_alloc.h"
+#include "gq_utf8.h"
 
 #define LOC_MAX 4200
 
@@ -498,8 +499,8 @@ static int read_hellaswag_txt(ds_rows_builder *b, const char *path, gq_error *er
         static const char *const names[6] = {"query", "label", "endings[0]", "endings[1]",
                                              "endings[2]", "endings[3]"};
         for (size_t k = 0; k < 6; k++) {
-            size_t bad;
-            if (!ds_utf8_valid(l[k], len[k], &bad)) {
+            size_t bad = gq_utf8_valid_len(l[k], len[k]);
+            if (bad < len[k]) {
                 rc = gq_error_set(err, GQ_ERR_FORMAT, "%s: line %zu: field '%s' is not valid UTF-8 (byte %zu)",
                                   path, first + k, names[k], bad);
                 goto fail;
@@ -575,8 +576,8 @@ static int read_mmlu_csv(ds_rows_builder *b, const char *path, const char *subje
             goto fail;
         }
         for (size_t k = 0; k < 6; k++) {
-            size_t bad;
-            if (!ds_utf8_valid(ds_csv_field(&csv, k), csv.lens[k], &bad)) {
+            size_t bad = gq_utf8_valid_len(ds_csv_field(&csv, k), csv.lens[k]);
+            if (bad < csv.lens[k]) {
                 rc = gq_error_set(err, GQ_ERR_FORMAT, "%s: field '%s' (column %zu) is not valid UTF-8 (byte %zu)",
                                   loc, cols[k], k + 1, bad);
                 goto fail;

@@ -1,5 +1,5 @@
 /* ds_util.c — small shared pieces of datasets/: the row builder, UTF-8
- * validation, typed field access whose messages name the file, line and
+ * checks of whole rows, typed field access whose messages name the file, line and
  * field, a line iterator and an element-at-a-time JSON array reader.
  * Tested through tests/test_datasets_local.c. */
 #define _POSIX_C_SOURCE 200809L
@@ -9,6 +9,8 @@
 
 #include "ds_internal.h"
 #include "gq_alloc.h"
+#include "gq_array.h"
+#include "gq_utf8.h"
 #include "json_util.h"
 
 // ---- row builder ---------------------------------------------------------
@@ -24,18 +26,8 @@ int ds_builder_init(ds_rows_builder *b, gq_error *err)
 int ds_builder_add(ds_rows_builder *b, cJSON *row, const char *where, gq_error *err)
 {
     char *w = NULL;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        size_t bytes;
-        if (!gq_size_mul(cap, sizeof *b->where, &bytes)) {
-            gq_error_set(err, GQ_ERR_NOMEM, "too many rows (%zu)", b->n);
-            goto fail;
-        }
-        char **nw = gq_realloc(b->where, bytes, "row locations", err);
-        if (!nw) goto fail;
-        b->where = nw;
-        b->cap = cap;
-    }
+    if (gq_array_reserve(&b->where, &b->cap, b->n + 1, sizeof *b->where, 256, "row locations", err) != GQ_OK)
+        goto fail;
     w = gq_strdup(where, err);
     if (!w) goto fail;
     if (!cJSON_AddItemToArray(b->arr, row)) {
@@ -74,47 +66,13 @@ void ds_builder_free(ds_rows_builder *b)
 
 // ---- UTF-8 -----------------------------------------------------------------
 
-int ds_utf8_valid(const char *s, size_t n, size_t *bad_at)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = u[i];
-        size_t len;
-        unsigned cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            goto bad;
-        }
-        if (n - i < len) goto bad;
-        for (size_t k = 1; k < len; k++) {
-            if ((u[i + k] & 0xC0) != 0x80) goto bad;
-            cp = (cp << 6) | (u[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
-        i += len;
-    }
-    return 1;
-bad:
-    if (bad_at) *bad_at = i;
-    return 0;
-}
-
 static int utf8_tree(const cJSON *item, const char *loc, char *path, size_t plen, size_t cap,
                      gq_error *err)
 {
     if (cJSON_IsString(item)) {
         const char *s = item->valuestring ? item->valuestring : "";
-        size_t bad;
-        if (!ds_utf8_valid(s, strlen(s), &bad))
+        size_t n = strlen(s), bad = gq_utf8_valid_len(s, n);
+        if (bad < n)
             return gq_error_set(err, GQ_ERR_FORMAT,
                                 "%s: field '%s' is not valid UTF-8 (byte %zu of the string)", loc,
                                 path, bad);
@@ -126,8 +84,8 @@ static int utf8_tree(const cJSON *item, const char *loc, char *path, size_t plen
         int w;
         if (cJSON_IsObject(item)) {
             const char *k = c->string ? c->string : "";
-            size_t bad;
-            if (!ds_utf8_valid(k, strlen(k), &bad))
+            size_t kn = strlen(k);
+            if (gq_utf8_valid_len(k, kn) < kn)
                 return gq_error_set(err, GQ_ERR_FORMAT, "%s: a key inside '%s' is not valid UTF-8",
                                     loc, plen ? path : "(row)");
             w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", k);

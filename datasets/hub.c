@@ -114,25 +114,6 @@ int ds_hub_cache_root(char *out, size_t cap, const gq_dataset_opts *opts, gq_err
     return GQ_OK;
 }
 
-/* mkdir -p, refusing to go on when a component is not a folder. */
-static int mkdir_p(const char *dir, gq_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n >= sizeof buf) return gq_error_set(err, GQ_ERR_IO, "%s: path too long", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return gq_error_set(err, GQ_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-        if (!gq_path_is_dir(buf)) return gq_error_set(err, GQ_ERR_IO, "%s: exists but is not a folder", buf);
-        buf[i] = saved;
-    }
-    return GQ_OK;
-}
-
 /* The folder of the cache file must resolve (symlinks included) to a place
  * under the resolved cache root. */
 static int check_under_root(const char *root, const char *dir, gq_error *err)
@@ -771,7 +752,7 @@ static int cache_load(const hub_paths *p, const char *hf_id, ds_rows_builder *b,
 
 static int cache_store(const hub_paths *p, const ds_rows_builder *b, gq_error *err)
 {
-    int rc = mkdir_p(p->dir, err);
+    int rc = gq_mkdir_p(p->dir, err);
     if (rc == GQ_OK) rc = check_under_root(p->root, p->dir, err);
     if (rc != GQ_OK) return rc;
     char *text = cJSON_PrintUnformatted(b->arr);

@@ -16,13 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef GQ_HD
-#ifdef __CUDACC__
-#define GQ_HD __host__ __device__
-#else
-#define GQ_HD
-#endif
-#endif
+#include "gq_hd.h"
 
 /* The GQA head mapping, in one place: query head h reads KV head h / (H/Hkv). */
 static inline GQ_HD int gq_kv_head_of(int h, int H, int Hkv) { return h / (H / Hkv); }

@@ -18,14 +18,10 @@
 #include "cli.h"
 #include "fileio.h"
 #include "gq_alloc.h"
-#include "gqa_convert.h"
-#include "gqa_output.h"
+#include "gqa.h"
 #include "mla.h"
 #include "model.h"
-#include "output.h"
 #include "progress.h"
-#include "tokenizer_export.h"
-#include "score.h"
 
 static const char *convert_help =
     "Usage: gqla-eval convert --model SRC --output DIR\n"
@@ -244,6 +240,7 @@ static int parse_args(int argc, char **argv, convert_args *a)
 typedef struct progress_ctx {
     gq_progress p;
     int quiet, n_layers, last_pass;
+    const char *ppl_file;   /* --eval-ppl, for the GQA driver's stage message */
 } progress_ctx;
 
 static void on_progress(void *vctx, int pass, int layer, int n_layers)
@@ -263,91 +260,16 @@ static void on_progress(void *vctx, int pass, int layer, int n_layers)
     gq_progress_update(&pc->p, (size_t)layer + 1);
 }
 
-/* exp(mean NLL) over non-overlapping windows of ctx tokens (cmd_ppl's protocol). */
-static int perplexity(gq_model *m, const gq_tokens *ids, int ctx, double *out, gq_error *err)
+/* The driver's steps after the passes (engine/convert/gqa.h). */
+static void on_stage(void *vctx, gq_gqa_stage st)
 {
-    long n_windows = (long)ids->n / ctx;
-    if (n_windows < 1)
-        return gq_error_set(err, GQ_ERR_INVALID, "--eval-ppl: %zu tokens is less than one window of --ppl-ctx %d",
-                            ids->n, ctx);
-    int *rows = gq_calloc((size_t)ctx, sizeof *rows, "ppl rows", err);
-    gq_score *sc = gq_calloc((size_t)ctx, sizeof *sc, "ppl scores", err);
-    gq_kv_cache *cache = NULL;
-    int rc = (!rows || !sc) ? GQ_ERR_NOMEM : gq_kv_cache_init(&cache, m, gq_config_default_path(gq_model_config(m)), ctx, err);
-    double nll = 0.0;
-    for (int j = 0; rc == GQ_OK && j < ctx - 1; j++) rows[j] = j;
-    for (long w = 0; rc == GQ_OK && w < n_windows; w++) {
-        const int32_t *win = ids->ids + w * ctx;
-        gq_kv_cache_truncate(cache, 0);
-        rc = gq_forward(m, cache, win, ctx - 1, rows, win + 1, ctx - 1, sc, err);
-        for (int j = 0; rc == GQ_OK && j < ctx - 1; j++) nll -= sc[j].logprob;
+    progress_ctx *pc = vctx;
+    if (st == GQ_GQA_STAGE_WRITE) {
+        if (pc->last_pass) gq_progress_finish(&pc->p);
+        pc->last_pass = 0;
+    } else if (st == GQ_GQA_STAGE_PPL && !pc->quiet) {
+        fprintf(stderr, "convert: perplexity of %s before and after ...\n", pc->ppl_file);
     }
-    if (rc == GQ_OK) *out = exp(nll / ((double)n_windows * (double)(ctx - 1)));
-    gq_kv_cache_free(cache);
-    gq_free(rows);
-    gq_free(sc);
-    return rc;
-}
-
-/* §6.3: the converted model's two paths on the first calibration
- * sample (up to 64 tokens); max |difference| of the per-token log-probs. */
-static int self_check(gq_model *conv, const gq_calib_set *set, double *max_diff, gq_error *err)
-{
-    int T = (int)(set->offsets[1] - set->offsets[0]);
-    if (T > 64) T = 64;
-    *max_diff = 0.0;
-    if (T < 2) return GQ_OK;
-    const int32_t *ids = set->tokens + set->offsets[0];
-    int rows[64];
-    gq_score s[2][64];
-    for (int j = 0; j < T - 1; j++) rows[j] = j;
-    /* GQLA: gqa and absorb; the MLA view: expanded and absorb. */
-    const gq_config *cc = gq_model_config(conv);
-    const gq_path paths[2] = {gq_config_path_supported(cc, GQ_PATH_GQA) ? GQ_PATH_GQA : GQ_PATH_EXPANDED,
-                              GQ_PATH_ABSORB};
-    for (int p = 0; p < 2; p++) {
-        gq_kv_cache *c = NULL;
-        int rc = gq_kv_cache_init(&c, conv, paths[p], T, err);
-        if (rc == GQ_OK) rc = gq_forward(conv, c, ids, T - 1, rows, ids + 1, T - 1, s[p], err);
-        gq_kv_cache_free(c);
-        if (rc != GQ_OK) return rc;
-    }
-    for (int j = 0; j < T - 1; j++) {
-        double d = fabs(s[0][j].logprob - s[1][j].logprob);
-        if (!(d <= *max_diff)) *max_diff = d; /* NaN propagates */
-    }
-    return GQ_OK;
-}
-
-/* HF sources: the tokenizer files beside config.json; GGUF sources: the
- * embedded tokenizer as tokenizer.json (*note says when none was written). */
-static int copy_tokenizer(gq_convert_out *out, const gq_model *src, const char **note, gq_error *err)
-{
-    static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                        "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json",
-                                        NULL};
-    const char *dir = gq_checkpoint_path(gq_model_checkpoint(src));
-    const struct gq_gguf *g = gq_checkpoint_gguf(gq_model_checkpoint(src));
-    *note = "copied";
-    if (g) {
-        *note = "exported from the GGUF";
-        int rc = gq_tokenizer_export_gguf(g, out, err);
-        if (rc == GQ_ERR_UNSUPPORTED) {
-            *note = "none: the GGUF tokenizer has no tokenizer.json export";
-            gq_error_clear(err);
-            rc = GQ_OK;
-        }
-        return rc;
-    }
-    if (!gq_path_is_dir(dir)) return GQ_OK;
-    for (int i = 0; names[i]; i++) {
-        char *p = gq_path_join(dir, names[i], err);
-        if (!p) return GQ_ERR_NOMEM;
-        int rc = gq_path_exists(p) ? gq_out_copy_file(out, p, names[i], err) : GQ_OK;
-        gq_free(p);
-        if (rc != GQ_OK) return rc;
-    }
-    return GQ_OK;
 }
 
 /* The calibration set of --calib-tokens FILE, --calib FILE or --calib TASK;
@@ -415,7 +337,7 @@ static int convert_mla(const convert_args *a)
     pc.quiet = a->quiet;
     o.progress = on_progress;
     o.progress_ctx = &pc;
-    gq_open_opts full = {1, (int)a->threads, 512};
+    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a->threads, .max_tokens = 512};
     if (gq_model_open(&m, a->model, &full, &err) != GQ_OK) goto fail;
     int rc = load_calib(a, m, &set, &rows, &calib_source, &calib_kind, &err);
     if (rc != GQ_OK) goto fail;
@@ -446,13 +368,11 @@ int cmd_convert(int argc, char **argv)
     if (prc > 0) return prc;
 
     gq_error err = {0};
-    gq_model *src = NULL, *conv = NULL;
+    gq_model *src = NULL;
     gq_calib_set set = {0};
     gq_calib_rows rows = {0};
     const char *calib_source = NULL, *calib_kind = NULL;
-    gq_gqa_result res = {0};
-    gq_convert_out out = {0};
-    cJSON *config = NULL, *meta = NULL;
+    gq_convert_gqa_result res = {0};
     gq_tokens ppl_ids = {0};
     char *ppl_text = NULL;
     int rc;
@@ -463,7 +383,7 @@ int cmd_convert(int argc, char **argv)
         goto fail;
     }
     /* Config first: every option is checked before weights are read. */
-    gq_open_opts probe = {0, (int)a.threads, 0};
+    gq_open_opts probe = {.load_weights = 0, .n_threads = (int)a.threads, .max_tokens = 0};
     if ((rc = gq_model_open(&src, a.model, &probe, &err)) != GQ_OK) goto fail;
     const gq_config *cfg = gq_model_config(src);
     if (!cfg) {
@@ -492,7 +412,7 @@ int cmd_convert(int argc, char **argv)
     gq_model_close(src);
     src = NULL;
     int max_tokens = a.ppl_ctx > 512 ? (int)a.ppl_ctx : 512;
-    gq_open_opts full = {1, (int)a.threads, max_tokens};
+    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a.threads, .max_tokens = max_tokens};
     if ((rc = gq_model_open(&src, a.model, &full, &err)) != GQ_OK) goto fail;
     cfg = gq_model_config(src);
 
@@ -506,79 +426,71 @@ int cmd_convert(int argc, char **argv)
             goto fail;
         }
     }
-    if ((rc = gq_out_begin(&out, a.output, &err)) != GQ_OK) goto fail;
-
     if (!a.quiet)
         fprintf(stderr, "convert: %s -> %s: H %d, G %d, d %d; d_r %d (c %d), freqfold %d%s, r %d of r_max %d%s; "
                 "calibration %d samples, %lld tokens\n", a.model, a.output, dims.H, dims.G, dims.d, dims.dr, dims.c,
                 dims.ff, dims.ff_auto ? " (auto: searching from it)" : "", dims.r, dims.M, a.reference ? " (partial-RoPE reference)" : "", set.n_samples,
                 (long long)set.n_tokens);
-    progress_ctx pc = {0};
-    pc.quiet = a.quiet;
-    if ((rc = gq_gqa_convert(src, &set, &dims, a.reference, on_progress, &pc, &res, &err)) != GQ_OK) goto fail;
+    progress_ctx pc = {.quiet = a.quiet, .ppl_file = a.eval_ppl};
+    const gq_convert_gqa_opts co = {
+        .dims = &dims,
+        .reference = a.reference,
+        .dtype = a.dtype,
+        .mla_view = a.mla_view,
+        .n_threads = (int)a.threads,
+        .max_tokens = max_tokens,
+        .ppl_ids = a.eval_ppl ? ppl_ids.ids : NULL,
+        .n_ppl_ids = ppl_ids.n,
+        .ppl_ctx = (int)a.ppl_ctx,
+        .meta = {
+            .source_path = a.model,
+            .converter_version = GQLA_VERSION,
+            .calib_source = calib_source,
+            .calib_kind = calib_kind,
+            .calib_seqlen_requested = a.calib_tokens ? 0 : (int)a.calib_seqlen,
+            .calib_samples_requested = a.calib_tokens ? 0 : (int)a.calib_samples,
+            .seed = a.seed,
+            .set = &set,
+            .freqfold_arg = a.freqfold_arg,
+            .out_dtype = a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32",
+            .reference = a.reference,
+            .mla_view = a.mla_view,
+            .paths_max_abs_diff = -1.0,
+            .ppl_file = a.eval_ppl,
+            .ppl_ctx = (int)a.ppl_ctx,
+            .argc = argc,
+            .argv = argv,
+        },
+        .progress = on_progress,
+        .stage = on_stage,
+        .progress_ctx = &pc,
+    };
+    rc = gq_convert_gqa(src, &set, a.output, &co, &res, &err);
     if (pc.last_pass) gq_progress_finish(&pc.p);
-
-    if ((rc = gq_gqa_add_tensors(&out, src, &res, a.dtype, a.mla_view, &err)) != GQ_OK) goto fail;
-    if ((rc = gq_out_write_tensors(&out, 0, &err)) != GQ_OK) goto fail;
-    if (!(config = gq_gqa_config_json(src, &res.dims, a.dtype, a.mla_view, &err))) goto fail;
-    if ((rc = gq_out_write_json(&out, "config.json", config, &err)) != GQ_OK) goto fail;
-    const char *tok_note = "";
-    if ((rc = copy_tokenizer(&out, src, &tok_note, &err)) != GQ_OK) goto fail;
-
-    /* Open what was written: self check, perplexity. */
-    gq_gqa_meta_info info = {a.model, GQLA_VERSION, calib_source, calib_kind, a.calib_tokens ? 0 : (int)a.calib_seqlen,
-                             a.calib_tokens ? 0 : (int)a.calib_samples, a.seed, &set, a.freqfold_arg,
-                             a.dtype == GQ_DTYPE_BF16 ? "bf16" : "f32", a.reference, a.mla_view, -1.0, 0, 0.0, 0.0,
-                             a.eval_ppl, (int)a.ppl_ctx, argc, argv, tok_note};
-    gq_open_opts copts = {1, (int)a.threads, max_tokens};
-    if ((rc = gq_model_open(&conv, out.tmp_dir, &copts, &err)) != GQ_OK) {
-        gq_error_prefix(&err, "the converted model does not load back: ");
-        goto fail;
-    }
-    if ((rc = self_check(conv, &set, &info.paths_max_abs_diff, &err)) != GQ_OK) goto fail;
-    if (!(info.paths_max_abs_diff <= 1e-3)) {
-        gq_error_set(&err, GQ_ERR_INVALID, "self check: the converted model's GQA and absorb paths differ by %g per "
-                     "log-prob on a calibration sample (expected f32 rounding, <= 1e-3)", info.paths_max_abs_diff);
-        goto fail;
-    }
-    if (a.eval_ppl) {
-        if (!a.quiet) fprintf(stderr, "convert: perplexity of %s before and after ...\n", a.eval_ppl);
-        if ((rc = perplexity(src, &ppl_ids, (int)a.ppl_ctx, &info.ppl_orig, &err)) != GQ_OK) goto fail;
-        if ((rc = perplexity(conv, &ppl_ids, (int)a.ppl_ctx, &info.ppl_gqla, &err)) != GQ_OK) goto fail;
-        info.have_ppl = 1;
-    }
-    if (!(meta = gq_gqa_meta_json(src, &res, &info, &err))) goto fail;
-    if ((rc = gq_out_write_json(&out, "gqla_meta.json", meta, &err)) != GQ_OK) goto fail;
-    gq_model_close(conv);
-    conv = NULL;
-    if ((rc = gq_out_commit(&out, &err)) != GQ_OK) goto fail;
+    if (rc != GQ_OK) goto fail;
 
     printf("output:            %s\n", a.output);
-    printf("layers:            %d\n", res.n_layers);
-    printf("kv_lora_rank:      %d (r_max %d), qk_rope_head_dim %d, freqfold %d\n", res.dims.r, res.dims.M,
-           res.dims.dr, res.dims.ff);
+    printf("layers:            %d\n", res.conv.n_layers);
+    printf("kv_lora_rank:      %d (r_max %d), qk_rope_head_dim %d, freqfold %d\n", res.conv.dims.r, res.conv.dims.M,
+           res.conv.dims.dr, res.conv.dims.ff);
     double emin = 1.0, emean = 0.0;
-    for (int l = 0; l < res.n_layers; l++) {
-        emean += res.layers[l].kv_energy / res.n_layers;
-        if (res.layers[l].kv_energy < emin) emin = res.layers[l].kv_energy;
+    for (int l = 0; l < res.conv.n_layers; l++) {
+        emean += res.conv.layers[l].kv_energy / res.conv.n_layers;
+        if (res.conv.layers[l].kv_energy < emin) emin = res.conv.layers[l].kv_energy;
     }
     printf("kv energy kept:    mean %.6f, min %.6f\n", emean, emin);
-    printf("kv cache / token / layer: source %d, absorb %d, gqa %d\n", 2 * res.dims.G * res.dims.d,
-           res.dims.r + res.dims.dr, res.dims.G * 2 * res.dims.d + res.dims.dr);
-    printf("paths max |dlogp|: %.3e\n", info.paths_max_abs_diff);
-    printf("tokenizer:         %s\n", tok_note);
-    if (info.have_ppl) printf("ppl:               %.6f -> %.6f (%s, ctx %ld)\n", info.ppl_orig, info.ppl_gqla, a.eval_ppl,
+    printf("kv cache / token / layer: source %d, absorb %d, gqa %d\n", 2 * res.conv.dims.G * res.conv.dims.d,
+           res.conv.dims.r + res.conv.dims.dr, res.conv.dims.G * 2 * res.conv.dims.d + res.conv.dims.dr);
+    printf("paths max |dlogp|: %.3e\n", res.paths_max_abs_diff);
+    printf("tokenizer:         %s\n", res.tokenizer_note);
+    if (res.have_ppl) printf("ppl:               %.6f -> %.6f (%s, ctx %ld)\n", res.ppl_orig, res.ppl_gqla, a.eval_ppl,
                               a.ppl_ctx);
     rc = GQ_EXIT_OK;
     goto done;
 fail:
     rc = cli_fail(&err);
 done:
-    gq_model_close(conv);
-    gq_out_free(&out);
-    cJSON_Delete(config);
-    cJSON_Delete(meta);
-    gq_gqa_result_free(&res);
+    gq_convert_gqa_result_free(&res);
     gq_calib_set_free(&set);
     gq_calib_rows_free(&rows);
     gq_tokens_free(&ppl_ids);

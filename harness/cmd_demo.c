@@ -57,24 +57,6 @@ static const char *demo_help =
     "\n"
     "Exit status: 0 ok, 2 an error (the step that failed is named).\n";
 
-/* mkdir -p dir */
-static int mkdirs(const char *dir, gq_error *err)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return gq_error_set(err, GQ_ERR_USAGE, "%s: path too long", dir);
-    for (char *q = p + 1;; q++) {
-        int end = *q == '\0';
-        if (*q == '/' || end) {
-            *q = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return gq_error_set(err, GQ_ERR_IO, "%s: cannot create folder: %s", p, strerror(errno));
-            if (end) break;
-            *q = '/';
-        }
-    }
-    return GQ_OK;
-}
-
 /* Run argv[0] = this binary's path with args; returns the exit status or -1. */
 static int run_self(char *const *argv)
 {
@@ -182,7 +164,7 @@ int cmd_demo(int argc, char **argv)
             conv[c++] = (char *)threads;
         }
         conv[c] = NULL;
-        if (mkdirs(out_dir, &err) != GQ_OK) return cli_fail(&err);
+        if (gq_mkdir_p(out_dir, &err) != GQ_OK) return cli_fail(&err);
         int rc = run_self(conv);
         if (rc != 0) {
             gq_error_set(&err, GQ_ERR_INVALID, "demo: the conversion failed (gqla-eval convert exit %d)%s", rc,

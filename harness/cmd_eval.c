@@ -80,14 +80,14 @@ static const char *eval_help =
 
 /* The main metric of a task as the paper table shows it: acc_norm when the
  * task has one, else acc (report.h). */
-static double main_metric(const gq_task_run *t, const gq_task_scores *s)
+static double main_metric(const gq_prepared_task *t, const gq_task_scores *s)
 {
     return t->task->has_acc_norm ? s->acc_norm_mean : s->acc_mean;
 }
 
 /* Compact comparison: one row per task, one column per run (percent of the
  * main metric; converted runs with the change from the original). */
-static void print_comparison(FILE *f, const gq_eval_run *runs, size_t n_runs, const gq_task_run *tasks,
+static void print_comparison(FILE *f, const gq_eval_run *runs, size_t n_runs, const gq_prepared_task *tasks,
                              size_t n_tasks)
 {
     fprintf(f, "\n%-36s", "task (acc_norm if any, else acc; %)");
@@ -147,82 +147,307 @@ static int parse_paths(const char *list, gq_path *paths, int *n)
     return *n > 0 ? 0 : -1;
 }
 
-int cmd_eval(int argc, char **argv)
-{
+// ---- the command line ------------------------------------------------------------------
+
+typedef struct eval_args {
     gq_eval_opts o;
-    memset(&o, 0, sizeof o);
-    const char *model = NULL, *converted = NULL, *out_dir = NULL, *path_arg = NULL, *paths_arg = NULL;
-    const char *junit = NULL, *note = NULL;
-    long threads = 0, shots = 0, sq = -1;
-    int log_samples = 0, arc_split = 0, has_max_path_diff = 0, has_max_drop = 0;
-    double max_path_diff = 1e-4, max_drop = 0;
+    const char *model, *converted, *out_dir, *path_arg, *paths_arg, *junit, *note;
+    long threads;
+    int log_samples, arc_split, has_max_path_diff, has_max_drop;
+    int gate;                 /* a gate option was given */
+    double max_path_diff, max_drop;
+} eval_args;
+
+/* 0: parsed; < 0: --help printed; > 0: a usage error (printed), the exit status. */
+static int parse_args(int argc, char **argv, eval_args *e)
+{
+    memset(e, 0, sizeof *e);
+    gq_eval_opts *o = &e->o;
+    long shots = 0, sq = -1;
+    e->max_path_diff = 1e-4;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(eval_help, stdout);
-            return GQ_EXIT_OK;
+            return -1;
         } else if (!strcmp(a, "--model") && has) {
-            model = argv[++i];
+            e->model = argv[++i];
         } else if (!strcmp(a, "--converted") && has) {
-            converted = argv[++i];
+            e->converted = argv[++i];
         } else if (!strcmp(a, "--tasks") && has) {
-            o.tasks = argv[++i];
+            o->tasks = argv[++i];
         } else if (!strcmp(a, "--limit") && has) {
-            if (cli_parse_int(argv[++i], 1, 1L << 40, &o.limit)) return cli_usage_error("eval", "--limit takes N >= 1");
+            if (cli_parse_int(argv[++i], 1, 1L << 40, &o->limit)) return cli_usage_error("eval", "--limit takes N >= 1");
         } else if (!strcmp(a, "--num-fewshot") && has) {
             if (cli_parse_int(argv[++i], 0, 100, &shots)) return cli_usage_error("eval", "--num-fewshot takes 0..100");
-            o.num_fewshot = (int)shots;
+            o->num_fewshot = (int)shots;
         } else if (!strcmp(a, "--data-dir") && has) {
-            o.data.data_dir = argv[++i];
+            o->data.data_dir = argv[++i];
         } else if (!strcmp(a, "--offline")) {
-            o.data.offline = 1;
+            o->data.offline = 1;
         } else if (!strcmp(a, "--add-bos") && has) {
-            if (gq_add_bos_parse(argv[++i], &o.add_bos)) return cli_usage_error("eval", "--add-bos takes auto, on or off");
+            if (gq_add_bos_parse(argv[++i], &o->add_bos)) return cli_usage_error("eval", "--add-bos takes auto, on or off");
         } else if (!strcmp(a, "--path") && has) {
-            path_arg = argv[++i];
+            e->path_arg = argv[++i];
         } else if (!strcmp(a, "--paths") && has) {
-            paths_arg = argv[++i];
+            e->paths_arg = argv[++i];
         } else if (!strcmp(a, "--sq") && has) {
             if (cli_parse_int(argv[++i], 0, 4096, &sq)) return cli_usage_error("eval", "--sq takes N >= 0");
         } else if (!strcmp(a, "--max-path-diff") && has) {
             char *end = NULL;
-            max_path_diff = strtod(argv[++i], &end);
-            if (!end || *end || !(max_path_diff >= 0)) return cli_usage_error("eval", "--max-path-diff takes X >= 0");
-            has_max_path_diff = 1;
+            e->max_path_diff = strtod(argv[++i], &end);
+            if (!end || *end || !(e->max_path_diff >= 0)) return cli_usage_error("eval", "--max-path-diff takes X >= 0");
+            e->has_max_path_diff = 1;
         } else if (!strcmp(a, "--max-drop") && has) {
             char *end = NULL;
-            max_drop = strtod(argv[++i], &end);
-            if (!end || *end || !isfinite(max_drop)) return cli_usage_error("eval", "--max-drop takes a number of points");
-            has_max_drop = 1;
+            e->max_drop = strtod(argv[++i], &end);
+            if (!end || *end || !isfinite(e->max_drop)) return cli_usage_error("eval", "--max-drop takes a number of points");
+            e->has_max_drop = 1;
         } else if (!strcmp(a, "--junit") && has) {
-            junit = argv[++i];
+            e->junit = argv[++i];
         } else if (!strcmp(a, "--arc-split")) {
-            arc_split = 1;
+            e->arc_split = 1;
         } else if (!strcmp(a, "--note") && has) {
-            note = argv[++i];
+            e->note = argv[++i];
         } else if (!strcmp(a, "--output-dir") && has) {
-            out_dir = argv[++i];
+            e->out_dir = argv[++i];
         } else if (!strcmp(a, "--log-samples")) {
-            log_samples = 1;
+            e->log_samples = 1;
         } else if (!strcmp(a, "--threads") && has) {
-            if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("eval", "--threads takes a count");
+            if (cli_parse_int(argv[++i], 0, 1024, &e->threads)) return cli_usage_error("eval", "--threads takes a count");
         } else if (!strcmp(a, "--quiet")) {
-            o.quiet = 1;
-            o.data.quiet = 1;
+            o->quiet = 1;
+            o->data.quiet = 1;
         } else {
             return cli_usage_error("eval", "unknown option or missing value: '%s'", a);
         }
     }
-    if (!model) return cli_usage_error("eval", "missing --model");
-    if (!o.tasks) return cli_usage_error("eval", "missing --tasks");
-    if (log_samples && !out_dir) return cli_usage_error("eval", "--log-samples needs --output-dir");
-    if (converted && path_arg) return cli_usage_error("eval", "with --converted, choose its paths with --paths");
-    if (path_arg && paths_arg) return cli_usage_error("eval", "give --path or --paths, not both");
-    if (has_max_drop && !converted) return cli_usage_error("eval", "--max-drop compares with --converted");
-    int gate = has_max_drop || junit || (converted && has_max_path_diff);
-    if (gate && !out_dir) return cli_usage_error("eval", "the gate (--max-drop, --max-path-diff, --junit) needs --output-dir");
-    o.sq = (int)sq;
+    if (!e->model) return cli_usage_error("eval", "missing --model");
+    if (!o->tasks) return cli_usage_error("eval", "missing --tasks");
+    if (e->log_samples && !e->out_dir) return cli_usage_error("eval", "--log-samples needs --output-dir");
+    if (e->converted && e->path_arg) return cli_usage_error("eval", "with --converted, choose its paths with --paths");
+    if (e->path_arg && e->paths_arg) return cli_usage_error("eval", "give --path or --paths, not both");
+    if (e->has_max_drop && !e->converted) return cli_usage_error("eval", "--max-drop compares with --converted");
+    e->gate = e->has_max_drop || e->junit || (e->converted && e->has_max_path_diff);
+    if (e->gate && !e->out_dir)
+        return cli_usage_error("eval", "the gate (--max-drop, --max-path-diff, --junit) needs --output-dir");
+    o->sq = (int)sq;
+    return 0;
+}
+
+// ---- the plan: models and runs -----------------------------------------------------------
+
+typedef struct eval_plan {
+    gq_eval_model orig, conv;            /* conv: with --converted only */
+    gq_eval_run runs[1 + GQ_PATH_COUNT]; /* (model, path) pairs, in manifest order */
+    size_t n_runs;
+} eval_plan;
+
+static void plan_free(eval_plan *p)
+{
+    for (size_t r = 0; r < p->n_runs; r++) gq_eval_run_free(&p->runs[r]);
+    gq_eval_model_close(&p->orig);
+    gq_eval_model_close(&p->conv);
+}
+
+static gq_eval_run *plan_add_run(eval_plan *p, const char *role, gq_eval_model *m, gq_path path)
+{
+    gq_eval_run *r = &p->runs[p->n_runs++];
+    r->role = role;
+    r->model = m;
+    r->path = path;
+    return r;
+}
+
+/* Open the models and list the runs: with --converted, the original on its
+ * native path, then the converted model on each path (--paths, default
+ * both it has); --model alone, its --path (or both).  GQ_OK, or an error
+ * in err, or a usage error already printed (*usage_rc its exit status). */
+static int plan_runs(const eval_args *e, eval_plan *p, int *usage_rc, gq_error *err)
+{
+    int rc;
+    *usage_rc = 0;
+    if ((rc = gq_eval_model_open(&p->orig, e->model, (int)e->threads, err)) != GQ_OK) return rc;
+    if (e->converted) {
+        if ((rc = gq_eval_model_open(&p->conv, e->converted, (int)e->threads, err)) != GQ_OK) return rc;
+        if ((rc = gq_eval_check_same_tokenizer(&p->orig, &p->conv, err)) != GQ_OK) return rc;
+    }
+    const gq_config *ocfg = gq_model_config(p->orig.info);
+    gq_path paths[GQ_PATH_COUNT];
+    int n_paths = 0;
+    gq_eval_model *multi = e->converted ? &p->conv : &p->orig; /* the model that may run several paths */
+    const gq_config *mcfg = gq_model_config(multi->info);
+    if ((e->path_arg && !strcmp(e->path_arg, "both")) || (!e->path_arg && !e->paths_arg && e->converted)) {
+        for (int q = 0; q < GQ_PATH_COUNT && n_paths < 2; q++)
+            if (gq_config_path_supported(mcfg, (gq_path)q)) paths[n_paths++] = (gq_path)q;
+        if (n_paths < 2 && !e->converted)
+            return gq_error_set(err, GQ_ERR_USAGE, "%s: --path both needs an MLA or GQLA model (this %s model has one "
+                                "path)", e->model, gq_arch_name(mcfg->arch));
+    } else if (e->path_arg || e->paths_arg) {
+        if (parse_paths(e->path_arg ? e->path_arg : e->paths_arg, paths, &n_paths) != 0 ||
+            (e->path_arg && n_paths != 1)) {
+            *usage_rc = cli_usage_error("eval", "%s takes native, gqa, absorb, expanded%s (got '%s')",
+                                        e->path_arg ? "--path" : "--paths", e->path_arg ? " or both" : ", comma-separated",
+                                        e->path_arg ? e->path_arg : e->paths_arg);
+            return GQ_ERR_USAGE;
+        }
+    } else {
+        paths[n_paths++] = gq_config_default_path(ocfg);
+    }
+    for (int q = 0; q < n_paths; q++)
+        if ((rc = gq_model_check_path(multi->info, paths[q], err)) != GQ_OK) return rc;
+    if (e->converted) {
+        gq_eval_run *r = plan_add_run(p, "original", &p->orig, gq_config_default_path(ocfg));
+        snprintf(r->id, sizeof r->id, "original");
+    }
+    for (int q = 0; q < n_paths; q++) {
+        gq_eval_run *r = plan_add_run(p, e->converted ? "converted" : "original", multi, paths[q]);
+        if (e->converted) snprintf(r->id, sizeof r->id, "converted_%s", gq_path_name(paths[q]));
+        /* --model alone: the (first) path runs as "original" (the manifest
+         * contract); a second path of --path both as "original_<path>". */
+        else if (q == 0) snprintf(r->id, sizeof r->id, "original");
+        else snprintf(r->id, sizeof r->id, "original_%s", gq_path_name(paths[q]));
+    }
+    return GQ_OK;
+}
+
+// ---- scoring ---------------------------------------------------------------------------------
+
+/* Every run over the prepared tasks, in order; a model's weights are
+ * released after its last run. */
+static int score_runs(eval_plan *p, gq_eval_opts *o, const gq_prepared_task *tasks, size_t n_tasks,
+                      const char *journal_dir, gq_error *err)
+{
+    gq_eval_overall overall = {0};
+    for (size_t t = 0; t < n_tasks; t++)
+        for (size_t d = 0; d < tasks[t].n_docs; d++)
+            overall.total += (double)p->n_runs * gq_eval_doc_work(&tasks[t], d);
+    overall.n_tasks_total = p->n_runs * n_tasks;
+    overall.t_start = gq_now();
+    o->overall = &overall;
+    int rc = GQ_OK;
+    for (size_t r = 0; r < p->n_runs && rc == GQ_OK; r++) {
+        rc = gq_eval_score_run(&p->runs[r], o, tasks, n_tasks, journal_dir, err);
+        if (rc == GQ_OK && (r + 1 == p->n_runs || p->runs[r + 1].model != p->runs[r].model))
+            gq_eval_model_release(p->runs[r].model);
+    }
+    o->overall = NULL; /* it lived on this stack */
+    return rc;
+}
+
+// ---- printing ----------------------------------------------------------------------------------
+
+/* Each run's table, the cross-path check of each pair of runs of one model
+ * and, with --converted, the comparison.  *check_failed: --model alone and
+ * two paths disagree beyond --max-path-diff (that decides the exit status). */
+static int print_results(const eval_args *e, const eval_plan *p, const gq_prepared_task *tasks, size_t n_tasks,
+                         int *check_failed, gq_error *err)
+{
+    *check_failed = 0;
+    for (size_t r = 0; r < p->n_runs; r++) {
+        if (p->n_runs > 1)
+            printf("%s== %s: %s, path %s\n", r ? "\n" : "", p->runs[r].id, p->runs[r].model->path,
+                   gq_path_name(p->runs[r].path));
+        gq_eval_print_table(stdout, tasks, p->runs[r].scores, n_tasks);
+    }
+    gq_path_check *checks = gq_calloc(n_tasks ? n_tasks : 1, sizeof *checks, "path checks", err);
+    if (!checks) return GQ_ERR_NOMEM;
+    for (size_t a = 0; a < p->n_runs; a++)
+        for (size_t b = a + 1; b < p->n_runs; b++) {
+            if (p->runs[a].model != p->runs[b].model) continue;
+            for (size_t i = 0; i < n_tasks; i++)
+                gq_path_check_compute(&tasks[i], &p->runs[a].scores[i], &p->runs[b].scores[i], &checks[i]);
+            char na[64], nb[64];
+            snprintf(na, sizeof na, "%s", gq_path_name(p->runs[a].path));
+            snprintf(nb, sizeof nb, "%s", gq_path_name(p->runs[b].path));
+            if (gq_eval_print_path_check(stdout, na, nb, tasks, checks, n_tasks, e->max_path_diff) && !e->converted)
+                *check_failed = 1;
+        }
+    gq_free(checks);
+    if (e->converted) print_comparison(stdout, p->runs, p->n_runs, tasks, n_tasks);
+    return GQ_OK;
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+/* The results files of every run, gqla_run.json and the report; with
+ * --converted, report.md (the paper table) is printed as well. */
+static int write_outputs(const eval_args *e, const eval_plan *p, const gq_prepared_task *tasks, size_t n_tasks,
+                         int argc, char **argv, gq_run_clock *clock, const char *date_id, double started_unix,
+                         gq_error *err)
+{
+    int rc;
+    for (size_t r = 0; r < p->n_runs; r++)
+        if ((rc = gq_eval_write_run(e->out_dir, &p->runs[r], &e->o, tasks, n_tasks, e->log_samples, !e->converted,
+                                    date_id, started_unix, err)) != GQ_OK)
+            return rc;
+    char *command = join_command(argc, argv, err);
+    if (!command) return GQ_ERR_NOMEM;
+    rc = gq_run_clock_save(clock, err);
+    if (rc == GQ_OK) {
+        const gq_manifest_info mi = {
+            .command = command,
+            .note = e->note,
+            .started_unix = clock->started_unix,
+            .wall_seconds = gq_run_clock_seconds(clock),
+            .peak_rss_bytes = gq_run_clock_peak_rss(clock),
+            .invocations = gq_run_clock_invocations(clock),
+            .earlier_untimed = clock->earlier_untimed,
+            .o = &e->o,
+            .arc_split = e->arc_split,
+            .original = &p->orig,
+            .converted = e->converted ? &p->conv : NULL,
+            .runs = p->runs,
+            .n_runs = p->n_runs,
+            .tasks = tasks,
+            .n_tasks = n_tasks,
+        };
+        rc = gq_eval_write_manifest(e->out_dir, &mi, err);
+    }
+    gq_free(command);
+    if (rc == GQ_OK) rc = gq_report_write_all(e->out_dir, err);
+    if (rc != GQ_OK) return rc;
+    if (!e->o.quiet) fprintf(stderr, "wrote %s/gqla_run.json and the report (report.md, .tex, .csv, .html)\n", e->out_dir);
+    /* The paper table: report.md as the reports side rendered it from the manifest. */
+    char *report = NULL, *text = NULL;
+    size_t len = 0;
+    if (e->converted && (report = gq_path_join(e->out_dir, "report.md", err)) &&
+        gq_file_read_all(report, &text, &len, NULL) == GQ_OK) {
+        printf("\n");
+        fwrite(text, 1, len, stdout);
+    }
+    gq_free(text);
+    gq_free(report);
+    return GQ_OK;
+}
+
+// ---- the gate -------------------------------------------------------------------------------------
+
+/* --max-drop / --max-path-diff / --junit over DIR/gqla_run.json (report.h). */
+static int run_gate(const eval_args *e, int *gate_failed, gq_error *err)
+{
+    const gq_gate_opts go = {
+        .has_max_drop = e->has_max_drop,
+        .max_drop_pp = e->max_drop,
+        .has_max_path_diff = e->converted && e->has_max_path_diff,
+        .max_path_diff = e->max_path_diff,
+        .junit_path = e->junit,
+    };
+    int n_failed = 0;
+    int rc = gq_gate_check(e->out_dir, &go, &n_failed, err);
+    *gate_failed = rc == GQ_OK && n_failed > 0;
+    return rc;
+}
+
+// ---- the command -----------------------------------------------------------------------------------
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args e;
+    int prc = parse_args(argc, argv, &e);
+    if (prc < 0) return GQ_EXIT_OK;  /* --help */
+    if (prc > 0) return prc;
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -230,150 +455,42 @@ int cmd_eval(int argc, char **argv)
     char date_id[40];
 
     gq_error err = {0};
-    gq_eval_model orig, conv;
-    memset(&orig, 0, sizeof orig);
-    memset(&conv, 0, sizeof conv);
-    gq_task_run *tasks = NULL;
+    eval_plan plan;
+    memset(&plan, 0, sizeof plan);
+    gq_prepared_task *tasks = NULL;
     size_t n_tasks = 0;
-    gq_eval_run runs[1 + GQ_PATH_COUNT];
-    size_t n_runs = 0;
-    memset(runs, 0, sizeof runs);
-    gq_path_check *checks = NULL;
-    char *command = NULL, *journal_dir = NULL;
+    char *journal_dir = NULL;
     gq_run_clock clock = {0};
-    int rc = GQ_EXIT_ERROR, failed = 0;
+    int rc = GQ_EXIT_ERROR, usage_rc = 0, check_failed = 0, gate_failed = 0;
 
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
-    if (gq_eval_model_open(&orig, model, (int)threads, &err) != GQ_OK) goto fail;
-    if (converted) {
-        if (gq_eval_model_open(&conv, converted, (int)threads, &err) != GQ_OK) goto fail;
-        if (gq_eval_check_same_tokenizer(&orig, &conv, &err) != GQ_OK) goto fail;
-    }
-
-    /* The run plan. */
-    const gq_config *ocfg = gq_model_config(orig.info);
-    gq_path paths[GQ_PATH_COUNT];
-    int n_paths = 0;
-    gq_eval_model *multi = converted ? &conv : &orig; /* the model that may run several paths */
-    const gq_config *mcfg = gq_model_config(multi->info);
-    if ((path_arg && !strcmp(path_arg, "both")) || (!path_arg && !paths_arg && converted)) {
-        for (int p = 0; p < GQ_PATH_COUNT && n_paths < 2; p++)
-            if (gq_config_path_supported(mcfg, (gq_path)p)) paths[n_paths++] = (gq_path)p;
-        if (n_paths < 2 && !converted) {
-            gq_error_set(&err, GQ_ERR_USAGE, "%s: --path both needs an MLA or GQLA model (this %s model has one path)",
-                         model, gq_arch_name(mcfg->arch));
-            goto fail;
-        }
-    } else if (path_arg || paths_arg) {
-        if (parse_paths(path_arg ? path_arg : paths_arg, paths, &n_paths) != 0 || (path_arg && n_paths != 1)) {
-            rc = cli_usage_error("eval", "%s takes native, gqa, absorb, expanded%s (got '%s')",
-                                 path_arg ? "--path" : "--paths", path_arg ? " or both" : ", comma-separated",
-                                 path_arg ? path_arg : paths_arg);
+    if (plan_runs(&e, &plan, &usage_rc, &err) != GQ_OK) {
+        if (usage_rc) {
+            rc = usage_rc;
             goto done;
         }
-    } else {
-        paths[n_paths++] = gq_config_default_path(ocfg);
+        goto fail;
     }
-    for (int p = 0; p < n_paths; p++)
-        if (gq_model_check_path(multi->info, paths[p], &err) != GQ_OK) goto fail;
-    if (converted) {
-        gq_eval_run *r = &runs[n_runs++];
-        snprintf(r->id, sizeof r->id, "original");
-        r->role = "original";
-        r->model = &orig;
-        r->path = gq_config_default_path(ocfg);
-    }
-    for (int p = 0; p < n_paths; p++) {
-        gq_eval_run *r = &runs[n_runs++];
-        r->role = converted ? "converted" : "original";
-        r->model = multi;
-        r->path = paths[p];
-        if (converted) snprintf(r->id, sizeof r->id, "converted_%s", gq_path_name(paths[p]));
-        /* --model alone: the (first) path runs as "original" (the manifest
-         * contract); a second path of --path both as "original_<path>". */
-        else if (p == 0) snprintf(r->id, sizeof r->id, "original");
-        else snprintf(r->id, sizeof r->id, "original_%s", gq_path_name(paths[p]));
-    }
-
     /* Requests are tokenized once, with the original's tokenizer. */
-    if (gq_eval_prepare(orig.info, &o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
-    if (out_dir && !(journal_dir = gq_path_join(out_dir, "journal", &err))) goto fail;
+    if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
+    if (e.out_dir && !(journal_dir = gq_path_join(e.out_dir, "journal", &err))) goto fail;
     /* Time and memory over every invocation on this folder (a resumed run). */
     if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
-    o.clock = &clock;
-    gq_eval_overall overall = {0};
-    for (size_t t = 0; t < n_tasks; t++)
-        for (size_t d = 0; d < tasks[t].n_docs; d++) overall.total += (double)n_runs * gq_eval_doc_work(&tasks[t], d);
-    overall.n_tasks_total = n_runs * n_tasks;
-    overall.t_start = gq_now();
-    o.overall = &overall;
-    for (size_t r = 0; r < n_runs; r++) {
-        if (gq_eval_score_run(&runs[r], &o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
-        if (r + 1 == n_runs || runs[r + 1].model != runs[r].model) gq_eval_model_release(runs[r].model);
+    e.o.clock = &clock;
+    if (score_runs(&plan, &e.o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
+    if (print_results(&e, &plan, tasks, n_tasks, &check_failed, &err) != GQ_OK) goto fail;
+    if (e.out_dir) {
+        if (write_outputs(&e, &plan, tasks, n_tasks, argc, argv, &clock, date_id, started_unix, &err) != GQ_OK)
+            goto fail;
+        if (e.gate && run_gate(&e, &gate_failed, &err) != GQ_OK) goto fail;
     }
-    /* Tables. */
-    for (size_t r = 0; r < n_runs; r++) {
-        if (n_runs > 1)
-            printf("%s== %s: %s, path %s\n", r ? "\n" : "", runs[r].id, runs[r].model->path, gq_path_name(runs[r].path));
-        gq_eval_print_table(stdout, tasks, runs[r].scores, n_tasks);
-    }
-    if (!(checks = gq_calloc(n_tasks ? n_tasks : 1, sizeof *checks, "path checks", &err))) goto fail;
-    for (size_t a = 0; a < n_runs; a++)
-        for (size_t b = a + 1; b < n_runs; b++) {
-            if (runs[a].model != runs[b].model) continue;
-            for (size_t i = 0; i < n_tasks; i++)
-                gq_path_check_compute(&tasks[i], &runs[a].scores[i], &runs[b].scores[i], &checks[i]);
-            char na[64], nb[64];
-            snprintf(na, sizeof na, "%s", gq_path_name(runs[a].path));
-            snprintf(nb, sizeof nb, "%s", gq_path_name(runs[b].path));
-            /* --model alone: the cross-path check decides the exit status, as before. */
-            if (gq_eval_print_path_check(stdout, na, nb, tasks, checks, n_tasks, max_path_diff) && !converted)
-                failed = 1;
-        }
-    if (converted) print_comparison(stdout, runs, n_runs, tasks, n_tasks);
-
-    if (out_dir) {
-        for (size_t r = 0; r < n_runs; r++)
-            if (gq_eval_write_run(out_dir, &runs[r], &o, tasks, n_tasks, log_samples, !converted, date_id,
-                                  started_unix, &err) != GQ_OK)
-                goto fail;
-        if (!(command = join_command(argc, argv, &err))) goto fail;
-        if (gq_run_clock_save(&clock, &err) != GQ_OK) goto fail;
-        gq_manifest_info mi = {command, note, clock.started_unix, gq_run_clock_seconds(&clock),
-                               gq_run_clock_peak_rss(&clock), gq_run_clock_invocations(&clock),
-                               clock.earlier_untimed, &o, arc_split, &orig,
-                               converted ? &conv : NULL, runs, n_runs, tasks, n_tasks};
-        if (gq_eval_write_manifest(out_dir, &mi, &err) != GQ_OK) goto fail;
-        if (gq_report_write_all(out_dir, &err) != GQ_OK) goto fail;
-        if (!o.quiet) fprintf(stderr, "wrote %s/gqla_run.json and the report (report.md, .tex, .csv, .html)\n", out_dir);
-        /* The paper table: report.md as the reports side rendered it from the manifest. */
-        char *report = NULL, *text = NULL;
-        size_t len = 0;
-        if (converted && (report = gq_path_join(out_dir, "report.md", &err)) &&
-            gq_file_read_all(report, &text, &len, NULL) == GQ_OK) {
-            printf("\n");
-            fwrite(text, 1, len, stdout);
-        }
-        gq_free(text);
-        gq_free(report);
-        if (gate) {
-            gq_gate_opts go = {has_max_drop, max_drop, converted && has_max_path_diff, max_path_diff, junit};
-            int n_failed = 0;
-            if (gq_gate_check(out_dir, &go, &n_failed, &err) != GQ_OK) goto fail;
-            if (n_failed > 0) failed = 1;
-        }
-    }
-    rc = failed ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
+    rc = check_failed || gate_failed ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
     goto done;
 fail:
     rc = cli_fail(&err);
 done:
-    for (size_t r = 0; r < n_runs; r++) gq_eval_run_free(&runs[r]);
-    gq_task_runs_free(tasks, n_tasks);
-    gq_eval_model_close(&orig);
-    gq_eval_model_close(&conv);
-    gq_free(checks);
-    gq_free(command);
+    plan_free(&plan);
+    gq_prepared_tasks_free(tasks, n_tasks);
     gq_free(journal_dir);
     gq_run_clock_free(&clock);
     return rc;

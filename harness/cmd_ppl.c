@@ -10,7 +10,7 @@
 #include "fileio.h"
 #include "gq_alloc.h"
 #include "model.h"
-#include "score.h"
+#include "perplexity.h"
 
 static const char *ppl_help =
     "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet]\n"
@@ -25,6 +25,21 @@ static const char *ppl_help =
     "     tokens 1 .. ctx-1 of it, each given the window's tokens before it;\n"
     "  4. ppl = exp(total negative log-likelihood / (windows x (ctx - 1))), which\n"
     "     equals exp(mean over windows of the window's mean NLL).\n";
+
+typedef struct ppl_progress {
+    int quiet;
+    long ctx;
+    time_t t0;
+} ppl_progress;
+
+static void on_window(void *vctx, long w, long n_windows, double nll)
+{
+    const ppl_progress *pp = vctx;
+    if (pp->quiet) return;
+    double el = difftime(time(NULL), pp->t0), per = el / (double)(w + 1);
+    fprintf(stderr, "\rppl: window %ld/%ld  running ppl %.4f  ETA %.0fs   ", w + 1, n_windows,
+            exp(nll / ((double)(w + 1) * (double)(pp->ctx - 1))), per * (double)(n_windows - w - 1));
+}
 
 int cmd_ppl(int argc, char **argv)
 {
@@ -56,13 +71,10 @@ int cmd_ppl(int argc, char **argv)
 
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_kv_cache *cache = NULL;
     gq_tokens ids = {0};
     char *text = NULL;
-    int *rows = NULL;
-    gq_score *scores = NULL;
     int rc = GQ_EXIT_ERROR;
-    gq_open_opts opts = {1, (int)threads, (int)ctx};
+    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = (int)ctx};
     if (gq_file_read_all(file, &text, NULL, &err) != GQ_OK) goto fail;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
     if (!gq_model_config(m)) {
@@ -75,24 +87,9 @@ int cmd_ppl(int argc, char **argv)
         gq_error_set(&err, GQ_ERR_INVALID, "%s: %zu tokens is less than one window of --ctx %ld", file, ids.n, ctx);
         goto fail;
     }
-    rows = gq_calloc((size_t)ctx, sizeof *rows, "ppl rows", &err);
-    scores = gq_calloc((size_t)ctx, sizeof *scores, "ppl scores", &err);
-    if (!rows || !scores) goto fail;
-    if (gq_kv_cache_init(&cache, m, gq_config_default_path(gq_model_config(m)), (int)ctx, &err) != GQ_OK) goto fail;
-    for (long j = 0; j < ctx - 1; j++) rows[j] = (int)j;
     double nll = 0.0;
-    time_t t0 = time(NULL);
-    for (long w = 0; w < n_windows; w++) {
-        const int32_t *win = ids.ids + w * ctx;
-        gq_kv_cache_truncate(cache, 0);
-        if (gq_forward(m, cache, win, (int)ctx - 1, rows, win + 1, (int)ctx - 1, scores, &err) != GQ_OK) goto fail;
-        for (long j = 0; j < ctx - 1; j++) nll -= scores[j].logprob;
-        if (!quiet) {
-            double el = difftime(time(NULL), t0), per = el / (double)(w + 1);
-            fprintf(stderr, "\rppl: window %ld/%ld  running ppl %.4f  ETA %.0fs   ", w + 1, n_windows,
-                    exp(nll / ((double)(w + 1) * (double)(ctx - 1))), per * (double)(n_windows - w - 1));
-        }
-    }
+    ppl_progress pp = {.quiet = quiet, .ctx = ctx, .t0 = time(NULL)};
+    if (gq_perplexity_nll(m, ids.ids, ids.n, (int)ctx, on_window, &pp, &nll, NULL, &err) != GQ_OK) goto fail;
     if (!quiet) fprintf(stderr, "\n");
     double scored = (double)n_windows * (double)(ctx - 1);
     printf("file:        %s\n", file);
@@ -105,10 +102,7 @@ fail:
     rc = cli_fail(&err);
 done:
     gq_free(text);
-    gq_free(rows);
-    gq_free(scores);
     gq_tokens_free(&ids);
-    gq_kv_cache_free(cache);
     gq_model_close(m);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "fileio.h"
 #include "gq_alloc.h"
 #include "report.h"
@@ -99,7 +100,7 @@ int cmd_roofline(int argc, char **argv)
     gq_roofline_hw hws[2];
     size_t n_hw = 0;
     if (flops > 0.0) {
-        hws[n_hw++] = (gq_roofline_hw){"custom", flops, bw};
+        hws[n_hw++] = (gq_roofline_hw){.name = "custom", .flops = flops, .bandwidth = bw};
     } else if (hw_name) {
         hws[n_hw++] = *gq_roofline_hw_find(hw_name);
     } else {
@@ -134,9 +135,15 @@ int cmd_roofline(int argc, char **argv)
     printf("%-9s %10s %8s %7s %4s %12s %10s", "path", "E/tok/lyr", "bytes", "m/head", "s_q", "FLOP", "FLOP/B");
     for (size_t h = 0; h < n_hw; h++) printf("  %-6s %-8s %6s", hws[h].name, "bound", "/ridge");
     printf("\n");
+    const gq_roofline_attn attn = {
+        .kind = cfg.arch == GQ_ARCH_GQLA ? GQ_ROOFLINE_GQLA
+                : cfg.arch == GQ_ARCH_DEEPSEEK_MLA ? GQ_ROOFLINE_MLA : GQ_ROOFLINE_GQA,
+        .H = cfg.num_attention_heads, .G = cfg.num_key_value_heads, .head_dim = cfg.head_dim,
+        .dn = cfg.qk_nope_head_dim, .dr = cfg.qk_rope_head_dim, .dv = cfg.v_head_dim, .r = cfg.kv_lora_rank,
+    };
     gq_roofline_point pts[4];
     for (int s = 0; s < n_sq; s++) {
-        size_t n = gq_roofline_points(&cfg, sq[s], (int)dtype_bytes, pts);
+        size_t n = gq_roofline_points(&attn, sq[s], (int)dtype_bytes, pts);
         for (size_t p = 0; p < n; p++) {
             printf("%-9s %10lld %8lld %7lld %4d %12.0f %10.2f", pts[p].path, (long long)pts[p].cache_elems,
                    (long long)pts[p].bytes, (long long)pts[p].macs_per_head, sq[s], pts[p].flops, pts[p].intensity);

@@ -126,7 +126,7 @@ int cmd_score(int argc, char **argv)
     int32_t *targets = NULL;
     gq_score *scores[2] = {NULL, NULL};
     int rc = GQ_EXIT_ERROR;
-    gq_open_opts opts = {1, (int)threads, 0};
+    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0};
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
     const gq_config *cfg = gq_model_config(m);
     if (!cfg) {

@@ -15,7 +15,7 @@
 #include "journal.h"
 #include "progress.h"
 
-static void run_free(gq_task_run *r)
+static void prepared_task_free(gq_prepared_task *r)
 {
     for (size_t i = 0; i < r->n_docs; i++) gq_doc_free(&r->docs[i]);
     for (size_t i = 0; i < r->n_req; i++) {
@@ -29,14 +29,14 @@ static void run_free(gq_task_run *r)
     memset(r, 0, sizeof *r);
 }
 
-void gq_task_runs_free(gq_task_run *runs, size_t n_runs)
+void gq_prepared_tasks_free(gq_prepared_task *tasks, size_t n_tasks)
 {
-    if (!runs) return;
-    for (size_t i = 0; i < n_runs; i++) run_free(&runs[i]);
-    gq_free(runs);
+    if (!tasks) return;
+    for (size_t i = 0; i < n_tasks; i++) prepared_task_free(&tasks[i]);
+    gq_free(tasks);
 }
 
-static int prepare_task(const gq_model *m, const gq_eval_opts *o, const gq_task *t, gq_task_run *r,
+static int prepare_task(const gq_model *m, const gq_eval_opts *o, const gq_task *t, gq_prepared_task *r,
                         gq_error *err)
 {
     int rc;
@@ -95,15 +95,15 @@ done:
     return rc;
 }
 
-int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs, size_t *n_runs, gq_error *err)
+int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_prepared_task **out, size_t *n_out, gq_error *err)
 {
     const gq_task **tasks = NULL;
     size_t n = 0;
-    *runs = NULL;
-    *n_runs = 0;
+    *out = NULL;
+    *n_out = 0;
     int rc = gq_tasks_resolve(o->tasks, &tasks, &n, err);
     if (rc != GQ_OK) return rc;
-    gq_task_run *r = gq_calloc(n, sizeof *r, "task runs", err);
+    gq_prepared_task *r = gq_calloc(n, sizeof *r, "prepared tasks", err);
     if (!r) {
         gq_free(tasks);
         return GQ_ERR_NOMEM;
@@ -111,14 +111,14 @@ int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs
     for (size_t i = 0; i < n; i++) {
         rc = prepare_task(m, o, tasks[i], &r[i], err);
         if (rc != GQ_OK) {
-            gq_task_runs_free(r, n);
+            gq_prepared_tasks_free(r, n);
             gq_free(tasks);
             return rc;
         }
     }
     gq_free(tasks);
-    *runs = r;
-    *n_runs = n;
+    *out = r;
+    *n_out = n;
     return GQ_OK;
 }
 
@@ -140,7 +140,7 @@ int gq_eval_model_open(gq_eval_model *em, const char *path, int n_threads, gq_er
     memset(em, 0, sizeof *em);
     em->path = path;
     em->n_threads = n_threads;
-    gq_open_opts mo = {0, n_threads, 0};
+    gq_open_opts mo = {.load_weights = 0, .n_threads = n_threads, .max_tokens = 0};
     int rc = gq_model_open(&em->info, path, &mo, err);
     if (rc != GQ_OK) return rc;
     if (!gq_model_config(em->info))
@@ -164,7 +164,7 @@ int gq_eval_model_open(gq_eval_model *em, const char *path, int n_threads, gq_er
 static int eval_model_load_weights(gq_eval_model *em, gq_error *err)
 {
     if (em->weights) return GQ_OK;
-    gq_open_opts mo = {1, em->n_threads, 0};
+    gq_open_opts mo = {.load_weights = 1, .n_threads = em->n_threads, .max_tokens = 0};
     return gq_model_open(&em->weights, em->path, &mo, err);
 }
 
@@ -271,7 +271,7 @@ static int run_sq(const gq_eval_opts *o, gq_path path) { return o->sq >= 0 ? o->
 
 /* The journal key of one task of a run: the checkpoint, the path and
  * scorer settings, and every request's ids. */
-static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, unsigned char key[32])
+static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, unsigned char key[32])
 {
     gq_journal_keyer k;
     gq_journal_key_init(&k);
@@ -299,7 +299,7 @@ static void stats_add(gq_scorer_stats *acc, gq_scorer_stats after, gq_scorer_sta
 
 /* Score documents [d0, d1) of t with a fresh scorer; their request indices
  * go to idx (n_idx of them). */
-static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, gq_task_scores *s,
+static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, gq_task_scores *s,
                        size_t d0, size_t d1, size_t *idx, size_t *n_idx, gq_error *err)
 {
     gq_scorer *sc = NULL;
@@ -339,7 +339,7 @@ static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_task_ru
     return rc;
 }
 
-double gq_eval_doc_work(const gq_task_run *t, size_t doc)
+double gq_eval_doc_work(const gq_prepared_task *t, size_t doc)
 {
     size_t longest = 0, cont = 0;
     for (size_t q = t->req_start[doc]; q < t->req_start[doc + 1]; q++) {
@@ -349,7 +349,7 @@ double gq_eval_doc_work(const gq_task_run *t, size_t doc)
     return (double)(longest + cont);
 }
 
-static void overall_task_done(gq_eval_overall *ov, const gq_eval_run *run, const gq_task_run *t, int quiet)
+static void overall_task_done(gq_eval_overall *ov, const gq_eval_run *run, const gq_prepared_task *t, int quiet)
 {
     ov->n_tasks_done++;
     if (quiet) return;
@@ -361,7 +361,7 @@ static void overall_task_done(gq_eval_overall *ov, const gq_eval_run *run, const
             ov->n_tasks_total, run->id, t->task->name, ov->total > 0 ? 100.0 * ov->done / ov->total : 100.0, buf);
 }
 
-static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *t, gq_task_scores *s,
+static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, gq_task_scores *s,
                       const char *journal_dir, gq_error *err)
 {
     size_t nq = t->n_req ? t->n_req : 1, nd = t->n_docs ? t->n_docs : 1;
@@ -446,7 +446,7 @@ done:
     return rc;
 }
 
-int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *tasks, size_t n_tasks,
+int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *tasks, size_t n_tasks,
                       const char *journal_dir, gq_error *err)
 {
     gq_eval_run_free(run);
@@ -464,7 +464,7 @@ int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run
 
 // ---- cross-path comparison -------------------------------------------------------------------
 
-void gq_path_check_compute(const gq_task_run *t, const gq_task_scores *a, const gq_task_scores *b,
+void gq_path_check_compute(const gq_prepared_task *t, const gq_task_scores *a, const gq_task_scores *b,
                            gq_path_check *c)
 {
     memset(c, 0, sizeof *c);

@@ -14,7 +14,7 @@
  * (journal.h): a rerun loads them and scores only what is missing, with
  * results identical to an uninterrupted run.
  *
- * Ownership: gq_eval_prepare allocates the task array (gq_task_runs_free);
+ * Ownership: gq_eval_prepare allocates the task array (gq_prepared_tasks_free);
  * gq_eval_score_run fills the caller's gq_task_scores array
  * (gq_task_scores_free on each).  Failure contract: on error the outputs
  * hold whatever was allocated so far and must still be freed.
@@ -56,7 +56,7 @@ typedef struct gq_eval_opts {
 } gq_eval_opts;
 
 /* One leaf task, prepared: documents and tokenized requests. */
-typedef struct gq_task_run {
+typedef struct gq_prepared_task {
     const gq_task *task;
     size_t n_original;       /* rows in the evaluation split */
     size_t n_docs;           /* documents evaluated */
@@ -65,10 +65,10 @@ typedef struct gq_task_run {
     size_t *req_start;       /* [n_docs + 1] first request of each document */
     gq_tokens *ctx_tok;      /* [n_req] */
     gq_tokens *cont_tok;     /* [n_req] */
-} gq_task_run;
+} gq_prepared_task;
 
 /* Work units of one document (see gq_eval_overall). */
-double gq_eval_doc_work(const gq_task_run *t, size_t doc);
+double gq_eval_doc_work(const gq_prepared_task *t, size_t doc);
 
 /* The numbers of one task under one run. */
 typedef struct gq_task_scores {
@@ -92,12 +92,13 @@ typedef struct gq_path_check {
     double acc[2], acc_norm[2];          /* accuracy under a and b */
 } gq_path_check;
 
-void gq_path_check_compute(const gq_task_run *t, const gq_task_scores *a, const gq_task_scores *b,
+void gq_path_check_compute(const gq_prepared_task *t, const gq_task_scores *a, const gq_task_scores *b,
                            gq_path_check *c);
 
 /* Load rows, build documents and tokenize every request with m's tokenizer. */
-int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_task_run **runs, size_t *n_runs, gq_error *err);
-void gq_task_runs_free(gq_task_run *runs, size_t n_runs);
+int gq_eval_prepare(const gq_model *m, const gq_eval_opts *o, gq_prepared_task **tasks, size_t *n_tasks,
+                    gq_error *err);
+void gq_prepared_tasks_free(gq_prepared_task *tasks, size_t n_tasks);
 
 /* A model of the evaluation: opened without weights for its config,
  * checkpoint and tokenizer; with weights (`weights`) only when some request
@@ -137,7 +138,7 @@ void gq_eval_run_free(gq_eval_run *r);
 
 /* Score every task under run->path into run->scores (allocated here).
  * journal_dir NULL: no journal; else DIR/journal/<run id>/<task>.bin. */
-int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *tasks, size_t n_tasks,
+int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *tasks, size_t n_tasks,
                       const char *journal_dir, gq_error *err);
 
 #endif

@@ -63,7 +63,7 @@ static cJSON *metrics_json(double acc, double acc_se, int has_norm, double norm,
     return o;
 }
 
-static int is_mmlu_subject(const gq_task_run *t) { return !strncmp(t->task->name, "mmlu_", 5); }
+static int is_mmlu_subject(const gq_prepared_task *t) { return !strncmp(t->task->name, "mmlu_", 5); }
 
 static cJSON *run_json(const gq_manifest_info *mi, const gq_eval_run *r)
 {
@@ -90,7 +90,7 @@ static cJSON *run_json(const gq_manifest_info *mi, const gq_eval_run *r)
     double total = 0;
     int ok = v && se && n;
     for (size_t i = 0; i < mi->n_tasks && ok; i++) {
-        const gq_task_run *t = &mi->tasks[i];
+        const gq_prepared_task *t = &mi->tasks[i];
         const gq_task_scores *s = &r->scores[i];
         cJSON *m = metrics_json(s->acc_mean, s->acc_stderr, t->task->has_acc_norm, s->acc_norm_mean,
                                 s->acc_norm_stderr, t->n_docs);
@@ -125,7 +125,7 @@ static cJSON *pair_json(const gq_manifest_info *mi, const gq_eval_run *a, const 
     add_str(o, "b", b->id);
     if (!(tasks = cJSON_AddObjectToObject(o, "tasks"))) goto fail;
     for (size_t i = 0; i < mi->n_tasks; i++) {
-        const gq_task_run *t = &mi->tasks[i];
+        const gq_prepared_task *t = &mi->tasks[i];
         gq_path_check c;
         gq_path_check_compute(t, &a->scores[i], &b->scores[i], &c);
         cJSON *e = cJSON_AddObjectToObject(tasks, t->task->name), *w;

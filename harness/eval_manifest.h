@@ -29,7 +29,7 @@ typedef struct gq_manifest_info {
     const gq_eval_model *converted;   /* NULL -> absent */
     const gq_eval_run *runs;          /* in manifest order */
     size_t n_runs;
-    const gq_task_run *tasks;
+    const gq_prepared_task *tasks;
     size_t n_tasks;
 } gq_manifest_info;
 

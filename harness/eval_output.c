@@ -22,12 +22,12 @@ static void print_metric(FILE *f, double v, double se, int present)
     else fprintf(f, " %8.4f ± %.4f", v, se);
 }
 
-void gq_eval_print_table(FILE *f, const gq_task_run *runs, const gq_task_scores *sc, size_t n_runs)
+void gq_eval_print_table(FILE *f, const gq_prepared_task *tasks, const gq_task_scores *sc, size_t n_tasks)
 {
     fprintf(f, "%-40s %6s %17s %17s %8s %12s\n", "task", "n", "acc", "acc_norm", "seconds", "tokens fed");
     long long fed = 0, sep = 0, proj = 0;
-    for (size_t i = 0; i < n_runs; i++) {
-        const gq_task_run *r = &runs[i];
+    for (size_t i = 0; i < n_tasks; i++) {
+        const gq_prepared_task *r = &tasks[i];
         const gq_task_scores *s = &sc[i];
         fprintf(f, "%-40s %6zu", r->task->name, r->n_docs);
         print_metric(f, s->acc_mean, s->acc_stderr, 1);
@@ -45,12 +45,12 @@ void gq_eval_print_table(FILE *f, const gq_task_run *runs, const gq_task_scores 
     for (int g = 0; g < 5; g++) {
         double v[64], se[64], n[64];
         size_t k = 0;
-        for (size_t i = 0; i < n_runs && k < 64; i++) {
-            const char *grp = runs[i].task->group;
+        for (size_t i = 0; i < n_tasks && k < 64; i++) {
+            const char *grp = tasks[i].task->group;
             if (!grp || (g < 4 && strcmp(grp, groups[g]) != 0)) continue;
             v[k] = sc[i].acc_mean;
             se[k] = sc[i].acc_stderr;
-            n[k] = (double)runs[i].n_docs;
+            n[k] = (double)tasks[i].n_docs;
             k++;
         }
         if (k < 2) continue;
@@ -83,15 +83,15 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *data, si
 
 /* requests.tsv: one line per request, numbers only (no dataset text), for
  * comparing with lm-evaluation-harness's per-request results. */
-static int write_requests_tsv(const char *path, const gq_task_run *runs, const gq_task_scores *sc, size_t n_runs,
+static int write_requests_tsv(const char *path, const gq_prepared_task *tasks, const gq_task_scores *sc, size_t n_tasks,
                               gq_error *err)
 {
     size_t cap = 1 << 16, len = 0;
     char *buf = gq_malloc(cap, "requests.tsv", err);
     if (!buf) return GQ_ERR_NOMEM;
     int rc = GQ_OK;
-    for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
-        const gq_task_run *r = &runs[i];
+    for (size_t i = 0; i < n_tasks && rc == GQ_OK; i++) {
+        const gq_prepared_task *r = &tasks[i];
         for (size_t d = 0; d < r->n_docs; d++) {
             for (int k = 0; k < r->docs[d].n_req; k++) {
                 size_t q = r->req_start[d] + (size_t)k;
@@ -109,15 +109,15 @@ static int write_requests_tsv(const char *path, const gq_task_run *runs, const g
 
 /* summary.tsv: task, documents, acc, stderr, acc_norm, stderr ('-' when absent
  * or N/A), then MMLU groups — a plain-text twin of results.json. */
-static int write_summary_tsv(const char *path, const gq_task_run *runs, const gq_task_scores *sc, size_t n_runs,
+static int write_summary_tsv(const char *path, const gq_prepared_task *tasks, const gq_task_scores *sc, size_t n_tasks,
                              gq_error *err)
 {
-    size_t cap = 4096 + n_runs * 256, len = 0;
+    size_t cap = 4096 + n_tasks * 256, len = 0;
     char *buf = gq_malloc(cap, "summary.tsv", err);
     if (!buf) return GQ_ERR_NOMEM;
     len += (size_t)snprintf(buf + len, cap - len, "# task\tn\tacc\tacc_stderr\tacc_norm\tacc_norm_stderr\n");
-    for (size_t i = 0; i < n_runs; i++) {
-        const gq_task_run *r = &runs[i];
+    for (size_t i = 0; i < n_tasks; i++) {
+        const gq_prepared_task *r = &tasks[i];
         const gq_task_scores *s = &sc[i];
         char se[32] = "-", an[32] = "-", ans[32] = "-";
         if (!isnan(s->acc_stderr)) snprintf(se, sizeof se, "%.17g", s->acc_stderr);
@@ -135,15 +135,15 @@ static int write_summary_tsv(const char *path, const gq_task_run *runs, const gq
 
 /* docs.tsv: per document the gold index, acc, acc_norm and lm-eval's
  * prompt/doc/target hashes (numbers and hashes only). */
-static int write_docs_tsv(const char *path, const gq_task_run *runs, const gq_task_scores *sc, size_t n_runs,
+static int write_docs_tsv(const char *path, const gq_prepared_task *tasks, const gq_task_scores *sc, size_t n_tasks,
                           gq_error *err)
 {
     size_t cap = 1 << 16, len = 0;
     char *buf = gq_malloc(cap, "docs.tsv", err);
     if (!buf) return GQ_ERR_NOMEM;
     int rc = GQ_OK;
-    for (size_t i = 0; i < n_runs && rc == GQ_OK; i++) {
-        const gq_task_run *r = &runs[i];
+    for (size_t i = 0; i < n_tasks && rc == GQ_OK; i++) {
+        const gq_prepared_task *r = &tasks[i];
         for (size_t d = 0; d < r->n_docs; d++) {
             const gq_doc *doc = &r->docs[d];
             char ph[65], dh[65], th[65], line[512], an[32] = "-";
@@ -197,15 +197,15 @@ static int whole_mmlu_asked(const char *tasks)
 /* out_dir/name into a heap string; NULL (err filled) on failure. */
 static char *path_in(const char *dir, const char *name, gq_error *err) { return gq_path_join(dir, name, err); }
 
-int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval_opts *o, const gq_task_run *runs,
-                      size_t n_runs, int log_samples, int legacy, const char *date_id, double start_time,
+int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *tasks,
+                      size_t n_tasks, int log_samples, int legacy, const char *date_id, double start_time,
                       gq_error *err)
 {
     int rc = GQ_OK;
     const gq_model *m = run->model->info;
     const gq_task_scores *sc = run->scores;
-    gq_task_result *res = gq_calloc(n_runs ? n_runs : 1, sizeof *res, "task results", err);
-    char (*hashes)[65] = gq_calloc(n_runs ? n_runs : 1, sizeof *hashes, "task hashes", err);
+    gq_task_result *res = gq_calloc(n_tasks ? n_tasks : 1, sizeof *res, "task results", err);
+    char (*hashes)[65] = gq_calloc(n_tasks ? n_tasks : 1, sizeof *hashes, "task hashes", err);
     char *p = NULL, *lm_path = NULL, name[256];
     unsigned char *greedy = NULL;
     if (!res || !hashes) {
@@ -213,8 +213,8 @@ int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval
         goto done;
     }
     int whole_mmlu = whole_mmlu_asked(o->tasks);
-    for (size_t i = 0; i < n_runs; i++) {
-        const gq_task_run *r = &runs[i];
+    for (size_t i = 0; i < n_tasks; i++) {
+        const gq_prepared_task *r = &tasks[i];
         const gq_task_scores *s = &sc[i];
         res[i].task = r->task;
         res[i].group = whole_mmlu ? r->task->group : NULL;
@@ -234,7 +234,8 @@ int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval
                 goto done;
             }
             for (size_t q = 0; q < r->n_req; q++) greedy[q] = (unsigned char)(s->greedy[q] != 0);
-            gq_samples_input in = {r->docs, r->n_docs, s->ll, greedy, s->acc, r->task->has_acc_norm ? s->acc_norm : NULL};
+            gq_samples_input in = {.docs = r->docs, .n_docs = r->n_docs, .ll = s->ll, .is_greedy = greedy, .acc = s->acc,
+                                   .acc_norm = r->task->has_acc_norm ? s->acc_norm : NULL};
             if (legacy) {
                 p = gq_report_samples_path(out_dir, gq_model_path(m), r->task->name, date_id, err);
             } else {
@@ -279,23 +280,23 @@ int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval
 
     snprintf(name, sizeof name, "results_%s.json", run->id);
     if (!(p = path_in(out_dir, name, err))) goto nomem;
-    if ((rc = gq_results_write(p, &rr, res, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = gq_results_write(p, &rr, res, n_tasks, err)) != GQ_OK) goto done;
     if (!legacy) goto done;
     /* --model alone: today's files as well */
     gq_free(p);
     if (!(p = path_in(out_dir, "results.json", err))) goto nomem;
-    if ((rc = gq_results_write(p, &rr, res, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = gq_results_write(p, &rr, res, n_tasks, err)) != GQ_OK) goto done;
     if (!(lm_path = gq_report_results_path(out_dir, gq_model_path(m), date_id, err))) goto nomem;
-    if ((rc = gq_results_write(lm_path, &rr, res, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = gq_results_write(lm_path, &rr, res, n_tasks, err)) != GQ_OK) goto done;
     gq_free(p);
     if (!(p = path_in(out_dir, "requests.tsv", err))) goto nomem;
-    if ((rc = write_requests_tsv(p, runs, sc, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = write_requests_tsv(p, tasks, sc, n_tasks, err)) != GQ_OK) goto done;
     gq_free(p);
     if (!(p = path_in(out_dir, "summary.tsv", err))) goto nomem;
-    if ((rc = write_summary_tsv(p, runs, sc, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = write_summary_tsv(p, tasks, sc, n_tasks, err)) != GQ_OK) goto done;
     gq_free(p);
     if (!(p = path_in(out_dir, "docs.tsv", err))) goto nomem;
-    if ((rc = write_docs_tsv(p, runs, sc, n_runs, err)) != GQ_OK) goto done;
+    if ((rc = write_docs_tsv(p, tasks, sc, n_tasks, err)) != GQ_OK) goto done;
     goto done;
 nomem:
     rc = GQ_ERR_NOMEM;
@@ -308,28 +309,28 @@ done:
     return rc;
 }
 
-int gq_eval_print_path_check(FILE *f, const char *a, const char *b, const gq_task_run *runs,
-                             const gq_path_check *checks, size_t n_runs, double max_diff)
+int gq_eval_print_path_check(FILE *f, const char *a, const char *b, const gq_prepared_task *tasks,
+                             const gq_path_check *checks, size_t n_tasks, double max_diff)
 {
     fprintf(f, "\ncross-path check: %s vs %s (limit %g per request log-likelihood)\n", a, b, max_diff);
     fprintf(f, "%-40s %12s %12s %9s %9s %9s %9s %9s\n", "task", "max |dll|", "mean |dll|", "agree", "acc", "acc",
             "acc_norm", "acc_norm");
     fprintf(f, "%-40s %12s %12s %9s %9s %9s %9s %9s\n", "", "", "", "", a, b, a, b);
-    size_t worst = n_runs;
-    for (size_t i = 0; i < n_runs; i++) {
-        const gq_task_run *r = &runs[i];
+    size_t worst = n_tasks;
+    for (size_t i = 0; i < n_tasks; i++) {
+        const gq_prepared_task *r = &tasks[i];
         const gq_path_check *c = &checks[i];
         fprintf(f, "%-40s %12.3g %12.3g %8.1f%% %9.4f %9.4f", r->task->name, c->max_abs_diff, c->mean_abs_diff,
                 100.0 * c->agree, c->acc[0], c->acc[1]);
         if (r->task->has_acc_norm) fprintf(f, " %9.4f %9.4f\n", c->acc_norm[0], c->acc_norm[1]);
         else fprintf(f, " %9s %9s\n", "-", "-");
-        if (worst == n_runs || c->max_abs_diff > checks[worst].max_abs_diff) worst = i;
+        if (worst == n_tasks || c->max_abs_diff > checks[worst].max_abs_diff) worst = i;
     }
-    if (worst == n_runs) return 0;
+    if (worst == n_tasks) return 0;
     const gq_path_check *c = &checks[worst];
     int failed = c->max_abs_diff > max_diff;
-    fprintf(f, "worst request: %s doc %d request %d, |dll| = %.3g: %s\n", runs[worst].task->name,
-            runs[worst].docs[c->worst_doc].doc_id, c->worst_req, c->max_abs_diff,
+    fprintf(f, "worst request: %s doc %d request %d, |dll| = %.3g: %s\n", tasks[worst].task->name,
+            tasks[worst].docs[c->worst_doc].doc_id, c->worst_req, c->max_abs_diff,
             failed ? "FAILED (--max-path-diff)" : "within the limit");
     return failed;
 }

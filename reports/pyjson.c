@@ -24,24 +24,7 @@ static int gq_pyjson_ok(const gq_pyjson *w) { return w->err.status == GQ_OK; }
 
 static void gq_pyjson_put(gq_pyjson *w, const char *s, size_t n)
 {
-    if (!gq_pyjson_ok(w)) return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->len + n + 1) {
-            if (cap > ((size_t)-1) / 2) {
-                gq_error_set(&w->err, GQ_ERR_NOMEM, "JSON text: size overflow");
-                return;
-            }
-            cap *= 2;
-        }
-        char *nb = gq_realloc(w->buf, cap, "JSON text", &w->err);
-        if (!nb) return;
-        w->buf = nb;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    if (gq_pyjson_ok(w)) gq_sbuf_addn(&w->out, s, n, &w->err);
 }
 
 static void gq_pyjson_puts(gq_pyjson *w, const char *s) { gq_pyjson_put(w, s, strlen(s)); }
@@ -68,7 +51,7 @@ void gq_pyjson_init(gq_pyjson *w, int indent)
 void gq_pyjson_free(gq_pyjson *w)
 {
     int indent = w->indent;
-    gq_free(w->buf);
+    gq_sbuf_free(&w->out);
     gq_pyjson_init(w, indent);
 }
 
@@ -78,16 +61,15 @@ int gq_pyjson_finish(gq_pyjson *w, char **out, size_t *len, gq_error *err)
     *len = 0;
     if (gq_pyjson_ok(w) && w->depth != 0)
         gq_error_set(&w->err, GQ_ERR_INVALID, "JSON text: %d container(s) left open", w->depth);
-    if (gq_pyjson_ok(w) && w->len == 0)
+    if (gq_pyjson_ok(w) && w->out.n == 0)
         gq_error_set(&w->err, GQ_ERR_INVALID, "JSON text: nothing was written");
     if (!gq_pyjson_ok(w)) {
         int st = gq_error_set(err, w->err.status, "%s", w->err.msg);
         gq_pyjson_free(w);
         return st;
     }
-    *out = w->buf;
-    *len = w->len;
-    w->buf = NULL;
+    *len = w->out.n;
+    *out = gq_sbuf_take(&w->out, err); /* never NULL: something was written */
     gq_pyjson_free(w);
     return GQ_OK;
 }
@@ -105,7 +87,7 @@ static void gq_pyjson_item(gq_pyjson *w, int is_key)
         return;
     }
     if (w->depth == 0) {
-        if (w->len > 0) gq_error_set(&w->err, GQ_ERR_INVALID, "JSON text: second top-level value");
+        if (w->out.n > 0) gq_error_set(&w->err, GQ_ERR_INVALID, "JSON text: second top-level value");
         else if (is_key) gq_error_set(&w->err, GQ_ERR_INVALID, "JSON text: key outside an object");
         return;
     }
@@ -361,6 +343,36 @@ void gq_pyjson_null(gq_pyjson *w)
 }
 
 // ---- cJSON trees ---------------------------------------------------------------
+
+void gq_pyjson_kv_string(gq_pyjson *w, const char *key, const char *s)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_string(w, s);
+}
+
+void gq_pyjson_kv_double(gq_pyjson *w, const char *key, double v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_double(w, v);
+}
+
+void gq_pyjson_kv_int(gq_pyjson *w, const char *key, int64_t v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_int(w, v);
+}
+
+void gq_pyjson_kv_bool(gq_pyjson *w, const char *key, int v)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_bool(w, v);
+}
+
+void gq_pyjson_kv_null(gq_pyjson *w, const char *key)
+{
+    gq_pyjson_key(w, key);
+    gq_pyjson_null(w);
+}
 
 void gq_pyjson_cjson(gq_pyjson *w, const cJSON *item)
 {

@@ -40,12 +40,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gq_error.h"
+#include "gq_sbuf.h"
 
 #define GQ_PYJSON_MAX_DEPTH 64
 
 typedef struct gq_pyjson {
-    char *buf;                 /* output so far (heap), NUL terminated when non-NULL */
-    size_t len, cap;
+    gq_sbuf out;               /* output so far */
     int indent;                /* 2 (or any n >= 0) = indented form, < 0 = one line */
     int depth;                 /* open containers */
     unsigned char is_object[GQ_PYJSON_MAX_DEPTH];
@@ -76,6 +76,12 @@ void gq_pyjson_double(gq_pyjson *w, double v);                /* Python float */
 void gq_pyjson_int(gq_pyjson *w, int64_t v);                  /* Python int */
 void gq_pyjson_bool(gq_pyjson *w, int v);
 void gq_pyjson_null(gq_pyjson *w);
+/* A key and its value in one call (an object member), as key then value. */
+void gq_pyjson_kv_string(gq_pyjson *w, const char *key, const char *s);
+void gq_pyjson_kv_double(gq_pyjson *w, const char *key, double v);
+void gq_pyjson_kv_int(gq_pyjson *w, const char *key, int64_t v);
+void gq_pyjson_kv_bool(gq_pyjson *w, const char *key, int v);
+void gq_pyjson_kv_null(gq_pyjson *w, const char *key);
 /* A cJSON tree as json.dumps would write the dict/list Python parsed from
  * the same text.  cJSON keeps no int/float distinction: a number that is
  * integral and within ±2^53 is written as an int ("3"), any other as a float

@@ -87,7 +87,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "config.h"
 #include "gq_error.h"
 
 // ---- the manifest -----------------------------------------------------------------------
@@ -256,10 +255,25 @@ typedef struct gq_roofline_point {
     double intensity;       /* FLOP per byte */
 } gq_roofline_point;
 
-/* The paths a config has, in this order: native (GQA models); gqa,
+/* The attention shape the table needs, copied out of a model's config by
+ * the caller (reports/ does not read configs: engine/ is not below it). */
+typedef enum gq_roofline_kind {
+    GQ_ROOFLINE_GQA = 0,    /* llama, mistral, qwen2, ...: native path */
+    GQ_ROOFLINE_GQLA,
+    GQ_ROOFLINE_MLA
+} gq_roofline_kind;
+
+typedef struct gq_roofline_attn {
+    gq_roofline_kind kind;
+    int64_t H, G;           /* num_attention_heads, num_key_value_heads */
+    int64_t head_dim;       /* GQA */
+    int64_t dn, dr, dv, r;  /* GQLA/MLA: qk_nope_head_dim, qk_rope_head_dim, v_head_dim, kv_lora_rank */
+} gq_roofline_attn;
+
+/* The paths a model has, in this order: native (GQA models); gqa,
  * gqa_kpe, absorb (GQLA); absorb, expanded (MLA).  Returns how many were
  * written to out (at most 4). */
-size_t gq_roofline_points(const gq_config *cfg, int s_q, int dtype_bytes, gq_roofline_point out[4]);
+size_t gq_roofline_points(const gq_roofline_attn *a, int s_q, int dtype_bytes, gq_roofline_point out[4]);
 
 typedef struct gq_roofline_hw {
     const char *name;

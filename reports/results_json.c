@@ -239,29 +239,13 @@ static int gq_report_mkdirs(const char *path, gq_error *err)
     char *p = gq_strdup(path, err);
     if (!p) return GQ_ERR_NOMEM;
     char *slash = strrchr(p, '/');
-    if (!slash || slash == p) {
-        gq_free(p);
-        return GQ_OK;
+    int rc = GQ_OK;
+    if (slash && slash != p) {
+        *slash = '\0';
+        rc = gq_mkdir_p(p, err);
     }
-    *slash = '\0';
-    for (char *q = p + 1;; q++) {
-        int end = *q == '\0';
-        if (*q == '/' || end) {
-            *q = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                int e = errno;
-                gq_error_set(err, GQ_ERR_IO, "%s: cannot create folder: %s", p, strerror(e));
-                gq_free(p);
-                return GQ_ERR_IO;
-            }
-            if (end) break;
-            *q = '/';
-        }
-    }
-    int ok = gq_path_is_dir(p);
-    if (!ok) gq_error_set(err, GQ_ERR_IO, "%s: exists and is not a folder", p);
     gq_free(p);
-    return ok ? GQ_OK : GQ_ERR_IO;
+    return rc;
 }
 
 int gq_report_write_file(const char *path, const void *data, size_t len, gq_error *err)
@@ -278,8 +262,7 @@ static void gq_write_metric(gq_pyjson *w, const char *metric, double v, double s
 {
     char key[64];
     snprintf(key, sizeof key, "%s,none", metric);
-    gq_pyjson_key(w, key);
-    gq_pyjson_double(w, v);
+    gq_pyjson_kv_double(w, key, v);
     snprintf(key, sizeof key, "%s_stderr,none", metric);
     gq_pyjson_key(w, key);
     if (isnan(se)) gq_pyjson_string(w, "N/A");
@@ -289,19 +272,27 @@ static void gq_write_metric(gq_pyjson *w, const char *metric, double v, double s
 static void gq_write_group_entry(gq_pyjson *w, int g, const gq_group_row *row)
 {
     gq_pyjson_begin_object(w);
-    gq_pyjson_key(w, "alias");
-    gq_pyjson_string(w, gq_groups[g].alias);
-    gq_pyjson_key(w, "name");
-    gq_pyjson_string(w, gq_groups[g].name);
-    gq_pyjson_key(w, "sample_len");
-    gq_pyjson_int(w, row->sample_len);
+    gq_pyjson_kv_string(w, "alias", gq_groups[g].alias);
+    gq_pyjson_kv_string(w, "name", gq_groups[g].name);
+    gq_pyjson_kv_int(w, "sample_len", row->sample_len);
     gq_write_metric(w, "acc", row->value, row->stderr_);
     gq_pyjson_key(w, "sample_count");
     gq_pyjson_begin_object(w);
-    gq_pyjson_key(w, "acc,none");
-    gq_pyjson_int(w, row->sample_len);
+    gq_pyjson_kv_int(w, "acc,none", row->sample_len);
     gq_pyjson_end_object(w);
     gq_pyjson_end_object(w);
+}
+
+/* Every present group as name: entry, post-order from the root: the
+ * subgroups (table order), then mmlu.  "results" and "groups" both hold this. */
+static void gq_write_group_entries(gq_pyjson *w, const gq_group_row rows[GQ_N_GROUPS])
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int g = 0; g < GQ_N_GROUPS; g++) {
+            if (!rows[g].present || (gq_groups[g].parent < 0) != (pass == 1)) continue;
+            gq_pyjson_key(w, gq_groups[g].name);
+            gq_write_group_entry(w, g, &rows[g]);
+        }
 }
 
 /* A version string as lm-eval holds it: a float when it parses as one
@@ -320,59 +311,33 @@ static void gq_write_config(gq_pyjson *w, const gq_task_result *r)
 {
     const gq_task *t = r->task;
     gq_pyjson_begin_object(w);
-    gq_pyjson_key(w, "task");
-    gq_pyjson_string(w, t->name);
-    if (t->alias && strcmp(t->alias, t->name) != 0) {
-        gq_pyjson_key(w, "task_alias");
-        gq_pyjson_string(w, t->alias);
-    }
-    if (t->eval.hf_id) {
-        gq_pyjson_key(w, "dataset_path");
-        gq_pyjson_string(w, t->eval.hf_id);
-    }
-    if (t->eval.config) {
-        gq_pyjson_key(w, "dataset_name");
-        gq_pyjson_string(w, t->eval.config);
-    }
+    gq_pyjson_kv_string(w, "task", t->name);
+    if (t->alias && strcmp(t->alias, t->name) != 0) gq_pyjson_kv_string(w, "task_alias", t->alias);
+    if (t->eval.hf_id) gq_pyjson_kv_string(w, "dataset_path", t->eval.hf_id);
+    if (t->eval.config) gq_pyjson_kv_string(w, "dataset_name", t->eval.config);
     const char *es = t->eval.split, *fs = t->fewshot.split;
-    if (fs && strcmp(fs, "train") == 0) {
-        gq_pyjson_key(w, "training_split");
-        gq_pyjson_string(w, fs);
-    }
+    if (fs && strcmp(fs, "train") == 0) gq_pyjson_kv_string(w, "training_split", fs);
     if (es && strcmp(es, "validation") == 0) {
-        gq_pyjson_key(w, "validation_split");
-        gq_pyjson_string(w, es);
+        gq_pyjson_kv_string(w, "validation_split", es);
     } else if (es) {
-        gq_pyjson_key(w, "test_split");
-        gq_pyjson_string(w, es);
+        gq_pyjson_kv_string(w, "test_split", es);
     }
-    if (fs && strcmp(fs, "train") != 0) {
-        gq_pyjson_key(w, "fewshot_split");
-        gq_pyjson_string(w, fs);
-    }
-    gq_pyjson_key(w, "target_delimiter");
-    gq_pyjson_string(w, " ");
-    gq_pyjson_key(w, "fewshot_delimiter");
-    gq_pyjson_string(w, "\n\n");
-    gq_pyjson_key(w, "num_fewshot");
-    gq_pyjson_int(w, r->num_fewshot);
+    if (fs && strcmp(fs, "train") != 0) gq_pyjson_kv_string(w, "fewshot_split", fs);
+    gq_pyjson_kv_string(w, "target_delimiter", " ");
+    gq_pyjson_kv_string(w, "fewshot_delimiter", "\n\n");
+    gq_pyjson_kv_int(w, "num_fewshot", r->num_fewshot);
     gq_pyjson_key(w, "metric_list");
     gq_pyjson_begin_array(w);
     for (int m = 0; m < (t->has_acc_norm ? 2 : 1); m++) {
         gq_pyjson_begin_object(w);
-        gq_pyjson_key(w, "metric");
-        gq_pyjson_string(w, m ? "acc_norm" : "acc");
-        gq_pyjson_key(w, "aggregation");
-        gq_pyjson_string(w, "mean");
-        gq_pyjson_key(w, "higher_is_better");
-        gq_pyjson_bool(w, 1);
+        gq_pyjson_kv_string(w, "metric", m ? "acc_norm" : "acc");
+        gq_pyjson_kv_string(w, "aggregation", "mean");
+        gq_pyjson_kv_bool(w, "higher_is_better", 1);
         gq_pyjson_end_object(w);
     }
     gq_pyjson_end_array(w);
-    gq_pyjson_key(w, "output_type");
-    gq_pyjson_string(w, "multiple_choice");
-    gq_pyjson_key(w, "repeats");
-    gq_pyjson_int(w, 1);
+    gq_pyjson_kv_string(w, "output_type", "multiple_choice");
+    gq_pyjson_kv_int(w, "repeats", 1);
     gq_pyjson_key(w, "metadata");
     gq_pyjson_begin_object(w);
     gq_pyjson_key(w, "version");
@@ -400,6 +365,61 @@ static void gq_write_int_or_null(gq_pyjson *w, const char *key, int64_t v)
     gq_pyjson_key(w, key);
     if (v < 0) gq_pyjson_null(w);
     else gq_pyjson_int(w, v);
+}
+
+/* "config": simple_evaluate's settings and HFLM.get_model_info. */
+static void gq_write_run_config(gq_pyjson *w, const gq_report_run *run, const char *model_args)
+{
+    gq_pyjson_key(w, "config");
+    gq_pyjson_begin_object(w);
+    gq_pyjson_kv_string(w, "model", "gqla-eval");
+    gq_pyjson_kv_string(w, "model_args", model_args);
+    gq_pyjson_kv_int(w, "model_num_parameters", run->n_params < 0 ? -1 : run->n_params);
+    gq_pyjson_kv_string(w, "model_dtype", run->model_dtype);
+    gq_pyjson_kv_string(w, "model_revision", "main");
+    gq_pyjson_kv_string(w, "model_sha", "");
+    gq_pyjson_kv_int(w, "batch_size", run->batch_size);
+    gq_pyjson_key(w, "batch_sizes");
+    gq_pyjson_begin_array(w);
+    gq_pyjson_end_array(w);
+    gq_pyjson_kv_string(w, "device", run->device);
+    gq_pyjson_kv_null(w, "use_cache");
+    gq_write_int_or_null(w, "limit", run->limit);
+    gq_pyjson_kv_int(w, "bootstrap_iters", run->bootstrap_iters);
+    gq_pyjson_kv_null(w, "gen_kwargs");
+    gq_pyjson_kv_int(w, "random_seed", run->random_seed);
+    gq_pyjson_kv_int(w, "numpy_seed", run->numpy_seed);
+    gq_pyjson_kv_int(w, "torch_seed", run->torch_seed);
+    gq_pyjson_kv_int(w, "fewshot_seed", run->fewshot_seed);
+    gq_pyjson_end_object(w);
+}
+
+/* "gqla_eval": what lm-eval has no field for (path, dtype, timing). */
+static void gq_write_ours(gq_pyjson *w, const gq_report_run *run, const gq_task_result *tasks, size_t n)
+{
+    gq_pyjson_key(w, "gqla_eval");
+    gq_pyjson_begin_object(w);
+    gq_pyjson_kv_string(w, "version", GQLA_VERSION);
+    gq_pyjson_kv_string(w, "model", run->model_name);
+    gq_pyjson_kv_string(w, "path", run->model_path);
+    gq_pyjson_kv_string(w, "dtype", run->dtype);
+    gq_pyjson_kv_string(w, "decoding_path", run->decoding_path);
+    gq_pyjson_kv_string(w, "device", run->device);
+    gq_pyjson_kv_string(w, "add_bos", run->add_bos);
+    gq_pyjson_kv_string(w, "python_sum",
+                        run->neumaier ? "neumaier (CPython >= 3.12)" : "left-to-right (CPython <= 3.11)");
+    gq_pyjson_key(w, "tasks");
+    gq_pyjson_begin_object(w);
+    for (size_t i = 0; i < n; i++) {
+        gq_pyjson_key(w, tasks[i].task->name);
+        gq_pyjson_begin_object(w);
+        gq_pyjson_kv_double(w, "seconds", tasks[i].seconds);
+        gq_pyjson_kv_int(w, "documents", tasks[i].n_effective);
+        gq_pyjson_kv_int(w, "requests", tasks[i].n_requests);
+        gq_pyjson_end_object(w);
+    }
+    gq_pyjson_end_object(w);
+    gq_pyjson_end_object(w);
 }
 
 // ---- render ---------------------------------------------------------------------------
@@ -498,34 +518,20 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
         const gq_task_result *r = &tasks[i];
         gq_pyjson_key(&w, r->task->name);
         gq_pyjson_begin_object(&w);
-        gq_pyjson_key(&w, "name");
-        gq_pyjson_string(&w, r->task->name);
-        gq_pyjson_key(&w, "alias");
-        gq_pyjson_string(&w, r->task->alias ? r->task->alias : r->task->name);
-        gq_pyjson_key(&w, "sample_len");
-        gq_pyjson_int(&w, r->n_effective);
+        gq_pyjson_kv_string(&w, "name", r->task->name);
+        gq_pyjson_kv_string(&w, "alias", r->task->alias ? r->task->alias : r->task->name);
+        gq_pyjson_kv_int(&w, "sample_len", r->n_effective);
         gq_write_metric(&w, "acc", r->acc, r->acc_stderr);
         if (r->task->has_acc_norm) gq_write_metric(&w, "acc_norm", r->acc_norm, r->acc_norm_stderr);
         gq_pyjson_end_object(&w);
     }
-    /* post-order from the root: subgroups (table order), then mmlu */
-    for (int pass = 0; pass < 2; pass++)
-        for (int g = 0; g < GQ_N_GROUPS; g++) {
-            if (!rows[g].present || (gq_groups[g].parent < 0) != (pass == 1)) continue;
-            gq_pyjson_key(&w, gq_groups[g].name);
-            gq_write_group_entry(&w, g, &rows[g]);
-        }
+    gq_write_group_entries(&w, rows);
     gq_pyjson_end_object(&w);
 
     if (any_group) {
         gq_pyjson_key(&w, "groups");
         gq_pyjson_begin_object(&w);
-        for (int pass = 0; pass < 2; pass++)
-            for (int g = 0; g < GQ_N_GROUPS; g++) {
-                if (!rows[g].present || (gq_groups[g].parent < 0) != (pass == 1)) continue;
-                gq_pyjson_key(&w, gq_groups[g].name);
-                gq_write_group_entry(&w, g, &rows[g]);
-            }
+        gq_write_group_entries(&w, rows);
         gq_pyjson_end_object(&w);
     }
 
@@ -601,8 +607,8 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
     gq_pyjson_begin_object(&w);
     for (size_t j = 0; j < n_named; j++) {
         if (named[j].is_group && !nshot_set[named[j].index]) continue;
-        gq_pyjson_key(&w, named[j].name);
-        gq_pyjson_int(&w, named[j].is_group ? nshot_val[named[j].index] : tasks[named[j].index].num_fewshot);
+        gq_pyjson_kv_int(&w, named[j].name,
+                         named[j].is_group ? nshot_val[named[j].index] : tasks[named[j].index].num_fewshot);
     }
     gq_pyjson_end_object(&w);
 
@@ -625,12 +631,8 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
         }
         gq_pyjson_key(&w, named[j].name);
         gq_pyjson_begin_object(&w);
-        gq_pyjson_key(&w, "acc");
-        gq_pyjson_bool(&w, 1);
-        if (with_norm) {
-            gq_pyjson_key(&w, "acc_norm");
-            gq_pyjson_bool(&w, 1);
-        }
+        gq_pyjson_kv_bool(&w, "acc", 1);
+        if (with_norm) gq_pyjson_kv_bool(&w, "acc_norm", 1);
         gq_pyjson_end_object(&w);
     }
     gq_pyjson_end_object(&w);
@@ -640,10 +642,8 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
     for (size_t i = 0; i < n; i++) {
         gq_pyjson_key(&w, tasks[i].task->name);
         gq_pyjson_begin_object(&w);
-        gq_pyjson_key(&w, "original");
-        gq_pyjson_int(&w, tasks[i].n_original);
-        gq_pyjson_key(&w, "effective");
-        gq_pyjson_int(&w, tasks[i].n_effective);
+        gq_pyjson_kv_int(&w, "original", tasks[i].n_original);
+        gq_pyjson_kv_int(&w, "effective", tasks[i].n_effective);
         gq_pyjson_end_object(&w);
     }
     gq_pyjson_end_object(&w);
@@ -661,58 +661,16 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
         rc = GQ_ERR_NOMEM;
         goto fail;
     }
-    gq_pyjson_key(&w, "config");
-    gq_pyjson_begin_object(&w);
-    gq_pyjson_key(&w, "model");
-    gq_pyjson_string(&w, "gqla-eval");
-    gq_pyjson_key(&w, "model_args");
-    gq_pyjson_string(&w, model_args);
-    gq_pyjson_key(&w, "model_num_parameters");
-    gq_pyjson_int(&w, run->n_params < 0 ? -1 : run->n_params);
-    gq_pyjson_key(&w, "model_dtype");
-    gq_pyjson_string(&w, run->model_dtype);
-    gq_pyjson_key(&w, "model_revision");
-    gq_pyjson_string(&w, "main");
-    gq_pyjson_key(&w, "model_sha");
-    gq_pyjson_string(&w, "");
-    gq_pyjson_key(&w, "batch_size");
-    gq_pyjson_int(&w, run->batch_size);
-    gq_pyjson_key(&w, "batch_sizes");
-    gq_pyjson_begin_array(&w);
-    gq_pyjson_end_array(&w);
-    gq_pyjson_key(&w, "device");
-    gq_pyjson_string(&w, run->device);
-    gq_pyjson_key(&w, "use_cache");
-    gq_pyjson_null(&w);
-    gq_write_int_or_null(&w, "limit", run->limit);
-    gq_pyjson_key(&w, "bootstrap_iters");
-    gq_pyjson_int(&w, run->bootstrap_iters);
-    gq_pyjson_key(&w, "gen_kwargs");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "random_seed");
-    gq_pyjson_int(&w, run->random_seed);
-    gq_pyjson_key(&w, "numpy_seed");
-    gq_pyjson_int(&w, run->numpy_seed);
-    gq_pyjson_key(&w, "torch_seed");
-    gq_pyjson_int(&w, run->torch_seed);
-    gq_pyjson_key(&w, "fewshot_seed");
-    gq_pyjson_int(&w, run->fewshot_seed);
-    gq_pyjson_end_object(&w);
+    gq_write_run_config(&w, run, model_args);
 
-    gq_pyjson_key(&w, "git_hash");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "date");
-    gq_pyjson_double(&w, run->start_time);
+    gq_pyjson_kv_null(&w, "git_hash");
+    gq_pyjson_kv_double(&w, "date", run->start_time);
 
     // -- add_env_info, add_tokenizer_info: our own values where lm-eval has its
-    gq_pyjson_key(&w, "pretty_env_info");
-    gq_pyjson_string(&w, run->env_info ? run->env_info : "gqla-eval " GQLA_VERSION);
-    gq_pyjson_key(&w, "transformers_version");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "lm_eval_version");
-    gq_pyjson_string(&w, "gqla-eval " GQLA_VERSION);
-    gq_pyjson_key(&w, "upper_git_hash");
-    gq_pyjson_null(&w);
+    gq_pyjson_kv_string(&w, "pretty_env_info", run->env_info ? run->env_info : "gqla-eval " GQLA_VERSION);
+    gq_pyjson_kv_null(&w, "transformers_version");
+    gq_pyjson_kv_string(&w, "lm_eval_version", "gqla-eval " GQLA_VERSION);
+    gq_pyjson_kv_null(&w, "upper_git_hash");
     gq_write_token(&w, "tokenizer_pad_token", run->pad_text, run->pad_id);
     gq_write_token(&w, "tokenizer_eos_token", run->eos_text, run->eos_id);
     gq_write_token(&w, "tokenizer_bos_token", run->bos_text, run->bos_id);
@@ -724,67 +682,25 @@ int gq_results_render(const gq_report_run *run, const gq_task_result *tasks, siz
     gq_pyjson_begin_object(&w);
     for (size_t i = 0; i < n; i++) {
         if (!tasks[i].task_hash) continue;
-        gq_pyjson_key(&w, tasks[i].task->name);
-        gq_pyjson_string(&w, tasks[i].task_hash);
+        gq_pyjson_kv_string(&w, tasks[i].task->name, tasks[i].task_hash);
     }
     gq_pyjson_end_object(&w);
-    gq_pyjson_key(&w, "model_source");
-    gq_pyjson_string(&w, "gqla-eval");
-    gq_pyjson_key(&w, "model_name");
-    gq_pyjson_string(&w, run->model_name);
-    gq_pyjson_key(&w, "model_name_sanitized");
-    gq_pyjson_string(&w, sanitized);
-    gq_pyjson_key(&w, "system_instruction");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "system_instruction_sha");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "fewshot_as_multiturn");
-    gq_pyjson_bool(&w, 0);
-    gq_pyjson_key(&w, "chat_template");
-    gq_pyjson_null(&w);
-    gq_pyjson_key(&w, "chat_template_sha");
-    gq_pyjson_null(&w);
+    gq_pyjson_kv_string(&w, "model_source", "gqla-eval");
+    gq_pyjson_kv_string(&w, "model_name", run->model_name);
+    gq_pyjson_kv_string(&w, "model_name_sanitized", sanitized);
+    gq_pyjson_kv_null(&w, "system_instruction");
+    gq_pyjson_kv_null(&w, "system_instruction_sha");
+    gq_pyjson_kv_bool(&w, "fewshot_as_multiturn", 0);
+    gq_pyjson_kv_null(&w, "chat_template");
+    gq_pyjson_kv_null(&w, "chat_template_sha");
     {
         char secs[32];
         gq_py_float_repr(run->total_seconds, secs);
-        gq_pyjson_key(&w, "total_evaluation_time_seconds");
-        gq_pyjson_string(&w, secs);
+        gq_pyjson_kv_string(&w, "total_evaluation_time_seconds", secs);
     }
 
     // -- ours
-    gq_pyjson_key(&w, "gqla_eval");
-    gq_pyjson_begin_object(&w);
-    gq_pyjson_key(&w, "version");
-    gq_pyjson_string(&w, GQLA_VERSION);
-    gq_pyjson_key(&w, "model");
-    gq_pyjson_string(&w, run->model_name);
-    gq_pyjson_key(&w, "path");
-    gq_pyjson_string(&w, run->model_path);
-    gq_pyjson_key(&w, "dtype");
-    gq_pyjson_string(&w, run->dtype);
-    gq_pyjson_key(&w, "decoding_path");
-    gq_pyjson_string(&w, run->decoding_path);
-    gq_pyjson_key(&w, "device");
-    gq_pyjson_string(&w, run->device);
-    gq_pyjson_key(&w, "add_bos");
-    gq_pyjson_string(&w, run->add_bos);
-    gq_pyjson_key(&w, "python_sum");
-    gq_pyjson_string(&w, run->neumaier ? "neumaier (CPython >= 3.12)" : "left-to-right (CPython <= 3.11)");
-    gq_pyjson_key(&w, "tasks");
-    gq_pyjson_begin_object(&w);
-    for (size_t i = 0; i < n; i++) {
-        gq_pyjson_key(&w, tasks[i].task->name);
-        gq_pyjson_begin_object(&w);
-        gq_pyjson_key(&w, "seconds");
-        gq_pyjson_double(&w, tasks[i].seconds);
-        gq_pyjson_key(&w, "documents");
-        gq_pyjson_int(&w, tasks[i].n_effective);
-        gq_pyjson_key(&w, "requests");
-        gq_pyjson_int(&w, tasks[i].n_requests);
-        gq_pyjson_end_object(&w);
-    }
-    gq_pyjson_end_object(&w);
-    gq_pyjson_end_object(&w);
+    gq_write_ours(&w, run, tasks, n);
 
     gq_pyjson_end_object(&w);
     rc = gq_pyjson_finish(&w, out, len, err);

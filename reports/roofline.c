@@ -15,23 +15,22 @@ static void point(gq_roofline_point *p, const char *path, int64_t elems, int64_t
     p->intensity = p->bytes > 0 ? p->flops / (double)p->bytes : 0.0;
 }
 
-size_t gq_roofline_points(const gq_config *c, int s_q, int dtype_bytes, gq_roofline_point out[4])
+size_t gq_roofline_points(const gq_roofline_attn *a, int s_q, int dtype_bytes, gq_roofline_point out[4])
 {
-    const int64_t H = c->num_attention_heads, G = c->num_key_value_heads;
-    const int64_t dn = c->qk_nope_head_dim, dr = c->qk_rope_head_dim, dv = c->v_head_dim, r = c->kv_lora_rank;
+    const int64_t H = a->H, G = a->G, dn = a->dn, dr = a->dr, dv = a->dv, r = a->r;
     size_t n = 0;
-    switch (c->arch) {
-    case GQ_ARCH_GQLA:
+    switch (a->kind) {
+    case GQ_ROOFLINE_GQLA:
         point(&out[n++], "gqa", G * (dn + dv) + dr, (dn + dr) + dv, H, s_q, dtype_bytes);
         point(&out[n++], "gqa_kpe", G * (dn + dr + dv), (dn + dr) + dv, H, s_q, dtype_bytes);
         point(&out[n++], "absorb", r + dr, (r + dr) + r, H, s_q, dtype_bytes);
         break;
-    case GQ_ARCH_DEEPSEEK_MLA:
+    case GQ_ROOFLINE_MLA:
         point(&out[n++], "absorb", r + dr, (r + dr) + r, H, s_q, dtype_bytes);
         point(&out[n++], "expanded", H * (dn + dr + dv), (dn + dr) + dv, H, s_q, dtype_bytes);
         break;
     default:
-        point(&out[n++], "native", 2 * G * c->head_dim, 2 * c->head_dim, H, s_q, dtype_bytes);
+        point(&out[n++], "native", 2 * G * a->head_dim, 2 * a->head_dim, H, s_q, dtype_bytes);
         break;
     }
     return n;

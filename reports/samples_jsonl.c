@@ -83,22 +83,18 @@ int gq_samples_render(const gq_samples_input *in, char **out, size_t *len, char 
         gq_sha256_update(&th, target_hash, 64);
 
         gq_pyjson_begin_object(&w);
-        gq_pyjson_key(&w, "doc_id");
-        gq_pyjson_int(&w, d->doc_id);
+        gq_pyjson_kv_int(&w, "doc_id", d->doc_id);
         gq_pyjson_key(&w, "doc");
         gq_pyjson_cjson(&w, d->doc);
-        gq_pyjson_key(&w, "target");
-        gq_pyjson_string(&w, d->target);
+        gq_pyjson_kv_string(&w, "target", d->target);
         gq_pyjson_key(&w, "arguments");
         gq_pyjson_begin_object(&w);
         for (int r = 0; r < d->n_req; r++) {
             snprintf(key, sizeof key, "gen_args_%d", r);
             gq_pyjson_key(&w, key);
             gq_pyjson_begin_object(&w);
-            gq_pyjson_key(&w, "arg_0");
-            gq_pyjson_string(&w, d->context[r]);
-            gq_pyjson_key(&w, "arg_1");
-            gq_pyjson_string(&w, d->continuation[r]);
+            gq_pyjson_kv_string(&w, "arg_0", d->context[r]);
+            gq_pyjson_kv_string(&w, "arg_1", d->continuation[r]);
             gq_pyjson_end_object(&w);
         }
         gq_pyjson_end_object(&w);
@@ -115,25 +111,17 @@ int gq_samples_render(const gq_samples_input *in, char **out, size_t *len, char 
         for (int r = 0; r < d->n_req; r++)
             gq_write_resp(&w, in->ll[off + (size_t)r], in->is_greedy[off + (size_t)r]);
         gq_pyjson_end_array(&w);
-        gq_pyjson_key(&w, "filter");
-        gq_pyjson_string(&w, "none");
+        gq_pyjson_kv_string(&w, "filter", "none");
         gq_pyjson_key(&w, "metrics");
         gq_pyjson_begin_array(&w);
         gq_pyjson_string(&w, "acc");
         if (in->acc_norm) gq_pyjson_string(&w, "acc_norm");
         gq_pyjson_end_array(&w);
-        gq_pyjson_key(&w, "doc_hash");
-        gq_pyjson_string(&w, doc_hash);
-        gq_pyjson_key(&w, "prompt_hash");
-        gq_pyjson_string(&w, prompt_hash);
-        gq_pyjson_key(&w, "target_hash");
-        gq_pyjson_string(&w, target_hash);
-        gq_pyjson_key(&w, "acc");
-        gq_pyjson_double(&w, in->acc[i]);
-        if (in->acc_norm) {
-            gq_pyjson_key(&w, "acc_norm");
-            gq_pyjson_double(&w, in->acc_norm[i]);
-        }
+        gq_pyjson_kv_string(&w, "doc_hash", doc_hash);
+        gq_pyjson_kv_string(&w, "prompt_hash", prompt_hash);
+        gq_pyjson_kv_string(&w, "target_hash", target_hash);
+        gq_pyjson_kv_double(&w, "acc", in->acc[i]);
+        if (in->acc_norm) gq_pyjson_kv_double(&w, "acc_norm", in->acc_norm[i]);
         gq_pyjson_end_object(&w);
         off += (size_t)d->n_req;
 

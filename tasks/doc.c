@@ -1,5 +1,5 @@
-/* doc.c — documents and the helpers every task file shares: a growable
- * string, UTF-8 decoding, Python's str.isspace/strip, typed row access with
+/* doc.c — documents and the helpers every task file shares: UTF-8
+ * decoding as the tasks count it, Python's str.isspace/strip, typed row access with
  * errors that name the row and the field, and gq_build_doc, which turns
  * lm-eval's per-row view (gq_qa) into a scored document exactly as
  * ConfigurableTask.fewshot_context + construct_requests do
@@ -18,117 +18,18 @@
 #include <string.h>
 
 #include "gq_alloc.h"
+#include "gq_utf8.h"
 #include "task_internal.h"
-
-/* ------------------------------------------------------------------------ */
-/* growable string */
-
-int gq_sbuf_addn(gq_sbuf *b, const char *s, size_t n, gq_error *err)
-{
-    if (b->p == NULL || b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) {
-            if (cap > SIZE_MAX / 2)
-                return gq_error_set(err, GQ_ERR_NOMEM, "string of %zu bytes is too long", b->n + n);
-            cap *= 2;
-        }
-        char *p = gq_realloc(b->p, cap, "task string", err);
-        if (!p)
-            return GQ_ERR_NOMEM;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return GQ_OK;
-}
-
-int gq_sbuf_add(gq_sbuf *b, const char *s, gq_error *err)
-{
-    return gq_sbuf_addn(b, s, strlen(s), err);
-}
-
-int gq_sbuf_addcp(gq_sbuf *b, uint32_t cp, gq_error *err)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return gq_sbuf_addn(b, u, n, err);
-}
-
-char *gq_sbuf_take(gq_sbuf *b, gq_error *err)
-{
-    if (!b->p && gq_sbuf_addn(b, "", 0, err) != GQ_OK)
-        return NULL;
-    char *p = b->p;
-    b->p = NULL;
-    b->n = b->cap = 0;
-    return p;
-}
-
-void gq_sbuf_free(gq_sbuf *b)
-{
-    gq_free(b->p);
-    b->p = NULL;
-    b->n = b->cap = 0;
-}
 
 /* ------------------------------------------------------------------------ */
 /* UTF-8 and Python str semantics */
 
 uint32_t gq_task_utf8_decode(const char *s, size_t n, size_t *len)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    uint32_t c = u[0];
-    size_t need;
-    uint32_t min;
-    if (c < 0x80) {
-        *len = 1;
-        return c;
-    } else if ((c & 0xE0) == 0xC0) {
-        need = 1, c &= 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2, c &= 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3, c &= 0x07, min = 0x10000;
-    } else {
-        *len = 1;
-        return u[0];
-    }
-    if (need >= n)
-        goto bad;
-    for (size_t i = 1; i <= need; i++) {
-        if ((u[i] & 0xC0) != 0x80)
-            goto bad;
-        c = (c << 6) | (u[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        goto bad;
-    *len = need + 1;
-    return c;
-bad:
+    int32_t c = gq_utf8_next(s, n, len);
+    if (c >= 0) return (uint32_t)c;
     *len = 1;
-    return u[0];
+    return (unsigned char)s[0];
 }
 
 size_t gq_utf8_codepoints(const char *s)

@@ -1,5 +1,5 @@
 /* task_internal.h — what the task files share and the tests may reach:
- * a growable string, Python str semantics (strip, capitalize), typed row
+ * Python str semantics (strip, capitalize), typed row
  * access with row-naming errors, lm-eval's per-document view (doc_to_text,
  * doc_to_choice, doc_to_target) and the generic document builder.
  *
@@ -9,23 +9,8 @@
 #define GQ_TASK_INTERNAL_H
 
 #include <stdint.h>
+#include "gq_sbuf.h"
 #include "task.h"
-
-/* ---- growable NUL-terminated string ---- */
-
-typedef struct gq_sbuf {
-    char *p;       /* NUL-terminated once anything was added; NULL before */
-    size_t n, cap;
-} gq_sbuf;
-
-int gq_sbuf_addn(gq_sbuf *b, const char *s, size_t n, gq_error *err);
-int gq_sbuf_add(gq_sbuf *b, const char *s, gq_error *err);
-/* Append one code point as UTF-8. */
-int gq_sbuf_addcp(gq_sbuf *b, uint32_t cp, gq_error *err);
-/* Hand the string over (an empty string when nothing was added); b is reset.
- * NULL on allocation failure (err filled). */
-char *gq_sbuf_take(gq_sbuf *b, gq_error *err);
-void gq_sbuf_free(gq_sbuf *b);
 
 /* ---- UTF-8 and Python str semantics ---- */
 

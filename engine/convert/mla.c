@@ -27,6 +27,7 @@
 #include "model_internal.h"
 #include "output.h"
 #include "score.h"
+#include "self_check.h"
 #include "sha256.h"
 
 #define MLA_DAMPING 0.01   /* §4.3: 1 % of the mean diagonal */
@@ -463,52 +464,28 @@ static cJSON *meta_json(mla_job *j, const gq_calib_set *set, const char *src_dir
     return root;
 }
 
-/* §6.3: the written model's two paths on the first calibration sample (up
- * to 64 tokens) must agree to float rounding. */
-#define MLA_CHECK_TOKENS 64
-#define MLA_CHECK_TOL 1e-3
+/* §6.3 (self_check.h), on the written model loaded back. */
 static int self_check(mla_job *j, const char *dir, const gq_calib_set *set, gq_error *err)
 {
-    int T = (int)(set->offsets[1] - set->offsets[0]);
-    if (T > MLA_CHECK_TOKENS) T = MLA_CHECK_TOKENS;
-    j->check_tokens = T > 1 ? T - 1 : 0;
+    j->check_tokens = 0;
     j->paths_max_abs_diff = 0.0;
-    if (T < 2) return GQ_OK;
+    if (set->offsets[1] - set->offsets[0] < 2) return GQ_OK; /* nothing to compare: not even loaded */
     gq_model *cm = NULL;
-    gq_open_opts opts = {1, j->m->n_threads, MLA_CHECK_TOKENS};
+    gq_open_opts opts = {.load_weights = 1, .n_threads = j->m->n_threads, .max_tokens = GQ_SELF_CHECK_TOKENS};
     int rc = gq_model_open(&cm, dir, &opts, err);
     if (rc != GQ_OK) {
         gq_error_prefix(err, "the converted model does not load back: ");
         return rc;
     }
-    const int32_t *ids = set->tokens + set->offsets[0];
-    int rows[MLA_CHECK_TOKENS];
-    gq_score sc[2][MLA_CHECK_TOKENS];
-    for (int t = 0; t + 1 < T; t++) rows[t] = t;
     const int mla = j->dm.G == j->dm.H;
     const gq_path paths[2] = {mla ? GQ_PATH_ABSORB : GQ_PATH_GQA, mla ? GQ_PATH_EXPANDED : GQ_PATH_ABSORB};
-    for (int p = 0; rc == GQ_OK && p < 2; p++) {
-        gq_kv_cache *c = NULL;
-        rc = gq_kv_cache_init(&c, cm, paths[p], T, err);
-        if (rc == GQ_OK) rc = gq_forward(cm, c, ids, T - 1, rows, ids + 1, T - 1, sc[p], err);
-        gq_kv_cache_free(c);
-    }
+    gq_self_check chk;
+    rc = gq_self_check_paths(cm, set, paths, &chk, err);
+    j->check_tokens = chk.tokens;
+    j->paths_max_abs_diff = chk.max_abs_diff;
     gq_model_close(cm);
-    if (rc != GQ_OK) return rc;
-    for (int t = 0; t + 1 < T; t++) {
-        double d = fabs(sc[0][t].logprob - sc[1][t].logprob);
-        if (!(d <= j->paths_max_abs_diff)) j->paths_max_abs_diff = d; /* NaN propagates */
-    }
-    if (!(j->paths_max_abs_diff <= MLA_CHECK_TOL))
-        return gq_error_set(err, GQ_ERR_INVALID, "self check: the converted model's %s and %s paths differ by %g per "
-                            "log-prob on calibration sample 0 (expected float rounding, <= %g)",
-                            gq_path_name(paths[0]), gq_path_name(paths[1]), j->paths_max_abs_diff, MLA_CHECK_TOL);
-    return GQ_OK;
+    return rc;
 }
-
-static const char *const tokenizer_files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                              "generation_config.json", "tokenizer.model", "vocab.json",
-                                              "merges.txt", NULL};
 
 static int write_folder(mla_job *j, const gq_calib_set *set, const char *out_dir, gq_error *err)
 {
@@ -524,16 +501,7 @@ static int write_folder(mla_job *j, const gq_calib_set *set, const char *out_dir
         goto done;
     }
     if ((rc = gq_out_write_json(&out, "config.json", config, err)) != GQ_OK) goto done;
-    for (int i = 0; tokenizer_files[i]; i++) {
-        char *s = gq_path_join(src_dir, tokenizer_files[i], err);
-        if (!s) {
-            rc = GQ_ERR_NOMEM;
-            goto done;
-        }
-        rc = gq_path_exists(s) ? gq_out_copy_file(&out, s, tokenizer_files[i], err) : GQ_OK;
-        gq_free(s);
-        if (rc != GQ_OK) goto done;
-    }
+    if ((rc = gq_out_copy_tokenizer_files(&out, src_dir, err)) != GQ_OK) goto done;
     if ((rc = self_check(j, out.tmp_dir, set, err)) != GQ_OK) goto done;
     if (!(meta = meta_json(j, set, src_dir, err))) {
         rc = err && err->status ? err->status : GQ_ERR_NOMEM;

@@ -288,6 +288,21 @@ int gq_out_copy_file(gq_convert_out *o, const char *src, const char *name, gq_er
     return rc;
 }
 
+int gq_out_copy_tokenizer_files(gq_convert_out *o, const char *src_dir, gq_error *err)
+{
+    static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json",
+                                        NULL};
+    for (int i = 0; names[i]; i++) {
+        char *p = gq_path_join(src_dir, names[i], err);
+        if (!p) return GQ_ERR_NOMEM;
+        int rc = gq_path_exists(p) ? gq_out_copy_file(o, p, names[i], err) : GQ_OK;
+        gq_free(p);
+        if (rc != GQ_OK) return rc;
+    }
+    return GQ_OK;
+}
+
 int gq_out_commit(gq_convert_out *o, gq_error *err)
 {
     if (gq_path_exists(o->final_dir))

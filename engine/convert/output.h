@@ -65,6 +65,10 @@ int gq_out_write_tensors(gq_convert_out *o, size_t max_shard_bytes, gq_error *er
 int gq_out_write_json(gq_convert_out *o, const char *name, const cJSON *obj, gq_error *err);
 /* Copy a file into <tmp>/<name>. */
 int gq_out_copy_file(gq_convert_out *o, const char *src, const char *name, gq_error *err);
+/* Copy the tokenizer files of a Hugging Face folder that exist
+ * (tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+ * vocab.json, merges.txt, tokenizer.model, generation_config.json). */
+int gq_out_copy_tokenizer_files(gq_convert_out *o, const char *src_dir, gq_error *err);
 /* <tmp>/<name> as a heap string (caller frees with gq_free). */
 char *gq_out_path(const gq_convert_out *o, const char *name, gq_error *err);
 

@@ -1,4 +1,5 @@
-/* textbuf.h — a growable text buffer for the report renderers.
+/* textbuf.h — gq_sbuf with a remembered first error, for the report
+ * renderers: they write many pieces and check once at the end.
  *
  * Error contract (as pyjson.h): appends never fail visibly; the first
  * failure (out of memory) is remembered, later appends do nothing, and
@@ -10,10 +11,10 @@
 
 #include <stddef.h>
 #include "gq_error.h"
+#include "gq_sbuf.h"
 
 typedef struct gq_textbuf {
-    char *buf;              /* NUL-terminated when non-NULL */
-    size_t len, cap;
+    gq_sbuf s;              /* the text so far */
     gq_error err;           /* first failure; err.status == GQ_OK while none */
 } gq_textbuf;
 

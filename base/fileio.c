@@ -129,3 +129,21 @@ char *gq_path_join(const char *dir, const char *name, gq_error *err)
     memcpy(p + k, name, b + 1);
     return p;
 }
+
+int gq_mkdir_p(const char *dir, gq_error *err)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof buf) return gq_error_set(err, GQ_ERR_IO, "%s: path too long", dir);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return gq_error_set(err, GQ_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+        if (!gq_path_is_dir(buf)) return gq_error_set(err, GQ_ERR_IO, "%s: exists but is not a folder", buf);
+        buf[i] = saved;
+    }
+    return GQ_OK;
+}

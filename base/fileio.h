@@ -1,4 +1,5 @@
-/* fileio.h — small file helpers: read-only mmap, read-all, atomic write.
+/* fileio.h — small file helpers: read-only mmap, read-all, atomic write,
+ * mkdir -p.
  * Errors name the path and the system's reason. */
 #ifndef GQ_FILEIO_H
 #define GQ_FILEIO_H
@@ -19,6 +20,10 @@ int gq_file_read_all(const char *path, char **out, size_t *size, gq_error *err);
 
 /* Write bytes to path.tmp.PID, fsync, rename over path: no half-written file. */
 int gq_file_write_atomic(const char *path, const void *data, size_t size, gq_error *err);
+
+/* mkdir -p: create dir and every missing folder above it (mode 0777 less
+ * the umask); an existing component that is not a folder is an error. */
+int gq_mkdir_p(const char *dir, gq_error *err);
 
 int gq_path_is_dir(const char *path);
 int gq_path_exists(const char *path);
