@@ -7,10 +7,6 @@
  * measured as its "maximal subpart" (the bytes that one U+FFFD replaces in
  * Rust's String::from_utf8_lossy and Python's errors="replace"), so a
  * caller can skip it, replace it, or fall back to its first byte.
- *
- * engine/tokenizer.c still has its own copy of these four (gq_utf8_len,
- * gq_utf8_decode, gq_utf8_encode, gq_utf8_validate, the same rules); it
- * moves onto this header with the tokenizer rewrite of issue 14.
  */
 #ifndef GQ_UTF8_H
 #define GQ_UTF8_H

@@ -51,3 +51,15 @@ const char *gq_json_kind(const cJSON *v)
     if (cJSON_IsObject(v)) return "an object";
     return "an unknown value";
 }
+
+const char *gq_json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int gq_json_bool(const cJSON *o, const char *key, int dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}

@@ -14,5 +14,9 @@ int gq_json_parse(cJSON **out, const char *text, size_t len, const char *what, g
 /* What a JSON value is, for "expected X, found Y" messages: "null",
  * "a boolean", "a number", "a string", "an array", "an object". */
 const char *gq_json_kind(const cJSON *v);
+/* o[key] when it is a string, else NULL. */
+const char *gq_json_str(const cJSON *o, const char *key);
+/* o[key] when it is a boolean, else dflt (absent or null). */
+int gq_json_bool(const cJSON *o, const char *key, int dflt);
 
 #endif

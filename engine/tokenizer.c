@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gq_alloc.h"
+#include "gq_array.h"
 #include "tokenizer_internal.h"
 
 /* ------------------------------------------------------------------------ */
@@ -128,306 +129,12 @@ int gq_tok_add_split(gq_tokenizer *t, const char *pattern, gq_split_behavior b, 
 }
 
 /* ------------------------------------------------------------------------ */
-/* UTF-8 and the byte-level map                                              */
-
-size_t gq_utf8_len(unsigned char c)
-{
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) return 2;
-    if ((c & 0xF0) == 0xE0) return 3;
-    if ((c & 0xF8) == 0xF0) return 4;
-    return 1;
-}
-
-/* Length of the maximal valid prefix of a UTF-8 sequence at s (the
- * "maximal subpart" of Unicode ch. 3, which Rust's from_utf8_lossy uses):
- * returns the full length when valid, else the bytes to replace by one
- * U+FFFD (at least 1).  *ok tells which. */
-static size_t utf8_check(const unsigned char *s, size_t n, int *ok)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    *ok = 0;
-    if (c < 0x80) {
-        *ok = 1;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) need = 1;
-    else if (c == 0xE0) { need = 2; lo = 0xA0; }
-    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
-    else if (c == 0xED) { need = 2; hi = 0x9F; }
-    else if (c == 0xF0) { need = 3; lo = 0x90; }
-    else if (c >= 0xF1 && c <= 0xF3) need = 3;
-    else if (c == 0xF4) { need = 3; hi = 0x8F; }
-    else return 1;
-    for (size_t k = 1; k <= need; k++) {
-        if (k >= n) return k;
-        unsigned char b = s[k];
-        unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
-        if (b < l || b > h) return k;
-    }
-    *ok = 1;
-    return need + 1;
-}
-
-size_t gq_utf8_validate(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        int ok;
-        size_t k = utf8_check(s + i, len - i, &ok);
-        if (!ok) return i;
-        i += k;
-    }
-    return len;
-}
-
-int32_t gq_utf8_decode(const unsigned char *s, size_t n, size_t *adv)
-{
-    int ok;
-    size_t k = utf8_check(s, n, &ok);
-    *adv = k;
-    if (!ok) return -1;
-    switch (k) {
-    case 1: return s[0];
-    case 2: return ((s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-    case 3: return ((s[0] & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    default: return ((s[0] & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-    }
-}
-
-size_t gq_utf8_encode(uint32_t cp, char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the
- * other 68 bytes to U+0100.. in byte order. */
-static int bytelevel_printable(int b)
-{
-    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-}
-
-/* The non-printable bytes are 0..32 (33), 127..160 (34) and 173 (1). */
-static uint32_t bytelevel_cp(uint8_t b)
-{
-    if (bytelevel_printable(b)) return b;
-    if (b <= 32) return 256u + b;
-    if (b >= 127 && b <= 160) return 256u + 33u + (uint32_t)(b - 127);
-    return 256u + 67u; /* 173 */
-}
-
-size_t gq_bytelevel_char(uint8_t b, char out[4])
-{
-    return gq_utf8_encode(bytelevel_cp(b), out);
-}
-
-int gq_bytelevel_byte(uint32_t cp)
-{
-    if (cp < 256) return bytelevel_printable((int)cp) ? (int)cp : -1;
-    if (cp < 256 + 33) return (int)(cp - 256);
-    if (cp < 256 + 67) return (int)(cp - 256 - 33 + 127);
-    if (cp == 256 + 67) return 173;
-    return -1;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Hash maps                                                                 */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h ^ (h >> 29);
-}
-
-static int strmap_grow(gq_strmap *m, gq_error *err)
-{
-    size_t nc = m->cap ? m->cap * 2 : 1024;
-    const char **keys = gq_calloc(nc, sizeof *keys, "vocabulary index", err);
-    uint32_t *lens = gq_calloc(nc, sizeof *lens, "vocabulary index", err);
-    int32_t *vals = gq_calloc(nc, sizeof *vals, "vocabulary index", err);
-    if (!keys || !lens || !vals) {
-        gq_free(keys);
-        gq_free(lens);
-        gq_free(vals);
-        return GQ_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = hash_bytes(m->keys[i], m->lens[i]) & (nc - 1);
-        while (keys[j]) j = (j + 1) & (nc - 1);
-        keys[j] = m->keys[i];
-        lens[j] = m->lens[i];
-        vals[j] = m->vals[i];
-    }
-    gq_free(m->keys);
-    gq_free(m->lens);
-    gq_free(m->vals);
-    m->keys = keys;
-    m->lens = lens;
-    m->vals = vals;
-    m->cap = nc;
-    return GQ_OK;
-}
-
-int gq_strmap_put(gq_strmap *m, const char *key, size_t len, int32_t val, gq_error *err)
-{
-    if (len > UINT32_MAX) return gq_error_set(err, GQ_ERR_INVALID, "token of %zu bytes is too long", len);
-    if ((m->n + 1) * 2 > m->cap) {
-        int rc = strmap_grow(m, err);
-        if (rc) return rc;
-    }
-    size_t j = hash_bytes(key, len) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (m->lens[j] == len && memcmp(m->keys[j], key, len) == 0) {
-            m->vals[j] = val;
-            return GQ_OK;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = key;
-    m->lens[j] = (uint32_t)len;
-    m->vals[j] = val;
-    m->n++;
-    return GQ_OK;
-}
-
-int32_t gq_strmap_get(const gq_strmap *m, const char *key, size_t len)
-{
-    if (m->cap == 0) return -1;
-    size_t j = hash_bytes(key, len) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (m->lens[j] == len && memcmp(m->keys[j], key, len) == 0) return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-void gq_strmap_free(gq_strmap *m)
-{
-    gq_free(m->keys);
-    gq_free(m->lens);
-    gq_free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static uint64_t hash_u64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-static int pairmap_grow(gq_pairmap *m, gq_error *err)
-{
-    size_t nc = m->cap ? m->cap * 2 : 1024;
-    uint64_t *keys = gq_malloc(nc * sizeof *keys, "merge index", err);
-    int32_t *rank = gq_malloc(nc * sizeof *rank, "merge index", err);
-    int32_t *merged = gq_malloc(nc * sizeof *merged, "merge index", err);
-    if (!keys || !rank || !merged) {
-        gq_free(keys);
-        gq_free(rank);
-        gq_free(merged);
-        return GQ_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < nc; i++) keys[i] = UINT64_MAX;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == UINT64_MAX) continue;
-        size_t j = hash_u64(m->keys[i]) & (nc - 1);
-        while (keys[j] != UINT64_MAX) j = (j + 1) & (nc - 1);
-        keys[j] = m->keys[i];
-        rank[j] = m->rank[i];
-        merged[j] = m->merged[i];
-    }
-    gq_free(m->keys);
-    gq_free(m->rank);
-    gq_free(m->merged);
-    m->keys = keys;
-    m->rank = rank;
-    m->merged = merged;
-    m->cap = nc;
-    return GQ_OK;
-}
-
-int gq_pairmap_put(gq_pairmap *m, int32_t a, int32_t b, int32_t rank, int32_t merged, gq_error *err)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        int rc = pairmap_grow(m, err);
-        if (rc) return rc;
-    }
-    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = hash_u64(key) & (m->cap - 1);
-    while (m->keys[j] != UINT64_MAX && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
-    if (m->keys[j] == UINT64_MAX) m->n++;
-    m->keys[j] = key;
-    m->rank[j] = rank;
-    m->merged[j] = merged;
-    return GQ_OK;
-}
-
-int gq_pairmap_get(const gq_pairmap *m, int32_t a, int32_t b, int32_t *rank, int32_t *merged)
-{
-    if (m->cap == 0) return 0;
-    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = hash_u64(key) & (m->cap - 1);
-    while (m->keys[j] != UINT64_MAX) {
-        if (m->keys[j] == key) {
-            *rank = m->rank[j];
-            *merged = m->merged[j];
-            return 1;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    return 0;
-}
-
-void gq_pairmap_free(gq_pairmap *m)
-{
-    gq_free(m->keys);
-    gq_free(m->rank);
-    gq_free(m->merged);
-    memset(m, 0, sizeof *m);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Token lists                                                               */
 
 int gq_tokens_push(gq_tokens *t, int32_t id, gq_error *err)
 {
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        int32_t *ni = gq_realloc(t->ids, nc * sizeof *ni, "token ids", err);
-        if (!ni) return GQ_ERR_NOMEM;
-        t->ids = ni;
-        t->cap = nc;
-    }
+    int rc = gq_array_reserve(&t->ids, &t->cap, t->n + 1, sizeof *t->ids, 64, "token ids", err);
+    if (rc) return rc;
     t->ids[t->n++] = id;
     return GQ_OK;
 }
@@ -593,48 +300,25 @@ void gq_tokenizer_free(gq_tokenizer *t)
 }
 
 /* ------------------------------------------------------------------------ */
-/* A growable byte buffer                                                    */
+/* Literal replacement                                                       */
 
-int gq_tok_buf_add(gq_tok_buf *b, const void *s, size_t n, gq_error *err)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = gq_realloc(b->p, nc, "tokenizer buffer", err);
-        if (!np) return GQ_ERR_NOMEM;
-        b->p = np;
-        b->cap = nc;
-    }
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return GQ_OK;
-}
-
-void gq_tok_buf_swap(gq_tok_buf *a, gq_tok_buf *b)
-{
-    gq_tok_buf t = *a;
-    *a = *b;
-    *b = t;
-}
-
-int gq_tok_replace_into(gq_tok_buf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err)
+int gq_tok_replace_into(gq_sbuf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err)
 {
     size_t fl = strlen(from), tl = strlen(to);
     size_t i = 0, run = 0;
     int rc;
-    if (fl == 0) return gq_tok_buf_add(b, s, n, err);
+    if (fl == 0) return gq_sbuf_addn(b, s, n, err);
     while (i < n) {
         if (n - i >= fl && memcmp(s + i, from, fl) == 0) {
-            if ((rc = gq_tok_buf_add(b, s + run, i - run, err))) return rc;
-            if ((rc = gq_tok_buf_add(b, to, tl, err))) return rc;
+            if ((rc = gq_sbuf_addn(b, s + run, i - run, err))) return rc;
+            if ((rc = gq_sbuf_addn(b, to, tl, err))) return rc;
             i += fl;
             run = i;
         } else {
             i++;
         }
     }
-    return gq_tok_buf_add(b, s + run, n - run, err);
+    return gq_sbuf_addn(b, s + run, n - run, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -652,13 +336,8 @@ typedef struct {
 
 static int seg_push(seg_list *l, size_t s, size_t e, int32_t id, gq_error *err)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        seg_t *nv = gq_realloc(l->v, nc * sizeof *nv, "text segments", err);
-        if (!nv) return GQ_ERR_NOMEM;
-        l->v = nv;
-        l->cap = nc;
-    }
+    int rc = gq_array_reserve(&l->v, &l->cap, l->n + 1, sizeof *l->v, 16, "text segments", err);
+    if (rc) return rc;
     l->v[l->n].s = s;
     l->v[l->n].e = e;
     l->v[l->n].id = id;
@@ -717,7 +396,7 @@ static int split_added(const gq_tokenizer *t, pcre2_match_data *md, const char *
             size_t p = start;
             while (p > 0) {
                 size_t q = prev_char_start(s, p), adv;
-                int32_t cp = gq_utf8_decode((const unsigned char *)s + q, n - q, &adv);
+                int32_t cp = gq_utf8_next(s + q, n - q, &adv);
                 if (!gq_unicode_is_ws(cp)) break;
                 p = q;
             }
@@ -726,7 +405,7 @@ static int split_added(const gq_tokenizer *t, pcre2_match_data *md, const char *
         if (hit->flags & GQ_ADDED_RSTRIP) {
             while (stop < n) {
                 size_t adv;
-                int32_t cp = gq_utf8_decode((const unsigned char *)s + stop, n - stop, &adv);
+                int32_t cp = gq_utf8_next(s + stop, n - stop, &adv);
                 if (!gq_unicode_is_ws(cp)) break;
                 stop += adv;
             }
@@ -755,13 +434,8 @@ typedef struct {
 
 static int span_push(span_list *l, size_t s, size_t e, int m, gq_error *err)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 32;
-        span_t *nv = gq_realloc(l->v, nc * sizeof *nv, "pre-tokenizer spans", err);
-        if (!nv) return GQ_ERR_NOMEM;
-        l->v = nv;
-        l->cap = nc;
-    }
+    int rc = gq_array_reserve(&l->v, &l->cap, l->n + 1, sizeof *l->v, 32, "pre-tokenizer spans", err);
+    if (rc) return rc;
     l->v[l->n].s = s;
     l->v[l->n].e = e;
     l->v[l->n].m = m;
@@ -848,7 +522,7 @@ static int split_regex(enc_ctx *c, const gq_pre_step *st, const char *s, size_t 
         size_t ms = ov[0], me = ov[1];
         if (me == ms) { /* an empty match splits nothing: step over one char */
             if (ms >= n) break;
-            pos = ms + gq_utf8_len((unsigned char)s[ms]);
+            pos = ms + gq_utf8_seq_len((unsigned char)s[ms]);
             continue;
         }
         if (ms > prev && (rc = span_push(l, prev, ms, 0, err))) return rc;
@@ -896,11 +570,11 @@ static int pretok_step(enc_ctx *c, size_t k, const char *s, size_t n, int at_sta
     if (k == t->n_pre) return gq_bpe_word(t, s, n, c->out, err);
     const gq_pre_step *st = &t->pre[k];
     span_list l = {0};
-    gq_tok_buf b = {0};
+    gq_sbuf b = {0};
     int rc = GQ_OK;
     if (st->type == GQ_PRE_SPLIT) {
         if (st->prefix_space && s[0] != ' ') {
-            if ((rc = gq_tok_buf_add(&b, " ", 1, err)) || (rc = gq_tok_buf_add(&b, s, n, err))) goto fail;
+            if ((rc = gq_sbuf_addn(&b, " ", 1, err)) || (rc = gq_sbuf_addn(&b, s, n, err))) goto fail;
             s = b.p;
             n = b.n;
         }
@@ -915,7 +589,7 @@ static int pretok_step(enc_ctx *c, size_t k, const char *s, size_t n, int at_sta
     }
     /* Metaspace: spaces become the replacement, maybe prepend it, maybe split. */
     size_t rl = strlen(st->replacement);
-    gq_tok_buf r = {0};
+    gq_sbuf r = {0};
     if ((rc = gq_tok_replace_into(&r, s, n, " ", st->replacement, err))) {
         gq_free(r.p);
         goto fail;
@@ -923,11 +597,11 @@ static int pretok_step(enc_ctx *c, size_t k, const char *s, size_t n, int at_sta
     int starts = r.n >= rl && memcmp(r.p, st->replacement, rl) == 0;
     int prepend = !starts && r.n > 0 &&
                   (st->prepend == GQ_PREPEND_ALWAYS || (st->prepend == GQ_PREPEND_FIRST && at_start));
-    if (prepend && (rc = gq_tok_buf_add(&b, st->replacement, rl, err))) {
+    if (prepend && (rc = gq_sbuf_addn(&b, st->replacement, rl, err))) {
         gq_free(r.p);
         goto fail;
     }
-    rc = gq_tok_buf_add(&b, r.p, r.n, err);
+    rc = gq_sbuf_addn(&b, r.p, r.n, err);
     gq_free(r.p);
     if (rc) goto fail;
     if (!st->split) {
@@ -980,7 +654,7 @@ int gq_tokenizer_encode(const gq_tokenizer *tok, const char *text, size_t len, i
     int rc = GQ_OK;
     if (!tok || !out || (!text && len))
         return gq_error_set(err, GQ_ERR_USAGE, "gq_tokenizer_encode: NULL tokenizer, text or output");
-    size_t bad = gq_utf8_validate((const unsigned char *)text, len);
+    size_t bad = gq_utf8_valid_len(text, len);
     if (bad < len)
         return gq_error_set(err, GQ_ERR_INVALID, "%s: the text to encode is not valid UTF-8 at byte %zu of %zu",
                             tok->source, bad, len);
@@ -1012,20 +686,15 @@ fail: /* also the success path */
 
 /* A list of strings in one buffer. */
 typedef struct {
-    gq_tok_buf b;
+    gq_sbuf b;
     size_t *off; /* n + 1 offsets */
     size_t n, cap;
 } strvec;
 
 static int sv_next(strvec *v, gq_error *err) /* start a new string */
 {
-    if (v->n + 2 > v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        size_t *no = gq_realloc(v->off, nc * sizeof *no, "decoder strings", err);
-        if (!no) return GQ_ERR_NOMEM;
-        v->off = no;
-        v->cap = nc;
-    }
+    int rc = gq_array_reserve(&v->off, &v->cap, v->n + 2, sizeof *v->off, 64, "decoder strings", err);
+    if (rc) return rc;
     if (v->n == 0) v->off[0] = v->b.n;
     v->n++;
     v->off[v->n] = v->b.n;
@@ -1034,7 +703,7 @@ static int sv_next(strvec *v, gq_error *err) /* start a new string */
 
 static int sv_add(strvec *v, const void *s, size_t n, gq_error *err)
 {
-    int rc = gq_tok_buf_add(&v->b, s, n, err);
+    int rc = gq_sbuf_addn(&v->b, s, n, err);
     if (!rc) v->off[v->n] = v->b.n;
     return rc;
 }
@@ -1056,9 +725,8 @@ static int add_lossy(strvec *v, const unsigned char *s, size_t n, gq_error *err)
     size_t i = 0, run = 0;
     int rc;
     while (i < n) {
-        int ok;
-        size_t k = utf8_check(s + i, n - i, &ok);
-        if (ok) {
+        size_t k;
+        if (gq_utf8_next((const char *)s + i, n - i, &k) >= 0) {
             i += k;
             continue;
         }
@@ -1088,26 +756,26 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
     int rc = GQ_OK;
     switch (st->type) {
     case GQ_DEC_BYTELEVEL: {
-        gq_tok_buf bytes = {0};
+        gq_sbuf bytes = {0};
         for (size_t i = 0; i < in->n && !rc; i++) {
             const unsigned char *s = (const unsigned char *)SV_STR(in, i);
             size_t n = SV_LEN(in, i), j = 0, mark = bytes.n;
             int all = 1;
             while (j < n) {
                 size_t adv;
-                int32_t cp = gq_utf8_decode(s + j, n - j, &adv);
+                int32_t cp = gq_utf8_next((const char *)s + j, n - j, &adv);
                 int b = cp >= 0 ? gq_bytelevel_byte((uint32_t)cp) : -1;
                 if (b < 0) {
                     all = 0;
                     break;
                 }
-                unsigned char ub = (unsigned char)b;
-                if ((rc = gq_tok_buf_add(&bytes, &ub, 1, err))) break;
+                char byte = (char)b;
+                if ((rc = gq_sbuf_addn(&bytes, &byte, 1, err))) break;
                 j += adv;
             }
             if (!rc && !all) {
                 bytes.n = mark;
-                rc = gq_tok_buf_add(&bytes, s, n, err);
+                rc = gq_sbuf_addn(&bytes, (const char *)s, n, err);
             }
         }
         if (!rc) rc = sv_next(o, err);
@@ -1136,7 +804,7 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
             }
             /* HF: the run as one string when it is valid UTF-8, else one
              * U+FFFD per byte. */
-            if (gq_utf8_validate(run, nb) == nb) {
+            if (gq_utf8_valid_len((const char *)run, nb) == nb) {
                 if ((rc = sv_next(o, err)) || (rc = sv_add(o, run, nb, err))) return rc;
             } else {
                 for (size_t k = 0; k < nb; k++)
@@ -1178,12 +846,12 @@ static int dec_step(const gq_dec_step *st, const strvec *in, strvec *o, gq_error
             const unsigned char *s = (const unsigned char *)SV_STR(in, i);
             size_t n = SV_LEN(in, i), a = 0, e = n, adv;
             for (int k = 0; k < st->start && a < n; k++) {
-                if (gq_utf8_decode(s + a, n - a, &adv) != (int32_t)st->strip_char) break;
+                if (gq_utf8_next((const char *)s + a, n - a, &adv) != (int32_t)st->strip_char) break;
                 a += adv;
             }
             for (int k = 0; k < st->stop && e > a; k++) {
                 size_t q = prev_char_start((const char *)s, e);
-                if (q < a || gq_utf8_decode(s + q, e - q, &adv) != (int32_t)st->strip_char) break;
+                if (q < a || gq_utf8_next((const char *)s + q, e - q, &adv) != (int32_t)st->strip_char) break;
                 e = q;
             }
             if ((rc = sv_next(o, err)) || (rc = sv_add(o, s + a, e - a, err))) return rc;
@@ -1209,14 +877,14 @@ int gq_tokenizer_decode(const gq_tokenizer *tok, const int32_t *ids, size_t n, i
     }
     if (!tok->has_decoder) {
         /* No decoder: HF joins the tokens with spaces. */
-        gq_tok_buf j = {0};
+        gq_sbuf j = {0};
         for (size_t i = 0; i < a.n; i++) {
-            if ((i && (rc = gq_tok_buf_add(&j, " ", 1, err))) || (rc = gq_tok_buf_add(&j, SV_STR(&a, i), SV_LEN(&a, i), err))) {
+            if ((i && (rc = gq_sbuf_addn(&j, " ", 1, err))) || (rc = gq_sbuf_addn(&j, SV_STR(&a, i), SV_LEN(&a, i), err))) {
                 gq_free(j.p);
                 goto fail;
             }
         }
-        if (!j.p && (rc = gq_tok_buf_add(&j, "", 0, err))) goto fail;
+        if (!j.p && (rc = gq_sbuf_addn(&j, "", 0, err))) goto fail;
         *out = j.p;
         goto fail; /* rc == GQ_OK */
     }
@@ -1229,8 +897,8 @@ int gq_tokenizer_decode(const gq_tokenizer *tok, const int32_t *ids, size_t n, i
         b = tmp;
     }
     {
-        gq_tok_buf j = {0};
-        if ((rc = gq_tok_buf_add(&j, a.n ? SV_STR(&a, 0) : "", a.n ? a.off[a.n] - a.off[0] : 0, err))) goto fail;
+        gq_sbuf j = {0};
+        if ((rc = gq_sbuf_addn(&j, a.n ? SV_STR(&a, 0) : "", a.n ? a.off[a.n] - a.off[0] : 0, err))) goto fail;
         *out = j.p;
     }
 fail: /* also the success path */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gq_alloc.h"
+#include "gq_array.h"
 #include "tokenizer_internal.h"
 
 typedef struct {
@@ -55,13 +56,8 @@ static int item_before(const bpe_heap *h, const bpe_item *a, const bpe_item *b)
 
 static int heap_push(bpe_heap *h, bpe_item it, gq_error *err)
 {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 64;
-        bpe_item *nv = gq_realloc(h->v, nc * sizeof *nv, "BPE merge queue", err);
-        if (!nv) return GQ_ERR_NOMEM;
-        h->v = nv;
-        h->cap = nc;
-    }
+    int rc = gq_array_reserve(&h->v, &h->cap, h->n + 1, sizeof *h->v, 64, "BPE merge queue", err);
+    if (rc) return rc;
     size_t i = h->n++;
     h->v[i] = it;
     while (i > 0) {
@@ -100,13 +96,8 @@ typedef struct {
 
 static int sym_add(sym_list *l, int32_t id, uint32_t start, uint32_t len, gq_error *err)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        bpe_sym *ns = gq_realloc(l->s, nc * sizeof *ns, "BPE symbols", err);
-        if (!ns) return GQ_ERR_NOMEM;
-        l->s = ns;
-        l->cap = nc;
-    }
+    int rc = gq_array_reserve(&l->s, &l->cap, l->n + 1, sizeof *l->s, 64, "BPE symbols", err);
+    if (rc) return rc;
     bpe_sym *s = &l->s[l->n];
     s->id = id;
     s->start = start;
@@ -127,7 +118,7 @@ static int initial_chars(const gq_tokenizer *t, const char *w, size_t len, sym_l
     int rc;
     size_t i = 0;
     while (i < len) {
-        size_t cl = gq_utf8_len((unsigned char)w[i]);
+        size_t cl = gq_utf8_seq_len((unsigned char)w[i]);
         if (cl > len - i) cl = len - i;
         int32_t id = gq_strmap_get(&t->vocab, w + i, cl);
         if (id >= 0) {
@@ -295,7 +286,7 @@ int gq_bpe_word(const gq_tokenizer *t, const char *w, size_t len, gq_tokens *out
         /* llama.cpp SPM: one symbol per character, ids resolved at the end. */
         size_t i = 0;
         while (i < len) {
-            size_t cl = gq_utf8_len((unsigned char)w[i]);
+            size_t cl = gq_utf8_seq_len((unsigned char)w[i]);
             if (cl > len - i) cl = len - i;
             if ((rc = sym_add(&l, -1, (uint32_t)i, (uint32_t)cl, err))) goto fail;
             i += cl;
@@ -331,16 +322,8 @@ int gq_bpe_word(const gq_tokenizer *t, const char *w, size_t len, gq_tokens *out
     {
         /* merge_by_rank cannot fail: reserve the most room it can need
          * (each merge pushes at most two items) before it starts. */
-        size_t need = h.n + 2 * l.n + 1;
-        if (need > h.cap) {
-            bpe_item *nv = gq_realloc(h.v, need * sizeof *nv, "BPE merge queue", err);
-            if (!nv) {
-                rc = GQ_ERR_NOMEM;
-                goto fail;
-            }
-            h.v = nv;
-            h.cap = need;
-        }
+        if ((rc = gq_array_reserve(&h.v, &h.cap, h.n + 2 * l.n + 1, sizeof *h.v, 64, "BPE merge queue", err)))
+            goto fail;
     }
     merge_by_rank(t, &l, &h);
     for (int32_t k = 0; k >= 0 && (size_t)k < l.n; k = l.s[k].next)

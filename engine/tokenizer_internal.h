@@ -1,5 +1,7 @@
 /* tokenizer_internal.h — the inside of gq_tokenizer, shared by tokenizer.c
- * (encode/decode pipeline), tokenizer_bpe.c (the merge loops),
+ * (encode/decode pipeline), tokenizer_vocab.c (vocabulary and merge maps,
+ * the byte-level map), tokenizer_norm.c (normalizers), tokenizer_bpe.c (the
+ * merge loops),
  * tokenizer_json.c (tokenizer.json loader) and tokenizer_gguf.c (GGUF
  * loader).  Nothing outside engine/tokenizer*.c includes this.
  *
@@ -22,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "gq_error.h"
+#include "gq_sbuf.h"
+#include "gq_utf8.h"
 #include "tokenizer.h"
 
 /* ---------------------------------------------------------------- hash maps */
@@ -228,25 +232,10 @@ size_t gq_bytelevel_char(uint8_t b, char out[4]);
 /* Inverse: code point -> byte, -1 if the code point is not in the map. */
 int gq_bytelevel_byte(uint32_t cp);
 
-/* UTF-8 helpers.  gq_utf8_len: length of the sequence starting with byte c
- * (1 for invalid lead bytes).  gq_utf8_decode: code point at s (n bytes
- * available), *adv set to the bytes used; returns -1 when invalid. */
-size_t gq_utf8_len(unsigned char c);
-int32_t gq_utf8_decode(const unsigned char *s, size_t n, size_t *adv);
-size_t gq_utf8_encode(uint32_t cp, char out[4]);
-/* Offset of the first invalid byte, or len when valid. */
-size_t gq_utf8_validate(const unsigned char *s, size_t len);
+/* UTF-8: base/gq_utf8.h (gq_utf8_seq_len, gq_utf8_next, gq_utf8_put, gq_utf8_valid_len). */
 
-/* A growable byte buffer, always NUL-terminated once non-empty. */
-typedef struct gq_tok_buf {
-    char *p;
-    size_t n, cap;
-} gq_tok_buf;
-
-int gq_tok_buf_add(gq_tok_buf *b, const void *s, size_t n, gq_error *err);
-void gq_tok_buf_swap(gq_tok_buf *a, gq_tok_buf *b);
 /* Append s[0..n) to b with every literal `from` replaced by `to`. */
-int gq_tok_replace_into(gq_tok_buf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err);
+int gq_tok_replace_into(gq_sbuf *b, const char *s, size_t n, const char *from, const char *to, gq_error *err);
 
 /* Unicode White_Space (Rust's char::is_whitespace, Oniguruma's \s). */
 int gq_unicode_is_ws(int32_t cp);

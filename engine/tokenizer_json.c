@@ -25,25 +25,12 @@
 #include "json_util.h"
 #include "tokenizer_internal.h"
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int jbool(const cJSON *o, const char *key, int dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
-    return dflt;
-}
-
 /* bos_token / eos_token in tokenizer_config: a string or {"content": ...}. */
 static const char *token_name(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsString(v)) return v->valuestring;
-    if (cJSON_IsObject(v)) return jstr(v, "content");
+    if (cJSON_IsObject(v)) return gq_json_str(v, "content");
     return NULL;
 }
 
@@ -64,7 +51,7 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
     int rc;
     if (!cJSON_IsObject(model))
         return gq_error_set(err, GQ_ERR_INVALID, "%s: no \"model\" object; is this a tokenizer.json?", path);
-    const char *type = jstr(model, "type");
+    const char *type = gq_json_str(model, "type");
     if (type && strcmp(type, "BPE") != 0)
         return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: model.type is \"%s\"; only BPE tokenizers are supported",
                             path, type);
@@ -75,7 +62,7 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
     if (!merges)
         return gq_error_set(err, GQ_ERR_INVALID, "%s: tokenizer.json has no model.merges; is this a BPE tokenizer?",
                             path);
-    const char *cp = jstr(model, "continuing_subword_prefix"), *ws = jstr(model, "end_of_word_suffix");
+    const char *cp = gq_json_str(model, "continuing_subword_prefix"), *ws = gq_json_str(model, "end_of_word_suffix");
     if ((cp && *cp) || (ws && *ws))
         return gq_error_set(err, GQ_ERR_UNSUPPORTED,
                             "%s: model.continuing_subword_prefix / end_of_word_suffix are not supported", path);
@@ -93,7 +80,7 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
         return gq_error_set(err, GQ_ERR_INVALID, "%s: added_tokens is not an array", path);
     cJSON_ArrayForEach(it, added) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > INT32_MAX - 1 || !jstr(it, "content"))
+        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > INT32_MAX - 1 || !gq_json_str(it, "content"))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: an added_tokens entry lacks a valid id or content", path);
         if (id->valuedouble > max_id) max_id = id->valuedouble;
     }
@@ -107,11 +94,11 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
     }
     cJSON_ArrayForEach(it, added) {
         int32_t id = (int32_t)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
-        const char *content = jstr(it, "content");
-        int flags = (jbool(it, "special", 0) ? GQ_ADDED_SPECIAL : 0) | (jbool(it, "lstrip", 0) ? GQ_ADDED_LSTRIP : 0) |
-                    (jbool(it, "rstrip", 0) ? GQ_ADDED_RSTRIP : 0) |
-                    (jbool(it, "single_word", 0) ? GQ_ADDED_SINGLE_WORD : 0) |
-                    (jbool(it, "normalized", !jbool(it, "special", 0)) ? GQ_ADDED_NORMALIZED : 0);
+        const char *content = gq_json_str(it, "content");
+        int flags = (gq_json_bool(it, "special", 0) ? GQ_ADDED_SPECIAL : 0) | (gq_json_bool(it, "lstrip", 0) ? GQ_ADDED_LSTRIP : 0) |
+                    (gq_json_bool(it, "rstrip", 0) ? GQ_ADDED_RSTRIP : 0) |
+                    (gq_json_bool(it, "single_word", 0) ? GQ_ADDED_SINGLE_WORD : 0) |
+                    (gq_json_bool(it, "normalized", !gq_json_bool(it, "special", 0)) ? GQ_ADDED_NORMALIZED : 0);
         if (!t->tok_text[id]) {
             if ((rc = gq_tok_set_token(t, id, content, strlen(content), err))) return rc;
             if ((rc = gq_strmap_put(&t->vocab, t->tok_text[id], t->tok_len[id], id, err))) return rc;
@@ -119,10 +106,10 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
         if ((rc = gq_tok_add_added(t, content, strlen(content), id, flags, err))) return rc;
     }
 
-    t->byte_fallback = jbool(model, "byte_fallback", 0);
-    t->fuse_unk = jbool(model, "fuse_unk", 0);
-    t->ignore_merges = jbool(model, "ignore_merges", 0);
-    const char *unk = jstr(model, "unk_token");
+    t->byte_fallback = gq_json_bool(model, "byte_fallback", 0);
+    t->fuse_unk = gq_json_bool(model, "fuse_unk", 0);
+    t->ignore_merges = gq_json_bool(model, "ignore_merges", 0);
+    const char *unk = gq_json_str(model, "unk_token");
     if (unk) {
         t->unk_id = lookup(t, unk);
         if (t->unk_id < 0)
@@ -187,9 +174,9 @@ static int parse_behavior(const char *s, gq_split_behavior *b)
 
 static int parse_prepend(const cJSON *o, gq_prepend_scheme *p)
 {
-    const char *s = jstr(o, "prepend_scheme");
+    const char *s = gq_json_str(o, "prepend_scheme");
     if (!s) { /* older files: add_prefix_space */
-        *p = jbool(o, "add_prefix_space", 1) ? GQ_PREPEND_ALWAYS : GQ_PREPEND_NEVER;
+        *p = gq_json_bool(o, "add_prefix_space", 1) ? GQ_PREPEND_ALWAYS : GQ_PREPEND_NEVER;
         return 1;
     }
     if (strcmp(s, "always") == 0) *p = GQ_PREPEND_ALWAYS;
@@ -203,7 +190,7 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
 {
     int rc;
     if (!p || cJSON_IsNull(p)) return GQ_OK;
-    const char *type = jstr(p, "type");
+    const char *type = gq_json_str(p, "type");
     if (!type) return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer has no type", path);
     if (strcmp(type, "Sequence") == 0) {
         const cJSON *it;
@@ -216,19 +203,19 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: pre_tokenizer \"%s\" after ByteLevel is not supported", path, type);
     if (strcmp(type, "ByteLevel") == 0) {
         *bytelevel = 1;
-        if ((rc = gq_tok_add_split(t, jbool(p, "use_regex", 1) ? gq_regex_gpt2 : NULL, GQ_SPLIT_ISOLATED, 0, path, err)))
+        if ((rc = gq_tok_add_split(t, gq_json_bool(p, "use_regex", 1) ? gq_regex_gpt2 : NULL, GQ_SPLIT_ISOLATED, 0, path, err)))
             return rc;
-        t->pre[t->n_pre - 1].prefix_space = jbool(p, "add_prefix_space", 0);
+        t->pre[t->n_pre - 1].prefix_space = gq_json_bool(p, "add_prefix_space", 0);
         return GQ_OK;
     }
     if (strcmp(type, "Split") == 0) {
         const cJSON *pat = cJSON_GetObjectItemCaseSensitive(p, "pattern");
-        const char *re = jstr(pat, "Regex"), *lit = jstr(pat, "String");
+        const char *re = gq_json_str(pat, "Regex"), *lit = gq_json_str(pat, "String");
         gq_split_behavior b;
-        if (!parse_behavior(jstr(p, "behavior"), &b))
+        if (!parse_behavior(gq_json_str(p, "behavior"), &b))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Split has an unknown behavior", path);
         if (!re && !lit) return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Split has no pattern", path);
-        if (re) return gq_tok_add_split(t, re, b, jbool(p, "invert", 0), path, err);
+        if (re) return gq_tok_add_split(t, re, b, gq_json_bool(p, "invert", 0), path, err);
         /* A literal: quote it for PCRE2. */
         size_t n = strlen(lit);
         char *q = gq_malloc(2 * n + 1, "split pattern", err);
@@ -239,7 +226,7 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
             q[k++] = lit[i];
         }
         q[k] = '\0';
-        rc = gq_tok_add_split(t, q, b, jbool(p, "invert", 0), path, err);
+        rc = gq_tok_add_split(t, q, b, gq_json_bool(p, "invert", 0), path, err);
         gq_free(q);
         return rc;
     }
@@ -256,7 +243,7 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
     if (strcmp(type, "WhitespaceSplit") == 0) return gq_tok_add_split(t, "\\s+", GQ_SPLIT_REMOVED, 0, path, err);
     if (strcmp(type, "Punctuation") == 0) {
         gq_split_behavior b = GQ_SPLIT_ISOLATED;
-        if (jstr(p, "behavior") && !parse_behavior(jstr(p, "behavior"), &b))
+        if (gq_json_str(p, "behavior") && !parse_behavior(gq_json_str(p, "behavior"), &b))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Punctuation has an unknown behavior", path);
         return gq_tok_add_split(t, punct, b, 0, path, err);
     }
@@ -265,9 +252,9 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         return gq_tok_add_split(t, punct, GQ_SPLIT_ISOLATED, 0, path, err);
     }
     if (strcmp(type, "CharDelimiterSplit") == 0) {
-        const char *d = jstr(p, "delimiter");
+        const char *d = gq_json_str(p, "delimiter");
         size_t adv;
-        if (!d || !*d || gq_utf8_decode((const unsigned char *)d, strlen(d), &adv) < 0 || d[adv] != '\0')
+        if (!d || !*d || gq_utf8_next(d, strlen(d), &adv) < 0 || d[adv] != '\0')
             return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer CharDelimiterSplit needs a one-character delimiter",
                                 path);
         char q[16];
@@ -275,7 +262,7 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         return gq_tok_add_split(t, q, GQ_SPLIT_REMOVED, 0, path, err);
     }
     if (strcmp(type, "Digits") == 0)
-        return gq_tok_add_split(t, jbool(p, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+", GQ_SPLIT_ISOLATED, 0,
+        return gq_tok_add_split(t, gq_json_bool(p, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+", GQ_SPLIT_ISOLATED, 0,
                                 path, err);
     if (strcmp(type, "Metaspace") == 0) {
         gq_pre_step *np = gq_realloc(t->pre, (t->n_pre + 1) * sizeof *np, "pre-tokenizer steps", err);
@@ -284,13 +271,13 @@ static int load_pretok(gq_tokenizer *t, const cJSON *p, const char *path, int *b
         gq_pre_step *s = &t->pre[t->n_pre];
         memset(s, 0, sizeof *s);
         s->type = GQ_PRE_METASPACE;
-        const char *r = jstr(p, "replacement");
+        const char *r = gq_json_str(p, "replacement");
         if (!r || !*r || strlen(r) >= sizeof s->replacement)
             return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Metaspace needs a one-character replacement", path);
         strcpy(s->replacement, r);
         if (!parse_prepend(p, &s->prepend))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: pre_tokenizer Metaspace has an unknown prepend_scheme", path);
-        s->split = jbool(p, "split", 1);
+        s->split = gq_json_bool(p, "split", 1);
         t->n_pre++;
         return GQ_OK;
     }
@@ -316,7 +303,7 @@ static int load_decoder(gq_tokenizer *t, const cJSON *d, const char *path, gq_er
     int rc;
     if (!d || cJSON_IsNull(d)) return GQ_OK;
     t->has_decoder = 1;
-    const char *type = jstr(d, "type");
+    const char *type = gq_json_str(d, "type");
     if (!type) return gq_error_set(err, GQ_ERR_INVALID, "%s: decoder has no type", path);
     if (strcmp(type, "Sequence") == 0) {
         const cJSON *it;
@@ -331,8 +318,8 @@ static int load_decoder(gq_tokenizer *t, const cJSON *d, const char *path, gq_er
         return GQ_OK;
     }
     if (strcmp(type, "Replace") == 0) {
-        const char *from = jstr(cJSON_GetObjectItemCaseSensitive(d, "pattern"), "String");
-        const char *to = jstr(d, "content");
+        const char *from = gq_json_str(cJSON_GetObjectItemCaseSensitive(d, "pattern"), "String");
+        const char *to = gq_json_str(d, "content");
         if (!from || !to)
             return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: decoder Replace needs a String pattern and a content", path);
         if ((rc = add_dec(t, &s, err))) return rc;
@@ -341,20 +328,20 @@ static int load_decoder(gq_tokenizer *t, const cJSON *d, const char *path, gq_er
         return GQ_OK;
     }
     if (strcmp(type, "Strip") == 0) {
-        const char *c = jstr(d, "content");
+        const char *c = gq_json_str(d, "content");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(d, "start"), *b = cJSON_GetObjectItemCaseSensitive(d, "stop");
         size_t adv;
         if (!c || !*c || !cJSON_IsNumber(a) || !cJSON_IsNumber(b))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: decoder Strip needs content, start and stop", path);
         if ((rc = add_dec(t, &s, err))) return rc;
         s->type = GQ_DEC_STRIP;
-        s->strip_char = (uint32_t)gq_utf8_decode((const unsigned char *)c, strlen(c), &adv);
+        s->strip_char = (uint32_t)gq_utf8_next(c, strlen(c), &adv);
         s->start = a->valueint;
         s->stop = b->valueint;
         return GQ_OK;
     }
     if (strcmp(type, "Metaspace") == 0) {
-        const char *r = jstr(d, "replacement");
+        const char *r = gq_json_str(d, "replacement");
         if (!r || !*r) return gq_error_set(err, GQ_ERR_INVALID, "%s: decoder Metaspace has no replacement", path);
         if ((rc = add_dec(t, &s, err))) return rc;
         s->type = GQ_DEC_METASPACE;
@@ -383,7 +370,7 @@ static int load_post(gq_tokenizer *t, const cJSON *p, const char *path, gq_error
 {
     int rc;
     if (!p || cJSON_IsNull(p)) return GQ_OK;
-    const char *type = jstr(p, "type");
+    const char *type = gq_json_str(p, "type");
     if (!type) return gq_error_set(err, GQ_ERR_INVALID, "%s: post_processor has no type", path);
     if (strcmp(type, "Sequence") == 0) {
         const cJSON *it;
@@ -415,7 +402,7 @@ static int load_post(gq_tokenizer *t, const cJSON *p, const char *path, gq_error
                 seen_seq = 1;
                 continue;
             }
-            const char *name = jstr(sp, "id");
+            const char *name = gq_json_str(sp, "id");
             if (!name) return gq_error_set(err, GQ_ERR_INVALID, "%s: post_processor template item is neither Sequence nor SpecialToken", path);
             const cJSON *entry = cJSON_GetObjectItemCaseSensitive(specials, name);
             const cJSON *ids = cJSON_GetObjectItemCaseSensitive(entry, "ids"), *x;

@@ -24,24 +24,11 @@
 #include <utf8proc.h>
 
 #include "gq_alloc.h"
+#include "json_util.h"
 #include "tokenizer_internal.h"
 
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* A JSON boolean; null or absent gives dflt. */
-static int jbool(const cJSON *o, const char *key, int dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
-    return dflt;
-}
 
 static int new_step(gq_tokenizer *t, gq_norm_type type, gq_norm_step **out, gq_error *err)
 {
@@ -116,7 +103,7 @@ static int b64_decode(const char *s, unsigned char **out, size_t *out_n, const c
  * ending in NUL. */
 static int load_precompiled(gq_tokenizer *t, const cJSON *n, const char *path, gq_error *err)
 {
-    const char *b64 = jstr(n, "precompiled_charsmap");
+    const char *b64 = gq_json_str(n, "precompiled_charsmap");
     unsigned char *raw = NULL;
     size_t nraw = 0;
     int rc;
@@ -154,7 +141,7 @@ static int load_precompiled(gq_tokenizer *t, const cJSON *n, const char *path, g
     memcpy(s->pool, raw + 4 + trie_bytes, s->n_pool);
     s->pool[s->n_pool] = '\0';
     gq_free(raw);
-    if (gq_utf8_validate((const unsigned char *)s->pool, s->n_pool) != s->n_pool)
+    if (gq_utf8_valid_len(s->pool, s->n_pool) != s->n_pool)
         return gq_error_set(err, GQ_ERR_INVALID, "%s: normalizer Precompiled: the replacement strings are not UTF-8",
                             path);
     return GQ_OK;
@@ -165,7 +152,7 @@ int gq_tok_load_normalizer(gq_tokenizer *t, const cJSON *n, const char *path, gq
     gq_norm_step *s;
     int rc;
     if (!n || cJSON_IsNull(n)) return GQ_OK;
-    const char *type = jstr(n, "type");
+    const char *type = gq_json_str(n, "type");
     if (!type) return gq_error_set(err, GQ_ERR_INVALID, "%s: normalizer has no type", path);
     if (strcmp(type, "Sequence") == 0) {
         const cJSON *it;
@@ -181,13 +168,13 @@ int gq_tok_load_normalizer(gq_tokenizer *t, const cJSON *n, const char *path, gq
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (strcmp(type, plain[i].name) == 0) return gq_tok_add_norm(t, plain[i].type, NULL, NULL, err);
     if (strcmp(type, "Prepend") == 0) {
-        const char *p = jstr(n, "prepend");
+        const char *p = gq_json_str(n, "prepend");
         if (!p) return gq_error_set(err, GQ_ERR_INVALID, "%s: normalizer Prepend has no \"prepend\"", path);
         return gq_tok_add_norm(t, GQ_NORM_PREPEND, NULL, p, err);
     }
     if (strcmp(type, "Replace") == 0) {
         const cJSON *pat = cJSON_GetObjectItemCaseSensitive(n, "pattern");
-        const char *lit = jstr(pat, "String"), *re = jstr(pat, "Regex"), *to = jstr(n, "content");
+        const char *lit = gq_json_str(pat, "String"), *re = gq_json_str(pat, "Regex"), *to = gq_json_str(n, "content");
         if ((!lit && !re) || !to)
             return gq_error_set(err, GQ_ERR_INVALID,
                                 "%s: normalizer Replace needs a pattern (String or Regex) and a content", path);
@@ -197,17 +184,17 @@ int gq_tok_load_normalizer(gq_tokenizer *t, const cJSON *n, const char *path, gq
     }
     if (strcmp(type, "Strip") == 0) {
         if ((rc = new_step(t, GQ_NORM_STRIP, &s, err))) return rc;
-        s->strip_left = jbool(n, "strip_left", 0);
-        s->strip_right = jbool(n, "strip_right", 0);
+        s->strip_left = gq_json_bool(n, "strip_left", 0);
+        s->strip_right = gq_json_bool(n, "strip_right", 0);
         return GQ_OK;
     }
     if (strcmp(type, "BertNormalizer") == 0) {
         if ((rc = new_step(t, GQ_NORM_BERT, &s, err))) return rc;
-        s->bert_clean = jbool(n, "clean_text", 1);
-        s->bert_chinese = jbool(n, "handle_chinese_chars", 1);
-        s->bert_lowercase = jbool(n, "lowercase", 1);
+        s->bert_clean = gq_json_bool(n, "clean_text", 1);
+        s->bert_chinese = gq_json_bool(n, "handle_chinese_chars", 1);
+        s->bert_lowercase = gq_json_bool(n, "lowercase", 1);
         /* strip_accents: null means "as lowercase" (tokenizers' unwrap_or). */
-        s->bert_strip_accents = jbool(n, "strip_accents", s->bert_lowercase);
+        s->bert_strip_accents = gq_json_bool(n, "strip_accents", s->bert_lowercase);
         return GQ_OK;
     }
     if (strcmp(type, "Precompiled") == 0) return load_precompiled(t, n, path, err);
@@ -228,14 +215,15 @@ int gq_unicode_is_ws(int32_t cp)
            cp == 0x205F || cp == 0x3000;
 }
 
-static int add_cp(gq_tok_buf *b, int32_t cp, gq_error *err)
+static void sbuf_swap(gq_sbuf *a, gq_sbuf *b)
 {
-    char u[4];
-    return gq_tok_buf_add(b, u, gq_utf8_encode((uint32_t)cp, u), err);
+    gq_sbuf t = *a;
+    *a = *b;
+    *b = t;
 }
 
 /* NFC/NFD/NFKC/NFKD through utf8proc (which allocates with malloc). */
-static int unicode_form(const char *s, size_t n, utf8proc_option_t form, gq_tok_buf *o, gq_error *err)
+static int unicode_form(const char *s, size_t n, utf8proc_option_t form, gq_sbuf *o, gq_error *err)
 {
     utf8proc_uint8_t *dst = NULL;
     if (n == 0) return GQ_OK;
@@ -245,17 +233,17 @@ static int unicode_form(const char *s, size_t n, utf8proc_option_t form, gq_tok_
         if (m == UTF8PROC_ERROR_NOMEM) return gq_error_set(err, GQ_ERR_NOMEM, "out of memory normalizing %zu bytes", n);
         return gq_error_set(err, GQ_ERR_INVALID, "Unicode normalization failed: %s", utf8proc_errmsg(m));
     }
-    int rc = gq_tok_buf_add(o, dst, (size_t)m, err);
+    int rc = gq_sbuf_addn(o, (const char *)dst, (size_t)m, err);
     free(dst);
     return rc;
 }
 
 /* Rust's char::to_lowercase: utf8proc's simple mapping, plus the one
  * unconditional multi-character lowercase of SpecialCasing.txt. */
-static int lowercase_cp(gq_tok_buf *o, int32_t cp, gq_error *err)
+static int lowercase_cp(gq_sbuf *o, int32_t cp, gq_error *err)
 {
-    if (cp == 0x130) return gq_tok_buf_add(o, "i\xCC\x87", 3, err); /* İ -> i + U+0307 */
-    return add_cp(o, utf8proc_tolower(cp), err);
+    if (cp == 0x130) return gq_sbuf_addn(o, "i\xCC\x87", 3, err); /* İ -> i + U+0307 */
+    return gq_sbuf_addcp(o, (uint32_t)utf8proc_tolower(cp), err);
 }
 
 static int is_mark(int32_t cp)
@@ -284,35 +272,35 @@ static int bert_is_chinese(int32_t cp)
 /* Map every code point of s through one of the per-character rules. */
 typedef enum { MAP_LOWER, MAP_STRIP_MARKS, MAP_STRIP_NONSPACING, MAP_BERT_CLEAN, MAP_BERT_CHINESE } cp_map;
 
-static int map_chars(const char *s, size_t n, cp_map how, gq_tok_buf *o, gq_error *err)
+static int map_chars(const char *s, size_t n, cp_map how, gq_sbuf *o, gq_error *err)
 {
     size_t i = 0;
     int rc = GQ_OK;
     while (i < n && !rc) {
         size_t adv;
-        int32_t cp = gq_utf8_decode((const unsigned char *)s + i, n - i, &adv);
+        int32_t cp = gq_utf8_next(s + i, n - i, &adv);
         if (cp < 0) return gq_error_set(err, GQ_ERR_INVALID, "normalizer: invalid UTF-8 at byte %zu", i);
         switch (how) {
         case MAP_LOWER:
             rc = lowercase_cp(o, cp, err);
             break;
         case MAP_STRIP_MARKS:
-            if (!is_mark(cp)) rc = gq_tok_buf_add(o, s + i, adv, err);
+            if (!is_mark(cp)) rc = gq_sbuf_addn(o, s + i, adv, err);
             break;
         case MAP_STRIP_NONSPACING:
-            if (utf8proc_category(cp) != UTF8PROC_CATEGORY_MN) rc = gq_tok_buf_add(o, s + i, adv, err);
+            if (utf8proc_category(cp) != UTF8PROC_CATEGORY_MN) rc = gq_sbuf_addn(o, s + i, adv, err);
             break;
         case MAP_BERT_CLEAN:
             if (cp == 0 || cp == 0xFFFD || bert_is_control(cp)) break;
-            if (cp == '\t' || cp == '\n' || cp == '\r' || gq_unicode_is_ws(cp)) rc = gq_tok_buf_add(o, " ", 1, err);
-            else rc = gq_tok_buf_add(o, s + i, adv, err);
+            if (cp == '\t' || cp == '\n' || cp == '\r' || gq_unicode_is_ws(cp)) rc = gq_sbuf_addn(o, " ", 1, err);
+            else rc = gq_sbuf_addn(o, s + i, adv, err);
             break;
         case MAP_BERT_CHINESE:
             if (bert_is_chinese(cp)) {
-                if (!(rc = gq_tok_buf_add(o, " ", 1, err)) && !(rc = gq_tok_buf_add(o, s + i, adv, err)))
-                    rc = gq_tok_buf_add(o, " ", 1, err);
+                if (!(rc = gq_sbuf_addn(o, " ", 1, err)) && !(rc = gq_sbuf_addn(o, s + i, adv, err)))
+                    rc = gq_sbuf_addn(o, " ", 1, err);
             } else {
-                rc = gq_tok_buf_add(o, s + i, adv, err);
+                rc = gq_sbuf_addn(o, s + i, adv, err);
             }
             break;
         }
@@ -321,25 +309,25 @@ static int map_chars(const char *s, size_t n, cp_map how, gq_tok_buf *o, gq_erro
     return rc;
 }
 
-static int strip(const char *s, size_t n, int left, int right, gq_tok_buf *o, gq_error *err)
+static int strip(const char *s, size_t n, int left, int right, gq_sbuf *o, gq_error *err)
 {
     size_t a = 0, e = n;
     while (left && a < e) {
         size_t adv;
-        if (!gq_unicode_is_ws(gq_utf8_decode((const unsigned char *)s + a, e - a, &adv))) break;
+        if (!gq_unicode_is_ws(gq_utf8_next(s + a, e - a, &adv))) break;
         a += adv;
     }
     while (right && e > a) {
         size_t q = e - 1, adv;
         while (q > a && ((unsigned char)s[q] & 0xC0) == 0x80) q--;
-        if (!gq_unicode_is_ws(gq_utf8_decode((const unsigned char *)s + q, e - q, &adv))) break;
+        if (!gq_unicode_is_ws(gq_utf8_next(s + q, e - q, &adv))) break;
         e = q;
     }
-    return gq_tok_buf_add(o, s + a, e - a, err);
+    return gq_sbuf_addn(o, s + a, e - a, err);
 }
 
 /* Replace every non-overlapping match of the regex by `to`. */
-static int replace_regex(const gq_norm_step *st, const char *s, size_t n, gq_tok_buf *o, gq_error *err)
+static int replace_regex(const gq_norm_step *st, const char *s, size_t n, gq_sbuf *o, gq_error *err)
 {
     pcre2_match_data *md = pcre2_match_data_create(4, NULL);
     size_t pos = 0, run = 0, tl = strlen(st->str);
@@ -355,15 +343,15 @@ static int replace_regex(const gq_norm_step *st, const char *s, size_t n, gq_tok
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[1] == ov[0]) { /* empty match: nothing to replace, step over one char */
             if (ov[0] >= n) break;
-            pos = ov[0] + gq_utf8_len((unsigned char)s[ov[0]]);
+            pos = ov[0] + gq_utf8_seq_len((unsigned char)s[ov[0]]);
             continue;
         }
-        if ((rc = gq_tok_buf_add(o, s + run, ov[0] - run, err)) || (rc = gq_tok_buf_add(o, st->str, tl, err))) break;
+        if ((rc = gq_sbuf_addn(o, s + run, ov[0] - run, err)) || (rc = gq_sbuf_addn(o, st->str, tl, err))) break;
         run = pos = ov[1];
     }
     pcre2_match_data_free(md);
     if (rc) return rc;
-    return gq_tok_buf_add(o, s + run, n - run, err);
+    return gq_sbuf_addn(o, s + run, n - run, err);
 }
 
 /* darts-clone unit fields (SentencePiece's Darts::DoubleArray). */
@@ -399,7 +387,7 @@ static const char *precompiled_rule(const gq_norm_step *st, const char *key, siz
 /* tokenizers' Precompiled: per extended grapheme cluster, the whole
  * cluster's rule when the cluster is under 6 bytes and has one, else each
  * character's rule or the character itself. */
-static int precompiled(const gq_norm_step *st, const char *s, size_t n, gq_tok_buf *o, gq_error *err)
+static int precompiled(const gq_norm_step *st, const char *s, size_t n, gq_sbuf *o, gq_error *err)
 {
     size_t g = 0;
     int rc = GQ_OK;
@@ -407,22 +395,22 @@ static int precompiled(const gq_norm_step *st, const char *s, size_t n, gq_tok_b
         /* find the end of the grapheme starting at g */
         size_t adv, e;
         utf8proc_int32_t state = 0;
-        int32_t prev = gq_utf8_decode((const unsigned char *)s + g, n - g, &adv);
+        int32_t prev = gq_utf8_next(s + g, n - g, &adv);
         e = g + adv;
         while (e < n) {
-            int32_t cp = gq_utf8_decode((const unsigned char *)s + e, n - e, &adv);
+            int32_t cp = gq_utf8_next(s + e, n - e, &adv);
             if (utf8proc_grapheme_break_stateful(prev, cp, &state)) break;
             prev = cp;
             e += adv;
         }
         const char *rule = e - g < 6 ? precompiled_rule(st, s + g, e - g) : NULL;
         if (rule) {
-            rc = gq_tok_buf_add(o, rule, strlen(rule), err);
+            rc = gq_sbuf_addn(o, rule, strlen(rule), err);
         } else {
             for (size_t i = g; i < e && !rc; i += adv) {
-                adv = gq_utf8_len((unsigned char)s[i]);
+                adv = gq_utf8_seq_len((unsigned char)s[i]);
                 const char *r = precompiled_rule(st, s + i, adv);
-                rc = r ? gq_tok_buf_add(o, r, strlen(r), err) : gq_tok_buf_add(o, s + i, adv, err);
+                rc = r ? gq_sbuf_addn(o, r, strlen(r), err) : gq_sbuf_addn(o, s + i, adv, err);
             }
         }
         g = e;
@@ -431,15 +419,15 @@ static int precompiled(const gq_norm_step *st, const char *s, size_t n, gq_tok_b
 }
 
 /* One step from cur into next (next is empty on entry). */
-static int norm_step(const gq_norm_step *st, const gq_tok_buf *cur, gq_tok_buf *next, gq_error *err)
+static int norm_step(const gq_norm_step *st, const gq_sbuf *cur, gq_sbuf *next, gq_error *err)
 {
     const char *s = cur->p ? cur->p : "";
     size_t n = cur->n;
     int rc;
     switch (st->type) {
     case GQ_NORM_PREPEND:
-        if (n > 0 && (rc = gq_tok_buf_add(next, st->str, strlen(st->str), err))) return rc;
-        return gq_tok_buf_add(next, s, n, err);
+        if (n > 0 && (rc = gq_sbuf_addn(next, st->str, strlen(st->str), err))) return rc;
+        return gq_sbuf_addn(next, s, n, err);
     case GQ_NORM_REPLACE:
         return gq_tok_replace_into(next, s, n, st->from, st->str, err);
     case GQ_NORM_REPLACE_REGEX:
@@ -463,31 +451,31 @@ static int norm_step(const gq_norm_step *st, const gq_tok_buf *cur, gq_tok_buf *
     case GQ_NORM_BERT: {
         /* clean_text, handle_chinese_chars, strip_accents (NFD, then drop
          * Mn), lowercase: in that order, each on the previous output. */
-        gq_tok_buf a = {0}, b = {0};
-        rc = gq_tok_buf_add(&a, s, n, err);
+        gq_sbuf a = {0}, b = {0};
+        rc = gq_sbuf_addn(&a, s, n, err);
         if (!rc && st->bert_clean) {
             rc = map_chars(a.p, a.n, MAP_BERT_CLEAN, &b, err);
-            gq_tok_buf_swap(&a, &b);
+            sbuf_swap(&a, &b);
         }
         if (!rc && st->bert_chinese) {
             b.n = 0;
             rc = map_chars(a.p, a.n, MAP_BERT_CHINESE, &b, err);
-            gq_tok_buf_swap(&a, &b);
+            sbuf_swap(&a, &b);
         }
         if (!rc && st->bert_strip_accents) {
             b.n = 0;
             rc = unicode_form(a.p, a.n, UTF8PROC_DECOMPOSE, &b, err);
-            gq_tok_buf_swap(&a, &b);
+            sbuf_swap(&a, &b);
             b.n = 0;
             if (!rc) rc = map_chars(a.p, a.n, MAP_STRIP_NONSPACING, &b, err);
-            gq_tok_buf_swap(&a, &b);
+            sbuf_swap(&a, &b);
         }
         if (!rc && st->bert_lowercase) {
             b.n = 0;
             rc = map_chars(a.p, a.n, MAP_LOWER, &b, err);
-            gq_tok_buf_swap(&a, &b);
+            sbuf_swap(&a, &b);
         }
-        if (!rc) rc = gq_tok_buf_add(next, a.p, a.n, err);
+        if (!rc) rc = gq_sbuf_addn(next, a.p, a.n, err);
         gq_free(a.p);
         gq_free(b.p);
         return rc;
@@ -498,13 +486,13 @@ static int norm_step(const gq_norm_step *st, const gq_tok_buf *cur, gq_tok_buf *
 
 int gq_tok_normalize(const gq_tokenizer *t, const char *s, size_t n, char **out, size_t *out_n, gq_error *err)
 {
-    gq_tok_buf cur = {0}, next = {0};
-    int rc = gq_tok_buf_add(&cur, s, n, err);
+    gq_sbuf cur = {0}, next = {0};
+    int rc = gq_sbuf_addn(&cur, s, n, err);
     for (size_t k = 0; !rc && k < t->n_norm; k++) {
         next.n = 0;
         if ((rc = norm_step(&t->norm[k], &cur, &next, err))) break;
-        if (!next.p && (rc = gq_tok_buf_add(&next, "", 0, err))) break;
-        gq_tok_buf_swap(&cur, &next);
+        if (!next.p && (rc = gq_sbuf_addn(&next, "", 0, err))) break;
+        sbuf_swap(&cur, &next);
     }
     gq_free(next.p);
     if (rc) {
