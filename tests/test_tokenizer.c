@@ -11,18 +11,6 @@
 
 #include "gq_error.h"
 
-/* tokenizer.json.gz -> a plain file in a temp folder (static buffer). */
-static const char *gunzip_to_tmp(const char *gz, const char *dir, const char *name)
-{
-    static char path[4096];
-    size_t n = 0;
-    char *data = tt_gunzip(gz, &n);
-    int k = snprintf(path, sizeof path, "%s/%s", dir, name);
-    int ok = k > 0 && (size_t)k < sizeof path && data && test_write_file(path, data, n) == 0;
-    free(data);
-    return ok ? path : NULL;
-}
-
 static gq_tokenizer *load(const char *json, const char *cfg)
 {
     gq_tokenizer *t = NULL;
@@ -190,7 +178,7 @@ int main(void)
 
     char cfg[4096];
     snprintf(cfg, sizeof cfg, "%s", test_fixture("tokenizer/smollm2/tokenizer_config.json"));
-    const char *smol_json = gunzip_to_tmp(test_fixture("tokenizer/smollm2/tokenizer.json.gz"), dir, "smollm2.json");
+    const char *smol_json = tt_gunzip_to(test_fixture("tokenizer/smollm2/tokenizer.json.gz"), dir, "smollm2.json");
     gq_tokenizer *smol = smol_json ? load(smol_json, cfg) : NULL;
     test_cond("SmolLM2 tokenizer.json loads", smol != NULL);
     if (smol) {

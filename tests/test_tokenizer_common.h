@@ -51,6 +51,19 @@ static char *tt_gunzip(const char *path, size_t *n_out)
     return buf;
 }
 
+/* FILE.gz -> DIR/NAME, a plain file; its path in a static buffer, NULL on
+ * failure.  (inline: not every test of the header uses it.) */
+static inline const char *tt_gunzip_to(const char *gz, const char *dir, const char *name)
+{
+    static char path[4096];
+    size_t n = 0;
+    char *data = tt_gunzip(gz, &n);
+    int k = snprintf(path, sizeof path, "%s/%s", dir, name);
+    int ok = k > 0 && (size_t)k < sizeof path && data && test_write_file(path, data, n) == 0;
+    free(data);
+    return ok ? path : NULL;
+}
+
 typedef struct {
     char *text; /* the whole text */
     size_t text_len;

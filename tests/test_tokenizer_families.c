@@ -30,18 +30,6 @@ static const struct {
     {"norm_nfkc_strip", 0}, {"norm_nfkd_regex", 0}, {"norm_bert", 0}, {"norm_precompiled", 0},
 };
 
-/* FILE.gz -> DIR/NAME (plain); returns the path in a static buffer. */
-static const char *gunzip_to(const char *gz, const char *dir, const char *name)
-{
-    static char path[4096];
-    size_t n = 0;
-    char *data = tt_gunzip(gz, &n);
-    int k = snprintf(path, sizeof path, "%s/%s", dir, name);
-    int ok = k > 0 && (size_t)k < sizeof path && data && test_write_file(path, data, n) == 0;
-    free(data);
-    return ok ? path : NULL;
-}
-
 /* real.json: llama.cpp's test strings with the ids the family's REAL
  * tokenizer.json gave them (convert_hf_to_gguf_update.py, add_special_tokens
  * False).  Tests whose ids the layout rebuilt here does not reproduce in HF
@@ -97,11 +85,11 @@ static void check_family(const char *fam, int has_config, const char *dir)
     char rel[512], what[512], json[4096], cfg[4096], txt[4096];
     snprintf(rel, sizeof rel, "tokenizer/families/%s/tokenizer.json.gz", fam);
     snprintf(what, sizeof what, "%s.tokenizer.json", fam);
-    const char *p = gunzip_to(test_fixture(rel), dir, what);
+    const char *p = tt_gunzip_to(test_fixture(rel), dir, what);
     snprintf(json, sizeof json, "%s", p ? p : "");
     snprintf(rel, sizeof rel, "tokenizer/families/%s/text.txt.gz", fam);
     snprintf(what, sizeof what, "%s.text.txt", fam);
-    p = gunzip_to(test_fixture(rel), dir, what);
+    p = tt_gunzip_to(test_fixture(rel), dir, what);
     snprintf(txt, sizeof txt, "%s", p ? p : "");
     snprintf(rel, sizeof rel, "tokenizer/families/%s/tokenizer_config.json", fam);
     snprintf(cfg, sizeof cfg, "%s", test_fixture(rel));

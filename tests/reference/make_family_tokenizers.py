@@ -472,13 +472,17 @@ REAL = {"qwen2": "qwen2", "qwen35": "qwen35", "llama3": "llama-bpe", "llama2": "
 # (not mistral: its layout is Mistral's, the llama-spm ids are LLaMA-2's layout)
 
 
+def llamacpp_tests(gguf_path):
+    """[(text, ids)] from GGUF_PATH.inp / .out."""
+    inp = open(gguf_path + ".inp", encoding="utf-8").read().split("\n__ggml_vocab_test__\n")[:-1]
+    out = open(gguf_path + ".out", encoding="utf-8").read().split("\n")[:len(inp)]
+    return [(t, [int(x) for x in o.split()]) for t, o in zip(inp, out)]
+
+
 def real_tests(vocab_dir, fam):
     if fam not in REAL:
         return []
-    base_ = os.path.join(vocab_dir, f"ggml-vocab-{REAL[fam]}.gguf")
-    inp = open(base_ + ".inp", encoding="utf-8").read().split("\n__ggml_vocab_test__\n")[:-1]
-    out = open(base_ + ".out", encoding="utf-8").read().split("\n")[:len(inp)]
-    return [(t, [int(x) for x in o.split()]) for t, o in zip(inp, out)]
+    return llamacpp_tests(os.path.join(vocab_dir, f"ggml-vocab-{REAL[fam]}.gguf"))
 
 
 def sha256(path):

@@ -28,6 +28,9 @@ import sys
 
 import gguf
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_family_tokenizers as fam  # noqa: E402  (its GGUF vocabulary and llama.cpp test readers)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "tests", "fixtures", "tokenizer", "gguf_vocab")
@@ -69,23 +72,11 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for name in NAMES:
         src = os.path.join(args.vocab_dir, f"ggml-vocab-{name}.gguf")
-        inp = open(src + ".inp", encoding="utf-8").read().split("\n__ggml_vocab_test__\n")[:-1]
-        outl = open(src + ".out", encoding="utf-8").read().split("\n")[:len(inp)]
-        tests = [(t, [int(x) for x in o.split()]) for t, o in zip(inp, outl)]
+        tests = fam.llamacpp_tests(src)
         r = gguf.GGUFReader(src)
         model = fval(r, "tokenizer.ggml.model")
-        f = r.fields["tokenizer.ggml.tokens"]
-        toks = [bytes(f.parts[i]).decode("utf-8") for i in f.data]
-        ft = r.fields["tokenizer.ggml.token_type"]
-        types = [int(ft.parts[i][0]) for i in ft.data]
-        scores = None
-        if "tokenizer.ggml.scores" in r.fields:
-            fs = r.fields["tokenizer.ggml.scores"]
-            scores = [float(fs.parts[i][0]) for i in fs.data]
-        merges = None
-        if "tokenizer.ggml.merges" in r.fields:
-            fm = r.fields["tokenizer.ggml.merges"]
-            merges = [bytes(fm.parts[i]).decode("utf-8") for i in fm.data]
+        v = fam.read_vocab(src)
+        toks, types, scores, merges = v["tokens"], v["types"], v["scores"], v["merges"]
         if model == "gpt2":
             alph = ["".join(BYTE[b] for b in t.encode("utf-8")) for t, _ in tests]
         else:
