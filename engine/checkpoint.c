@@ -26,6 +26,7 @@
 #include "gguf_llama.h"
 #include "gq_alloc.h"
 #include "json_util.h"
+#include "quant.h"
 #include "safetensors.h"
 
 #define GQ_CK_NAME_MAX 256
@@ -479,25 +480,11 @@ static void format_shape(char *buf, size_t size, int n_dims, const int64_t *shap
     if (at < size) snprintf(buf + at, size - at, "]");
 }
 
+/* What a weight may be stored as: every dtype the widening code reads, but
+ * float64 (a checkpoint of doubles is refused, not halved in precision). */
 static int is_weight_dtype(gq_dtype t)
 {
-    switch (t) {
-    case GQ_DTYPE_F32:
-    case GQ_DTYPE_F16:
-    case GQ_DTYPE_BF16:
-    case GQ_DTYPE_Q8_0:
-    case GQ_DTYPE_Q4_0:
-    case GQ_DTYPE_Q4_1:
-    case GQ_DTYPE_Q5_0:
-    case GQ_DTYPE_Q5_1:
-    case GQ_DTYPE_Q2_K:
-    case GQ_DTYPE_Q3_K:
-    case GQ_DTYPE_Q4_K:
-    case GQ_DTYPE_Q5_K:
-    case GQ_DTYPE_Q6_K:
-    case GQ_DTYPE_Q8_K: return 1;
-    default: return 0;
-    }
+    return t != GQ_DTYPE_F64 && gq_dequant_supported(t);
 }
 
 typedef struct expect_ctx {

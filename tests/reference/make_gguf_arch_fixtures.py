@@ -51,8 +51,9 @@ import subprocess
 import sys
 import tempfile
 
-MAGIC, VERSION = "gqla-forward-ref", 1
-TIE_MARGIN = 1e-3
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_forward_fixtures import score, write_reference  # noqa: E402  (the same reference.txt rows and format)
+
 
 # name, HF class, config kwargs, seed
 COMMON = dict(hidden_size=256, intermediate_size=256, num_hidden_layers=1, num_attention_heads=4,
@@ -210,33 +211,6 @@ def read_gguf(path, arch, cfg):
             w = w.reshape(n, d // 2, 2, -1).transpose(0, 2, 1, 3).reshape(n * d, -1)
         out[hf] = w
     return out, lines
-
-
-def score(model, ids):
-    import torch
-    with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids])).logits[0]
-    lp = torch.log_softmax(logits.double(), dim=-1)
-    rows = []
-    for pos in range(1, len(ids)):
-        pred = lp[pos - 1]
-        top2 = torch.topk(pred, 2)
-        am = int(torch.argmax(pred))
-        rows.append((pos, ids[pos], float(pred[ids[pos]]), am, float(pred[am]),
-                     float(top2.values[0] - top2.values[1])))
-    return rows
-
-
-def write_reference(path, name, dtype, seqs, all_rows):
-    with open(path, "w") as f:
-        f.write(f"{MAGIC} {VERSION}\n")
-        f.write(f"model {name} dtype {dtype} sequences {len(seqs)}\n")
-        for k, (ids, rows) in enumerate(zip(seqs, all_rows)):
-            f.write(f"seq {k} len {len(ids)}\n")
-            f.write("ids " + " ".join(str(i) for i in ids) + "\n")
-            for pos, tok, lpv, am, mlp, margin in rows:
-                tie = " tie" if margin < TIE_MARGIN else ""
-                f.write(f"{pos} {tok} {lpv:.9e} {am} {mlp:.9e}{tie}\n")
 
 
 def build(arch, args):
