@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "kernels.h"
+#include "wmat.h"
 
 /* The attention shape of an MLA / GQLA layer (conversion.md §1.4, §2):
  * H query heads of width d_n + d_r (nope then rope), N KV blocks (H for
@@ -21,12 +22,32 @@ typedef struct gq_mla_shape {
     float scale;
 } gq_mla_shape;
 
+/* Log-probabilities of chosen targets at n_rows rows, from the rows'
+ * final hidden states and the vocabulary matrix, without materialising the
+ * [n_rows, V] logits: the vocabulary is walked in fixed blocks, each block's
+ * max and sum of exponentials kept per row (float64) and combined in block
+ * order, so the result does not depend on the thread count. */
+typedef struct gq_vocab_scores {
+    int n_rows;                  /* rows of X */
+    int n_entries;               /* (row, target) pairs to score */
+    const int *entry_row;        /* [n_entries] row of X */
+    const int32_t *entry_target; /* [n_entries] token id */
+    double *entry_logprob;       /* [n_entries] out: log-softmax at the target */
+    int32_t *row_argmax;         /* [n_rows] out: first index of the row's maximum logit */
+    double *row_argmax_logprob;  /* [n_rows] out: its log-prob */
+} gq_vocab_scores;
+
 typedef struct gq_backend_ops {
     const char *name;
     /* Y[T, out] = X[T, in] * W[out, in]^T (+ bias[out] if not NULL);
      * ldy is Y's row stride (>= out). */
     void (*matmul)(float *Y, int ldy, const float *X, const float *W, const float *bias, int T,
                    int in, int out);
+    /* The same product for a weight in its stored encoding (wmat.h):
+     * Y[T, W->rows] = X[T, W->cols] * W^T (+ bias). */
+    void (*matmul_w)(float *Y, int ldy, const float *X, const gq_wmat *W, const float *bias, int T);
+    /* X[n_rows, W->cols] against the vocabulary W[V, cols]: see gq_vocab_scores. */
+    void (*vocab_scores)(const float *X, const gq_wmat *W, gq_vocab_scores *s);
     /* Y[T, n] = rmsnorm(X[T, n]) * w */
     void (*rmsnorm)(float *Y, const float *X, const float *w, int T, int n, float eps);
     /* Rotate heads of X[T, ld] (n_heads heads of width Dh starting at column 0)
@@ -83,6 +104,8 @@ const gq_backend_ops *gq_backend_cpu(void);
 void gq_backend_cpu_set_threads(int n_threads);
 /* The team size of the CPU backend's parallel loops (>= 1). */
 int gq_backend_cpu_threads(void);
+/* Free the CPU backend's widening scratch (it is grown again on demand). */
+void gq_backend_cpu_release(void);
 
 
 #endif

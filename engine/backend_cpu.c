@@ -85,6 +85,131 @@ static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const 
     }
 }
 
+// ---------------------------------------------------------------------------
+// Weights in their stored encoding (wmat.h).  Each fixed block of output
+// rows is widened into the calling thread's scratch right before its sgemm,
+// so the float32 copy of a matrix never exists whole; the blocks are those
+// of matmul_cpu, so the products are the very same sgemm calls on the very
+// same numbers as with weights widened at load.
+
+static float **scratch;        /* [scratch_slots] one buffer per thread */
+static size_t *scratch_floats; /* their sizes */
+static int scratch_slots;
+
+/* Every thread of the team gets at least `floats` of scratch.  Called
+ * outside parallel regions only. */
+static void ensure_scratch(int n_thr, size_t floats)
+{
+    if (n_thr > scratch_slots) {
+        float **s = realloc(scratch, (size_t)n_thr * sizeof *s);
+        size_t *f = realloc(scratch_floats, (size_t)n_thr * sizeof *f);
+        GQ_ASSERT(s != NULL && f != NULL); /* a few pointers */
+        for (int i = scratch_slots; i < n_thr; i++) {
+            s[i] = NULL;
+            f[i] = 0;
+        }
+        scratch = s;
+        scratch_floats = f;
+        scratch_slots = n_thr;
+    }
+    for (int i = 0; i < n_thr; i++) {
+        if (scratch_floats[i] >= floats) continue;
+        free(scratch[i]);
+        scratch[i] = malloc(floats * sizeof(float));
+        GQ_ASSERT(scratch[i] != NULL); /* one block of a weight matrix, a few MB */
+        scratch_floats[i] = floats;
+    }
+}
+
+void gq_backend_cpu_release(void)
+{
+    for (int i = 0; i < scratch_slots; i++) free(scratch[i]);
+    free(scratch);
+    free(scratch_floats);
+    scratch = NULL;
+    scratch_floats = NULL;
+    scratch_slots = 0;
+}
+
+static int thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static void matmul_w_cpu(float *Y, int ldy, const float *X, const gq_wmat *W, const float *bias, int T)
+{
+    int in = W->cols, out = W->rows;
+    if (W->f32) {
+        matmul_cpu(Y, ldy, X, W->f32, bias, T, in, out);
+        return;
+    }
+    int block_rows = balanced_block(out, 256);
+    int n_blocks = (out + block_rows - 1) / block_rows;
+    int n_thr = gq_backend_cpu_threads();
+    ensure_scratch(n_thr, (size_t)block_rows * (size_t)in);
+#pragma omp parallel for schedule(static) num_threads(n_thr) if (n_blocks > 1)
+    for (int b = 0; b < n_blocks; b++) {
+        int o0 = b * block_rows;
+        int n = out - o0 < block_rows ? out - o0 : block_rows;
+        float *w = scratch[thread_index()];
+        gq_wmat_widen_rows(W, o0, n, w);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, in, 1.0f, X, in, w, in, 0.0f, Y + o0, ldy);
+        if (bias)
+            for (int t = 0; t < T; t++)
+                for (int o = o0; o < o0 + n; o++) Y[(size_t)t * ldy + o] += bias[o];
+    }
+}
+
+static void vocab_scores_cpu(const float *X, const gq_wmat *W, gq_vocab_scores *s)
+{
+    const int V = W->rows, D = W->cols, n = s->n_rows;
+    const int n_blocks = (V + GQ_VOCAB_BLOCK - 1) / GQ_VOCAB_BLOCK;
+    if (n <= 0) return;
+    float *bmax = malloc((size_t)n_blocks * (size_t)n * sizeof *bmax);
+    double *bsum = malloc((size_t)n_blocks * (size_t)n * sizeof *bsum);
+    int *barg = malloc((size_t)n_blocks * (size_t)n * sizeof *barg);
+    float *elogit = malloc((size_t)(s->n_entries > 0 ? s->n_entries : 1) * sizeof *elogit);
+    GQ_ASSERT(bmax && bsum && barg && elogit); /* a few KB per scored row */
+    int n_thr = gq_backend_cpu_threads();
+    /* per thread: a widened block of W, then the block's logits */
+    size_t wfloats = W->f32 ? 0 : (size_t)GQ_VOCAB_BLOCK * (size_t)D;
+    ensure_scratch(n_thr, wfloats + (size_t)n * GQ_VOCAB_BLOCK);
+#pragma omp parallel for schedule(static) num_threads(n_thr) if (n_blocks > 1)
+    for (int b = 0; b < n_blocks; b++) {
+        int v0 = b * GQ_VOCAB_BLOCK, nv = V - v0 < GQ_VOCAB_BLOCK ? V - v0 : GQ_VOCAB_BLOCK;
+        float *buf = scratch[thread_index()];
+        const float *w = W->f32 ? W->f32 + (size_t)v0 * D : buf;
+        float *L = buf + wfloats;
+        if (!W->f32) gq_wmat_widen_rows(W, v0, nv, buf);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nv, D, 1.0f, X, D, w, D, 0.0f, L, nv);
+        for (int i = 0; i < n; i++) {
+            size_t at = (size_t)b * n + i;
+            gq_vocab_block_partial(L + (size_t)i * nv, nv, v0, &bmax[at], &barg[at], &bsum[at]);
+        }
+        for (int e = 0; e < s->n_entries; e++) {
+            int t = s->entry_target[e];
+            if (t >= v0 && t < v0 + nv) elogit[e] = L[(size_t)s->entry_row[e] * nv + (t - v0)];
+        }
+    }
+    double *lse = malloc((size_t)n * sizeof *lse);
+    GQ_ASSERT(lse != NULL);
+    for (int i = 0; i < n; i++) {
+        int am;
+        lse[i] = gq_vocab_combine(bmax + i, bsum + i, barg + i, n_blocks, (size_t)n, &am, &s->row_argmax_logprob[i]);
+        s->row_argmax[i] = am;
+    }
+    for (int e = 0; e < s->n_entries; e++) s->entry_logprob[e] = (double)elogit[e] - lse[s->entry_row[e]];
+    free(lse);
+    free(bmax);
+    free(bsum);
+    free(barg);
+    free(elogit);
+}
+
 /* Row loops run on one thread for decode-sized work (T < 8): a parallel
  * region's barrier costs more than the rows, and far more when the cores
  * are oversubscribed. */
@@ -354,6 +479,8 @@ static void add_cpu(float *X, const float *Y, int T, int n)
 static const gq_backend_ops cpu_ops = {
     .name = "cpu",
     .matmul = matmul_cpu,
+    .matmul_w = matmul_w_cpu,
+    .vocab_scores = vocab_scores_cpu,
     .rmsnorm = rmsnorm_cpu,
     .rope = rope_cpu,
     .attention = attention_cpu,

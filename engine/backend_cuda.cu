@@ -13,6 +13,7 @@ extern "C" {
 #include "backend_cuda.h"
 #include "gq_error.h"
 #include "kernels.h"
+#include "quant.h"
 }
 
 #define CUDA_CHECK(call)                                                                     \
@@ -52,6 +53,135 @@ static void matmul_cuda(float *Y, int ldy, const float *X, const float *W, const
                              &zero, Y, ldy));
     if (bias) add_bias_kernel<<<T, 256>>>(Y, ldy, bias, T, out);
     CUDA_CHECK(cudaGetLastError());
+}
+
+// ---------------------------------------------------------------------------
+// Weights in their stored encoding (wmat.h, device pointers): rows widened
+// by quant.h's block functions into a device scratch, then cuBLAS sgemm —
+// the CPU backend's scheme, with the same arithmetic per element.
+
+static float *dev_scratch;
+static size_t dev_scratch_floats;
+
+static float *device_scratch(size_t floats)
+{
+    if (floats > dev_scratch_floats) {
+        if (dev_scratch) CUDA_CHECK(cudaFree(dev_scratch));
+        CUDA_CHECK(cudaMalloc(&dev_scratch, floats * sizeof(float)));
+        dev_scratch_floats = floats;
+    }
+    return dev_scratch;
+}
+
+/* One thread per block of the encoding (per element for F16/BF16/F32). */
+__global__ void widen_kernel(float *dst, const unsigned char *src, int dtype, size_t n_blocks, int block_elems,
+                             int block_bytes)
+{
+    size_t b = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (b < n_blocks) gq_dequant_block((gq_dtype)dtype, src + b * block_bytes, dst + b * block_elems);
+}
+
+static void widen_rows_cuda(const gq_wmat *W, int r0, int n, float *dst)
+{
+    int be = (int)gq_dtype_block_elems(W->dtype), bb = (int)gq_dtype_block_bytes(W->dtype);
+    size_t n_blocks = (size_t)n * (size_t)W->cols / (size_t)be;
+    const unsigned char *src = (const unsigned char *)W->data + (size_t)r0 * W->row_bytes;
+    widen_kernel<<<(unsigned)((n_blocks + 255) / 256), 256>>>(dst, src, (int)W->dtype, n_blocks, be, bb);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+static void matmul_w_cuda(float *Y, int ldy, const float *X, const gq_wmat *W, const float *bias, int T)
+{
+    if (W->f32) {
+        matmul_cuda(Y, ldy, X, W->f32, bias, T, W->cols, W->rows);
+        return;
+    }
+    float *w = device_scratch((size_t)W->rows * (size_t)W->cols);
+    widen_rows_cuda(W, 0, W->rows, w);
+    matmul_cuda(Y, ldy, X, w, bias, T, W->cols, W->rows);
+}
+
+/* Partials of vocabulary blocks [b0, b0 + nb) for every row: one thread per
+ * (row, block), kernels.h's gq_vocab_block_partial on the block's logits. */
+__global__ void vocab_partial_kernel(const float *L, int ldl, int n_rows, int v_chunk0, int nv_chunk, int b0, int nb,
+                                     int total_rows, float *bmax, double *bsum, int *barg)
+{
+    int k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n_rows * nb) return;
+    int i = k % n_rows, bl = k / n_rows;
+    int off = bl * GQ_VOCAB_BLOCK, nv = nv_chunk - off < GQ_VOCAB_BLOCK ? nv_chunk - off : GQ_VOCAB_BLOCK;
+    size_t at = (size_t)(b0 + bl) * total_rows + i;
+    gq_vocab_block_partial(L + (size_t)i * ldl + off, nv, v_chunk0 + off, &bmax[at], &barg[at], &bsum[at]);
+}
+
+__global__ void vocab_gather_kernel(const float *L, int ldl, int v0, int nv, const int *rows, const int *targets,
+                                    int n_entries, float *elogit)
+{
+    int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e < n_entries && targets[e] >= v0 && targets[e] < v0 + nv)
+        elogit[e] = L[(size_t)rows[e] * ldl + (targets[e] - v0)];
+}
+
+/* X and W on the device; the entry arrays and outputs of s in host memory. */
+static void vocab_scores_cuda(const float *X, const gq_wmat *W, gq_vocab_scores *s)
+{
+    const int V = W->rows, D = W->cols, n = s->n_rows, ne = s->n_entries;
+    const int n_blocks = (V + GQ_VOCAB_BLOCK - 1) / GQ_VOCAB_BLOCK, chunk = 64 * GQ_VOCAB_BLOCK;
+    if (n <= 0) return;
+    size_t np = (size_t)n_blocks * n;
+    float *d_bmax, *d_elogit, *d_L;
+    double *d_bsum;
+    int *d_barg, *d_rows, *d_targets;
+    CUDA_CHECK(cudaMalloc(&d_bmax, np * sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&d_bsum, np * sizeof(double)));
+    CUDA_CHECK(cudaMalloc(&d_barg, np * sizeof(int)));
+    CUDA_CHECK(cudaMalloc(&d_L, (size_t)n * chunk * sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&d_elogit, (size_t)(ne > 0 ? ne : 1) * sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&d_rows, (size_t)(ne > 0 ? ne : 1) * sizeof(int)));
+    CUDA_CHECK(cudaMalloc(&d_targets, (size_t)(ne > 0 ? ne : 1) * sizeof(int)));
+    if (ne > 0) {
+        CUDA_CHECK(cudaMemcpy(d_rows, s->entry_row, (size_t)ne * sizeof(int), cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(d_targets, s->entry_target, (size_t)ne * sizeof(int), cudaMemcpyHostToDevice));
+    }
+    float *wbuf = W->f32 ? NULL : device_scratch((size_t)chunk * D);
+    for (int v0 = 0; v0 < V; v0 += chunk) {
+        int nv = V - v0 < chunk ? V - v0 : chunk;
+        const float *w = W->f32 ? W->f32 + (size_t)v0 * D : wbuf;
+        if (!W->f32) widen_rows_cuda(W, v0, nv, wbuf);
+        matmul_cuda(d_L, nv, X, w, NULL, n, D, nv);
+        int nb = (nv + GQ_VOCAB_BLOCK - 1) / GQ_VOCAB_BLOCK, work = n * nb;
+        vocab_partial_kernel<<<(work + 127) / 128, 128>>>(d_L, nv, n, v0, nv, v0 / GQ_VOCAB_BLOCK, nb, n, d_bmax,
+                                                         d_bsum, d_barg);
+        if (ne > 0) vocab_gather_kernel<<<(ne + 127) / 128, 128>>>(d_L, nv, v0, nv, d_rows, d_targets, ne, d_elogit);
+        CUDA_CHECK(cudaGetLastError());
+    }
+    float *bmax = (float *)malloc(np * sizeof(float)), *elogit = (float *)malloc((size_t)(ne > 0 ? ne : 1) * sizeof(float));
+    double *bsum = (double *)malloc(np * sizeof(double));
+    int *barg = (int *)malloc(np * sizeof(int));
+    GQ_ASSERT(bmax && elogit && bsum && barg);
+    CUDA_CHECK(cudaMemcpy(bmax, d_bmax, np * sizeof(float), cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(bsum, d_bsum, np * sizeof(double), cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(barg, d_barg, np * sizeof(int), cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(elogit, d_elogit, (size_t)(ne > 0 ? ne : 1) * sizeof(float), cudaMemcpyDeviceToHost));
+    for (int i = 0; i < n; i++) {
+        int am;
+        double lse = gq_vocab_combine(bmax + i, bsum + i, barg + i, n_blocks, (size_t)n, &am,
+                                      &s->row_argmax_logprob[i]);
+        s->row_argmax[i] = am;
+        for (int e = 0; e < ne; e++)
+            if (s->entry_row[e] == i) s->entry_logprob[e] = (double)elogit[e] - lse;
+    }
+    free(bmax);
+    free(bsum);
+    free(barg);
+    free(elogit);
+    CUDA_CHECK(cudaFree(d_bmax));
+    CUDA_CHECK(cudaFree(d_bsum));
+    CUDA_CHECK(cudaFree(d_barg));
+    CUDA_CHECK(cudaFree(d_L));
+    CUDA_CHECK(cudaFree(d_elogit));
+    CUDA_CHECK(cudaFree(d_rows));
+    CUDA_CHECK(cudaFree(d_targets));
 }
 
 __global__ void rmsnorm_kernel(float *Y, const float *X, const float *w, int n, float eps)
@@ -346,11 +476,11 @@ static void attention_tree_cuda(float *Out, const float *Q, const float *K, cons
 }
 
 /* Positional, in backend.h's field order (C++17 has no designated
- * initialisers): name, matmul, rmsnorm, rope, attention, rope_rows,
+ * initialisers): name, matmul, matmul_w, vocab_scores, rmsnorm, rope, attention, rope_rows,
  * attention_tree, rope_slice, copy_rows, attn_absorb, attn_gqa,
  * attn_expanded, swiglu, add. */
 static const gq_backend_ops cuda_ops = {
-    "cuda",          matmul_cuda,     rmsnorm_cuda,     rope_cuda,     attention_cuda,     rope_rows_cuda,
+    "cuda",          matmul_cuda,     matmul_w_cuda,    vocab_scores_cuda, rmsnorm_cuda,     rope_cuda,     attention_cuda,     rope_rows_cuda,
     attention_tree_cuda, rope_slice_cuda, copy_rows_cuda, attn_absorb_cuda, attn_gqa_cuda, attn_expanded_cuda,
     swiglu_cuda,     add_cuda,
 };

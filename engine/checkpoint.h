@@ -40,4 +40,14 @@ const struct gq_gguf *gq_checkpoint_gguf(const gq_checkpoint *ck);
  * Fails (GQ_ERR_INVALID) on a NaN or Inf weight, naming tensor and index. */
 int gq_tensor_load_f32(const gq_tensor_ref *t, float *dst, gq_error *err);
 
+/* The checks of gq_tensor_load_f32 for a tensor kept in its stored encoding
+ * (weights.c): dtype and size, rows of whole blocks, no NaN or Inf (widened
+ * a few rows at a time, nothing kept). */
+int gq_tensor_check_stored(const gq_tensor_ref *t, gq_error *err);
+
+/* Copy t's bytes (t->nbytes) into dst in Hugging Face row order: with
+ * t->rope_unpermute_heads > 0 the GGUF RoPE row permutation is undone on
+ * whole rows, still in the stored encoding. */
+int gq_tensor_copy_unpermuted(const gq_tensor_ref *t, void *dst, gq_error *err);
+
 #endif

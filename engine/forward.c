@@ -20,6 +20,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -184,12 +185,12 @@ int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c)
  * in rs.xb (conversion.md §1.4, §2).  pos/seg/shared_end: a tree batch as
  * in forward_chunk (pos NULL: rows at positions pos0.., causal). */
 static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, int l, int T, int pos0,
-                          const int *pos, const int *seg, int shared_end)
+                          const int *pos, const gq_batch_seq *seqs, int n_seq)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
     const gq_layer_weights *lw = &m->w.layers[l];
-    const int D = (int)cfg->hidden_size, H = (int)cfg->num_attention_heads, N = (int)cfg->num_key_value_heads;
+    const int H = (int)cfg->num_attention_heads, N = (int)cfg->num_key_value_heads;
     const int dn = (int)cfg->qk_nope_head_dim, dr = (int)cfg->qk_rope_head_dim, dv = (int)cfg->v_head_dim;
     const int r = (int)cfg->kv_lora_rank, rq = (int)cfg->q_lora_rank, qk = dn + dr, Qd = H * qk;
     const int il = cfg->rope_interleave;
@@ -197,15 +198,15 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     const gq_mla_shape sh = {H, N, dn, dr, dv, r, rs->attn_scale};
 
     /* query [T, H*(d_n+d_r)], each head nope then rope */
-    if (lw->wq_a) {
-        be->matmul(rs->qa, rq, rs->xb, lw->wq_a, lw->bq_a, T, D, rq);
+    if (lw->wq_a.data) {
+        be->matmul_w(rs->qa, rq, rs->xb, &lw->wq_a, lw->bq_a, T);
         if (lw->q_a_norm) be->rmsnorm(rs->qa, rs->qa, lw->q_a_norm, T, rq, eps_lat);
-        be->matmul(rs->q, Qd, rs->qa, lw->wq_b, lw->bq_b, T, rq, Qd);
+        be->matmul_w(rs->q, Qd, rs->qa, &lw->wq_b, lw->bq_b, T);
     } else {
-        be->matmul(rs->q, Qd, rs->xb, lw->wq, lw->bq, T, D, Qd);
+        be->matmul_w(rs->q, Qd, rs->xb, &lw->wq, lw->bq, T);
     }
     /* [c ; k^R] = W_kva a (+b); c^ = RMSNorm(c) (or c without the norm) */
-    be->matmul(rs->kva, r + dr, rs->xb, lw->wkv_a, lw->bkv_a, T, D, r + dr);
+    be->matmul_w(rs->kva, r + dr, rs->xb, &lw->wkv_a, lw->bkv_a, T);
     be->copy_rows(rs->lat, r, rs->kva, r + dr, T, r);
     if (lw->kv_a_norm) be->rmsnorm(rs->lat, rs->lat, lw->kv_a_norm, T, r, eps_lat);
     be->rope_slice(rs->q, Qd, T, H, qk, dn, dr, il, pos0, pos, rs->rope_cos, rs->rope_sin);
@@ -219,12 +220,10 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     case GQ_PATH_ABSORB: /* [c^ ; k^R] */
         be->copy_rows(dst, row, rs->lat, r, T, r);
         be->copy_rows(dst + r, row, kr, r + dr, T, dr);
-        be->attn_absorb(rs->att_out, rs->q, layer, lw->wkv_b, T, pos0, shared_end, seg, &sh);
         break;
     case GQ_PATH_GQA: /* [K^N_0, V_0, ..., K^N_{N-1}, V_{N-1} ; k^R]: kv_b_proj's block-major rows */
         be->matmul(dst, row, rs->lat, lw->wkv_b, NULL, T, r, N * (dn + dv));
         be->copy_rows(dst + (size_t)N * (dn + dv), row, kr, r + dr, T, dr);
-        be->attn_gqa(rs->att_out, rs->q, layer, T, pos0, shared_end, seg, &sh);
         break;
     case GQ_PATH_EXPANDED: /* per block j: [K^N_j ; k^R ; V_j] */
         for (int j = 0; j < N; j++) {
@@ -234,29 +233,46 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
             be->copy_rows(bj + dn, row, kr, r + dr, T, dr);
             be->matmul(bj + qk, row, rs->lat, wk + (size_t)dn * r, NULL, T, r, dv);
         }
-        be->attn_expanded(rs->att_out, rs->q, layer, T, pos0, shared_end, seg, &sh);
         break;
     default: GQ_ASSERT(!"path checked at cache init"); break;
     }
-    be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, H * dv, D);
+    /* Attention per sequence, each against its own cache rows. */
+    for (int i = 0; i < n_seq; i++) {
+        const gq_batch_seq *q = &seqs[i];
+        float *o = rs->att_out + (size_t)q->row0 * H * dv;
+        const float *qi = rs->q + (size_t)q->row0 * Qd, *ci = layer + (size_t)q->base * row;
+        if (c->path == GQ_PATH_ABSORB)
+            be->attn_absorb(o, qi, ci, lw->wkv_b, q->n_rows, q->pos0, q->shared_end, q->seg, &sh);
+        else if (c->path == GQ_PATH_GQA)
+            be->attn_gqa(o, qi, ci, q->n_rows, q->pos0, q->shared_end, q->seg, &sh);
+        else
+            be->attn_expanded(o, qi, ci, q->n_rows, q->pos0, q->shared_end, q->seg, &sh);
+    }
+    be->matmul_w(rs->xb, (int)cfg->hidden_size, rs->att_out, &lw->wo, lw->bo, T);
 }
 
-/* Run one chunk of T <= max_tokens tokens at positions c->len ..; leaves
- * the final-layer residual stream in rs.x. */
+/* Run one chunk of T <= max_tokens rows into cache rows c->len ..; leaves
+ * the final-layer residual stream in rs.x.  pos NULL: the rows are one
+ * causal sequence at positions c->len ..; else row t is at position pos[t]
+ * and seqs[0..n_seq) say which rows form which sequence (gq_batch_seq). */
 static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, const int32_t *tokens,
-                          int T, const int *pos, const int *seg, int shared_end)
+                          int T, const int *pos, const gq_batch_seq *seqs, int n_seq)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
-    int D = (int)cfg->hidden_size, I = (int)cfg->intermediate_size;
+    int D = (int)cfg->hidden_size;
     int H = (int)cfg->num_attention_heads, Hkv = (int)cfg->num_key_value_heads;
     int Dh = (int)cfg->head_dim, L = (int)cfg->num_hidden_layers;
     int qd = H * Dh, kd = Hkv * Dh, pos0 = c->len;
     float eps = (float)cfg->rms_norm_eps;
     float scale = rs->attn_scale;
+    gq_batch_seq whole = {0, T, 0, pos0, 0, NULL};
+    if (!pos) {
+        seqs = &whole;
+        n_seq = 1;
+    }
 
-    for (int t = 0; t < T; t++)
-        memcpy(rs->x + (size_t)t * D, m->w.embed + (size_t)tokens[t] * D, (size_t)D * sizeof(float));
+    for (int t = 0; t < T; t++) gq_wmat_widen_rows(&m->w.embed, tokens[t], 1, rs->x + (size_t)t * D);
 
     for (int l = 0; l < L; l++) {
         const gq_layer_weights *lw = &m->w.layers[l];
@@ -264,63 +280,82 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
         if (c->path == GQ_PATH_NATIVE) {
             float *kc = c->k + ((size_t)l * c->capacity) * kd; /* [capacity, kd] */
             float *vc = c->v + ((size_t)l * c->capacity) * kd;
-            be->matmul(rs->q, qd, rs->xb, lw->wq, lw->bq, T, D, qd);
-            be->matmul(kc + (size_t)pos0 * kd, kd, rs->xb, lw->wk, lw->bk, T, D, kd);
-            be->matmul(vc + (size_t)pos0 * kd, kd, rs->xb, lw->wv, lw->bv, T, D, kd);
+            float *knew = kc + (size_t)pos0 * kd;
+            be->matmul_w(rs->q, qd, rs->xb, &lw->wq, lw->bq, T);
+            be->matmul_w(knew, kd, rs->xb, &lw->wk, lw->bk, T);
+            be->matmul_w(vc + (size_t)pos0 * kd, kd, rs->xb, &lw->wv, lw->bv, T);
             if (lw->q_norm) { /* qwen3: each head's q and k as a row of Dh */
                 be->rmsnorm(rs->q, rs->q, lw->q_norm, T * H, Dh, eps);
-                be->rmsnorm(kc + (size_t)pos0 * kd, kc + (size_t)pos0 * kd, lw->k_norm, T * Hkv, Dh, eps);
+                be->rmsnorm(knew, knew, lw->k_norm, T * Hkv, Dh, eps);
             }
-            if (pos) { /* a tree batch (gq_forward_tree) */
+            if (pos) {
                 be->rope_rows(rs->q, qd, T, H, Dh, pos, rs->rope_cos, rs->rope_sin);
-                be->rope_rows(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos, rs->rope_cos, rs->rope_sin);
-                be->attention_tree(rs->att_out, rs->q, kc, vc, T, pos0, shared_end, seg, H, Hkv, Dh, scale);
+                be->rope_rows(knew, kd, T, Hkv, Dh, pos, rs->rope_cos, rs->rope_sin);
             } else {
                 be->rope(rs->q, qd, T, H, Dh, pos0, rs->rope_cos, rs->rope_sin);
-                be->rope(kc + (size_t)pos0 * kd, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
-                be->attention(rs->att_out, rs->q, kc, vc, T, pos0, H, Hkv, Dh, scale);
+                be->rope(knew, kd, T, Hkv, Dh, pos0, rs->rope_cos, rs->rope_sin);
             }
-            be->matmul(rs->xb, D, rs->att_out, lw->wo, lw->bo, T, qd, D);
+            for (int i = 0; i < n_seq; i++) {
+                const gq_batch_seq *q = &seqs[i];
+                size_t at = (size_t)q->row0 * qd, kv = (size_t)q->base * kd;
+                be->attention_tree(rs->att_out + at, rs->q + at, kc + kv, vc + kv, q->n_rows, q->pos0,
+                                   q->shared_end, q->seg, H, Hkv, Dh, scale);
+            }
+            be->matmul_w(rs->xb, D, rs->att_out, &lw->wo, lw->bo, T);
         } else {
-            mla_attention(m, be, c, l, T, pos0, pos, seg, shared_end);
+            mla_attention(m, be, c, l, T, pos0, pos, seqs, n_seq);
         }
         be->add(rs->x, rs->xb, T, D);
 
         be->rmsnorm(rs->xb, rs->x, lw->mlp_norm, T, D, eps);
-        be->matmul(rs->hb, I, rs->xb, lw->w_gate, NULL, T, D, I);
-        be->matmul(rs->hb2, I, rs->xb, lw->w_up, NULL, T, D, I);
-        be->swiglu(rs->hb, rs->hb2, T, I);
-        be->matmul(rs->xb, D, rs->hb, lw->w_down, NULL, T, I, D);
+        be->matmul_w(rs->hb, (int)cfg->intermediate_size, rs->xb, &lw->w_gate, NULL, T);
+        be->matmul_w(rs->hb2, (int)cfg->intermediate_size, rs->xb, &lw->w_up, NULL, T);
+        be->swiglu(rs->hb, rs->hb2, T, (int)cfg->intermediate_size);
+        be->matmul_w(rs->xb, D, rs->hb, &lw->w_down, NULL, T);
         be->add(rs->x, rs->xb, T, D);
     }
     c->len += T;
 }
 
-/* Score rows rows[0..n) of the chunk's final residual stream: final norm,
- * vocabulary projection for those rows only, float64 log-softmax. */
-static void score_rows(gq_model *m, const gq_backend_ops *be, const int *rows, const int32_t *targets,
-                       int n, gq_score *out)
+/* Score entries j < n of the chunk's final residual stream: row rows[j]
+ * (non-decreasing) predicts targets[j].  Each distinct row is normalised and
+ * projected onto the vocabulary once (MMLU's four letters share one row),
+ * log-softmax in float64 (backend.h, vocab_scores). */
+static void score_rows(gq_model *m, const gq_backend_ops *be, const int *rows, const int32_t *targets, int n,
+                       gq_score *out)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
-    int D = (int)cfg->hidden_size, V = (int)cfg->vocab_size;
-    for (int base = 0; base < n; base += rs->logit_rows) {
-        int nb = n - base < rs->logit_rows ? n - base : rs->logit_rows;
-        /* Gather the rows into xb (free after the chunk) and normalise. */
-        for (int j = 0; j < nb; j++)
-            memcpy(rs->xb + (size_t)j * D, rs->x + (size_t)rows[base + j] * D, (size_t)D * sizeof(float));
-        be->rmsnorm(rs->xb, rs->xb, m->w.final_norm, nb, D, (float)cfg->rms_norm_eps);
-        be->matmul(rs->logits, V, rs->xb, m->w.lm_head, NULL, nb, D, V);
-#pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads())
-        for (int j = 0; j < nb; j++) {
-            gq_score *s = &out[base + j];
-            int am = 0;
-            s->logprob = gq_logsoftmax_gather_row(rs->logits + (size_t)j * V, V, targets[base + j], &am,
-                                                  &s->argmax_logprob);
-            s->argmax = am;
-            s->is_greedy = am == targets[base + j];
+    int D = (int)cfg->hidden_size;
+    if (n <= 0) return;
+    int *entry_row = malloc((size_t)n * sizeof *entry_row);
+    double *entry_lp = malloc((size_t)n * sizeof *entry_lp);
+    int32_t *row_am = malloc((size_t)n * sizeof *row_am);
+    double *row_amlp = malloc((size_t)n * sizeof *row_amlp);
+    GQ_ASSERT(entry_row && entry_lp && row_am && row_amlp); /* a few bytes per scored token */
+    /* Gather the distinct rows into xb (free after the chunk; at most T rows). */
+    int nu = 0;
+    for (int j = 0; j < n; j++) {
+        if (j == 0 || rows[j] != rows[j - 1]) {
+            memcpy(rs->xb + (size_t)nu * D, rs->x + (size_t)rows[j] * D, (size_t)D * sizeof(float));
+            nu++;
         }
+        entry_row[j] = nu - 1;
     }
+    be->rmsnorm(rs->xb, rs->xb, m->w.final_norm, nu, D, (float)cfg->rms_norm_eps);
+    gq_vocab_scores vs = {nu, n, entry_row, targets, entry_lp, row_am, row_amlp};
+    be->vocab_scores(rs->xb, &m->w.lm_head, &vs);
+    for (int j = 0; j < n; j++) {
+        gq_score *s = &out[j];
+        s->logprob = entry_lp[j];
+        s->argmax = row_am[entry_row[j]];
+        s->argmax_logprob = row_amlp[entry_row[j]];
+        s->is_greedy = s->argmax == targets[j];
+    }
+    free(entry_row);
+    free(entry_lp);
+    free(row_am);
+    free(row_amlp);
 }
 
 static int check_feed(const gq_model *m, const gq_kv_cache *c, const int32_t *tokens, int T, const int *rows,
@@ -358,13 +393,43 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
         int n = T - start < m->rs.max_tokens ? T - start : m->rs.max_tokens;
         forward_chunk(m, be, c, tokens + start, n, NULL, NULL, 0);
         /* Scores whose rows fall in this chunk, rebased to the chunk. */
-        int local[64];
-        while (j < n_score && rows[j] < start + n) {
-            int k = 0;
-            while (j < n_score && rows[j] < start + n && k < 64) local[k++] = rows[j++] - start;
-            score_rows(m, be, local, targets + (j - k), k, out + (j - k));
+        int j0 = j;
+        while (j < n_score && rows[j] < start + n) j++;
+        if (j > j0) {
+            int *local = malloc((size_t)(j - j0) * sizeof *local);
+            GQ_ASSERT(local != NULL);
+            for (int k = j0; k < j; k++) local[k - j0] = rows[k] - start;
+            score_rows(m, be, local, targets + j0, j - j0, out + j0);
+            free(local);
         }
     }
+    return GQ_OK;
+}
+
+int gq_forward_batch(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *pos,
+                     const gq_batch_seq *seqs, int n_seq, int keep, const int *rows, const int32_t *targets,
+                     int n_score, gq_score *out, gq_error *err)
+{
+    int rc = check_feed(m, c, tokens, T, rows, targets, n_score, err);
+    if (rc != GQ_OK) return rc;
+    if (T > m->rs.max_tokens)
+        return gq_error_set(err, GQ_ERR_USAGE, "a batch of %d rows exceeds the %d rows of the run state", T,
+                            m->rs.max_tokens);
+    for (int i = 0; i < n_seq; i++) {
+        const gq_batch_seq *q = &seqs[i];
+        if (q->row0 < 0 || q->n_rows < 0 || q->row0 + q->n_rows > T || q->base < 0 ||
+            q->base + q->pos0 != c->len + q->row0 || q->shared_end < 0)
+            return gq_error_set(err, GQ_ERR_USAGE, "batch sequence %d (rows %d..%d, cache base %d, pos0 %d) does "
+                                "not continue the cache at row %d", i, q->row0, q->row0 + q->n_rows, q->base,
+                                q->pos0, c->len);
+    }
+    if (keep < 0 || keep > c->len + T)
+        return gq_error_set(err, GQ_ERR_USAGE, "cannot keep %d cache rows of %d", keep, c->len + T);
+    const gq_backend_ops *be = gq_backend_cpu();
+    gq_backend_cpu_set_threads(m->n_threads);
+    forward_chunk(m, be, c, tokens, T, pos, seqs, n_seq);
+    score_rows(m, be, rows, targets, n_score, out);
+    c->len = keep;
     return GQ_OK;
 }
 
@@ -377,7 +442,7 @@ int gq_forward_tree(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, i
     if (T > m->rs.max_tokens)
         return gq_error_set(err, GQ_ERR_USAGE, "a tree batch of %d rows exceeds the %d rows of the run state", T,
                             m->rs.max_tokens);
-    if (n_shared < 0 || n_shared > T || n_score > 64 * m->rs.logit_rows)
+    if (n_shared < 0 || n_shared > T)
         return gq_error_set(err, GQ_ERR_USAGE, "bad tree batch (%d shared rows of %d)", n_shared, T);
     for (int b = 0; b < n_branch; b++)
         if (branch_start[b] < n_shared || branch_start[b] > T || (b > 0 && branch_start[b] < branch_start[b - 1]))
@@ -396,15 +461,9 @@ int gq_forward_tree(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, i
             seg[t] = len + branch_start[b];
         }
     }
-    const gq_backend_ops *be = gq_backend_cpu();
-    gq_backend_cpu_set_threads(m->n_threads);
-    forward_chunk(m, be, c, tokens, T, pos, seg, len + n_shared);
-    for (int j = 0; j < n_score;) {
-        int k = n_score - j < 64 ? n_score - j : 64;
-        score_rows(m, be, rows + j, targets + j, k, out + j);
-        j += k;
-    }
-    c->len = len + n_shared; /* the branches are scratch: only the shared rows stay */
+    /* one sequence at cache base 0: its seg values are cache rows already */
+    gq_batch_seq q = {0, T, 0, len, len + n_shared, seg};
+    rc = gq_forward_batch(m, c, tokens, T, pos, &q, 1, len + n_shared, rows, targets, n_score, out, err);
     gq_free(pos);
-    return GQ_OK;
+    return rc;
 }

@@ -125,6 +125,53 @@ static inline GQ_HD double gq_logsoftmax_gather_row(const float *logits, int n, 
     return (double)logits[target] - lse;
 }
 
+/* Vocabulary blocks of backend.h's vocab_scores: fixed, so the per-block
+ * partial sums (and hence every rounding) depend neither on the thread
+ * count nor on the backend. */
+#define GQ_VOCAB_BLOCK 256
+
+/* The vocabulary-block steps of backend.h's vocab_scores, shared by both
+ * backends.  One block of one row: its maximum, the first index of it
+ * (v0 + offset) and the float64 sum of exp(l - max) over the block. */
+static inline GQ_HD void gq_vocab_block_partial(const float *logits, int nv, int v0, float *mx_out, int *arg_out,
+                                                double *sum_out)
+{
+    int am = 0;
+    float mx = logits[0];
+    for (int v = 1; v < nv; v++)
+        if (logits[v] > mx) {
+            mx = logits[v];
+            am = v;
+        }
+    double sum = 0.0;
+    for (int v = 0; v < nv; v++) sum += exp((double)logits[v] - (double)mx);
+    *mx_out = mx;
+    *arg_out = v0 + am;
+    *sum_out = sum;
+}
+
+/* Combine one row's partials of n_blocks blocks (block b at index
+ * b * stride) in block order: the first block holding the maximum gives the
+ * first index of it (torch.argmax); sums rescaled to the row maximum.
+ * Returns the log-sum-exp; *argmax and its log-prob. */
+static inline GQ_HD double gq_vocab_combine(const float *bmax, const double *bsum, const int *barg, int n_blocks,
+                                            size_t stride, int *argmax, double *argmax_logprob)
+{
+    float mx = bmax[0];
+    int am = barg[0];
+    for (int b = 1; b < n_blocks; b++)
+        if (bmax[(size_t)b * stride] > mx) {
+            mx = bmax[(size_t)b * stride];
+            am = barg[(size_t)b * stride];
+        }
+    double total = 0.0;
+    for (int b = 0; b < n_blocks; b++) total += bsum[(size_t)b * stride] * exp((double)bmax[(size_t)b * stride] - (double)mx);
+    double lse = (double)mx + log(total);
+    *argmax = am;
+    *argmax_logprob = (double)mx - lse;
+    return lse;
+}
+
 /* RoPE inverse frequencies for rotary width n (n/2 values), as HF computes
  * them in float32: inv_freq_j = 1 / theta^(2j/n).  With llama3 scaling
  * (factor f, low/high frequency factors a/b, original context M):

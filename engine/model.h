@@ -21,7 +21,9 @@ typedef struct gq_model gq_model;
 typedef struct gq_open_opts {
     int load_weights;   /* 0: config + tokenizer only (info, tokenize) */
     int n_threads;      /* 0: all cores */
-    int max_tokens;     /* longest sequence a forward call may see; 0: default 2048 */
+    int max_tokens;     /* rows one forward chunk may hold; 0: default 512 */
+    int weights_f32;    /* 1: widen every matrix to float32 at load (the converter's decompositions
+                           need that); 0: keep them in the checkpoint's encoding (wmat.h) */
 } gq_open_opts;
 
 int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq_error *err);

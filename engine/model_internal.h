@@ -6,45 +6,53 @@
 
 #include <stddef.h>
 #include "model.h"
+#include "score.h"
+#include "wmat.h"
 
-/* One decoder layer's weights, float32, HF layout ([out, in] row-major).
- * Biases are NULL when the checkpoint has none.  GQA models fill wq..bo;
+/* One decoder layer's weights, HF layout ([out, in] row-major).  The
+ * matrices (gq_wmat) stay in the checkpoint's encoding, unless the model was
+ * opened with weights_f32; norms, biases and kv_b_proj are float32 always.
+ * Biases are NULL (and absent matrices have data NULL) when the checkpoint
+ * has none.  GQA models fill wq..bo;
  * MLA / GQLA models (conversion.md §1.4; Q = H*(d_n+d_r), N = num KV heads:
  * H for MLA, G for GQLA) fill wq/bq (when r_q is null) or wq_a..bq_b,
  * and wkv_a..wkv_b, wo, bo. */
 typedef struct gq_layer_weights {
     const float *attn_norm;  /* [D] input_layernorm */
-    const float *wq;         /* [H*Dh, D]; MLA: [Q, D] or NULL when q is low-rank */
+    gq_wmat wq;              /* [H*Dh, D]; MLA: [Q, D], absent when q is low-rank */
     const float *bq;         /* [H*Dh] or NULL; MLA: [Q] or NULL */
     const float *q_norm;     /* [Dh] qwen3 per-head RMSNorm of q before RoPE, or NULL */
     const float *k_norm;     /* [Dh] likewise for k */
-    const float *wq_a;       /* MLA: [r_q, D] q_a_proj, or NULL */
+    gq_wmat wq_a;            /* MLA: [r_q, D] q_a_proj, or absent */
     const float *bq_a;       /* MLA: [r_q] or NULL */
     const float *q_a_norm;   /* MLA: [r_q] q_a_layernorm, or NULL */
-    const float *wq_b;       /* MLA: [Q, r_q] q_b_proj, or NULL */
+    gq_wmat wq_b;            /* MLA: [Q, r_q] q_b_proj, or absent */
     const float *bq_b;       /* MLA: [Q] or NULL */
-    const float *wkv_a;      /* MLA: [r + d_r, D] kv_a_proj_with_mqa */
+    gq_wmat wkv_a;           /* MLA: [r + d_r, D] kv_a_proj_with_mqa */
     const float *bkv_a;      /* MLA: [r + d_r] or NULL */
     const float *kv_a_norm;  /* MLA: [r] kv_a_layernorm, or NULL */
     const float *wkv_b;      /* MLA: [N*(d_n+d_v), r] kv_b_proj, block-major, K rows then V rows */
-    const float *wk;         /* [Hkv*Dh, D] */
+    gq_wmat wk;              /* [Hkv*Dh, D] */
     const float *bk;         /* [Hkv*Dh] or NULL */
-    const float *wv;         /* [Hkv*Dh, D] */
+    gq_wmat wv;              /* [Hkv*Dh, D] */
     const float *bv;         /* [Hkv*Dh] or NULL */
-    const float *wo;         /* [D, H*Dh]; MLA: [D, H*d_v] */
+    gq_wmat wo;              /* [D, H*Dh]; MLA: [D, H*d_v] */
     const float *bo;         /* [D] or NULL */
     const float *mlp_norm;   /* [D] post_attention_layernorm */
-    const float *w_gate;     /* [I, D] */
-    const float *w_up;       /* [I, D] */
-    const float *w_down;     /* [D, I] */
+    gq_wmat w_gate;          /* [I, D] */
+    gq_wmat w_up;            /* [I, D] */
+    gq_wmat w_down;          /* [D, I] */
 } gq_layer_weights;
 
 typedef struct gq_weights {
-    float *arena;            /* the one allocation holding every tensor below */
+    float *arena;            /* the one allocation holding the float32 tensors (widened) */
     size_t arena_floats;
-    const float *embed;      /* [V, D] */
+    unsigned char *owned;    /* stored-encoding copies that could not stay views (GGUF RoPE rows) */
+    size_t owned_bytes;
+    size_t mapped_bytes;     /* weight bytes read in place from the checkpoint's mapping */
+    gq_wmat embed;           /* [V, D] */
     const float *final_norm; /* [D] */
-    const float *lm_head;    /* [V, D]; == embed when tied */
+    gq_wmat lm_head;         /* [V, D]; == embed when tied */
     gq_layer_weights *layers;/* [L] */
 } gq_weights;
 
@@ -63,8 +71,6 @@ typedef struct gq_run_state {
     float *att_out;          /* [T, H*Dh]; MLA: [T, H*d_v] */
     float *hb;               /* [T, I] gate, then swiglu */
     float *hb2;              /* [T, I] up */
-    float *logits;           /* [logit_rows, V] */
-    int logit_rows;
     float *rope_cos;         /* [max_pos, n/2], n the rotary width: Dh, MLA d_r */
     float *rope_sin;         /* [max_pos, n/2] (yarn: times its amplitude) */
     int rope_width;          /* n */
@@ -80,12 +86,41 @@ struct gq_model {
     const char *tok_source;
     int n_threads;
     int weights_loaded;
+    int weights_f32;         /* every matrix widened to float32 (gq_open_opts.weights_f32) */
     gq_weights w;
     gq_run_state rs;
 };
 
+/* One sequence (a document's tree) of a batched forward.  Its rows are
+ * rows [row0, row0 + n_rows) of the batch; its cache rows start at `base`
+ * (its position 0), and its first batch row is its cache row pos0 (cache
+ * rows [base, base + pos0) were filled before: a reused prefix).  Row t of
+ * it sees its cache rows [0, shared_end) and, with a tree mask, [seg[t],
+ * own row] (seg relative to base, NULL: causal) — backend.h's attention_tree
+ * on the sequence's own cache rows. */
+typedef struct gq_batch_seq {
+    int row0, n_rows;
+    int base;
+    int pos0;
+    int shared_end;
+    const int *seg;          /* [n_rows] or NULL */
+} gq_batch_seq;
+
+/* Feed a batch of T rows (T <= max_tokens) holding n_seq sequences into
+ * cache rows len(c) .. len(c)+T-1: row t at RoPE position pos[t]; sequence
+ * i's rows as seqs[i] says (base + pos0 == len(c) + row0).  Scores as
+ * gq_forward (rows relative to the batch).  Afterwards the cache length is
+ * `keep` (the rows worth keeping for the next batch). */
+int gq_forward_batch(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const int *pos,
+                     const gq_batch_seq *seqs, int n_seq, int keep, const int *rows, const int32_t *targets,
+                     int n_score, gq_score *out, gq_error *err);
+
 int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err);
 void gq_model_free_weights(gq_model *m);
+/* Make every matrix float32 (w->f32 set), reloading the weights if they are
+ * kept encoded: the converter's entry points call it.  Pointers into the
+ * old weights or run state are invalid afterwards. */
+int gq_model_widen_weights(gq_model *m, gq_error *err);
 /* Fill the RoPE cos/sin tables from the config (forward.c). */
 int gq_forward_init_rope(gq_model *m, gq_error *err);
 

@@ -319,6 +319,35 @@ static inline GQ_HD void gq_dequant_block_q8_k(const unsigned char *blk, float *
     }
 }
 
+/* Widen one block of type t (one element for F32/F16/BF16/F64): the
+ * dispatch that quant.c's rows and the CUDA widening kernel share. */
+static inline GQ_HD void gq_dequant_block(gq_dtype t, const unsigned char *blk, float *y)
+{
+    switch (t) {
+    case GQ_DTYPE_F32: y[0] = gq_f32_from_bits(gq_load_u32le(blk)); break;
+    case GQ_DTYPE_F16: y[0] = gq_f16_to_f32(gq_load_u16le(blk)); break;
+    case GQ_DTYPE_BF16: y[0] = gq_bf16_to_f32(gq_load_u16le(blk)); break;
+    case GQ_DTYPE_F64: {
+        double v;
+        memcpy(&v, blk, sizeof v);
+        y[0] = (float)v;
+        break;
+    }
+    case GQ_DTYPE_Q8_0: gq_dequant_block_q8_0(blk, y); break;
+    case GQ_DTYPE_Q4_0: gq_dequant_block_q4_0(blk, y); break;
+    case GQ_DTYPE_Q4_1: gq_dequant_block_q4_1(blk, y); break;
+    case GQ_DTYPE_Q5_0: gq_dequant_block_q5_0(blk, y); break;
+    case GQ_DTYPE_Q5_1: gq_dequant_block_q5_1(blk, y); break;
+    case GQ_DTYPE_Q2_K: gq_dequant_block_q2_k(blk, y); break;
+    case GQ_DTYPE_Q3_K: gq_dequant_block_q3_k(blk, y); break;
+    case GQ_DTYPE_Q4_K: gq_dequant_block_q4_k(blk, y); break;
+    case GQ_DTYPE_Q5_K: gq_dequant_block_q5_k(blk, y); break;
+    case GQ_DTYPE_Q6_K: gq_dequant_block_q6_k(blk, y); break;
+    case GQ_DTYPE_Q8_K: gq_dequant_block_q8_k(blk, y); break;
+    default: break; /* callers check gq_dequant_supported first */
+    }
+}
+
 // ---------------------------------------------------------------- rows (quant.c)
 
 /* 1 when gq_dequant_row can widen dtype t (F32, F16, BF16, F64 and every

@@ -90,8 +90,9 @@ typedef struct gq_scorer_stats {
     int64_t positions_projected; /* rows projected onto the vocabulary */
     int64_t tokens_separate;     /* what scoring each request alone would push (and project,
                                     as a full-logits forward does) */
-    int64_t tree_batches;        /* forwards that held the continuations of one context as
-                                    branches (gq_forward_tree) */
+    int64_t tree_batches;        /* documents scored as one tree (shared prefix + a branch per
+                                    request) */
+    int64_t batches;             /* forwards that held tree jobs, several documents each */
 } gq_scorer_stats;
 
 typedef struct gq_scorer gq_scorer;
@@ -121,6 +122,16 @@ int gq_scorer_max_length(const gq_scorer *s);
 /* Score requests rq[0..n) into out[0..n).  Results do not depend on the
  * order or grouping of calls beyond float rounding (see gq_forward). */
 int gq_scorer_score(gq_scorer *s, const gq_request *rq, int n, gq_request_score *out, gq_error *err);
+/* The same, with the requests in groups (a document's requests each):
+ * group g is rq[group_end[g-1] .. group_end[g]).  With sq = 0 a group is
+ * one tree (its inputs' common prefix shared, the rest as branches), and
+ * consecutive groups are packed into one forward of up to batch_tokens rows
+ * (each document attending only to itself).  gq_scorer_score groups
+ * requests with the same context. */
+int gq_scorer_score_groups(gq_scorer *s, const gq_request *rq, int n, const int *group_end, int n_groups,
+                           gq_request_score *out, gq_error *err);
+/* Rows per batched forward (default and maximum: the model's max_tokens). */
+int gq_scorer_set_batch_tokens(gq_scorer *s, int n, gq_error *err);
 gq_scorer_stats gq_scorer_get_stats(const gq_scorer *s);
 
 #endif

@@ -1,32 +1,82 @@
-/* weights.c — widen a checkpoint's tensors to float32 into one arena and
- * size the run state (model_internal.h).  Widening once at load keeps the
- * forward pass one code path for F32/F16/BF16 safetensors and GGUF blocks;
- * measured in scripts/bench-forward.sh. */
+/* weights.c — a checkpoint's tensors as the forward pass reads them, and
+ * the run state (model_internal.h).
+ *
+ * Matrices stay in their stored encoding as views on the checkpoint's
+ * mapping (wmat.h): the file's pages are the weights, and the backend widens
+ * a block of rows right before each product.  Only what cannot be a view is
+ * copied, still encoded: GGUF q/k rows whose RoPE permutation is undone.
+ * Norm weights, biases and kv_b_proj (read by the absorb path's attention,
+ * not by a product with activations) are widened to float32 into one small
+ * arena.  weights_f32 (the converter) widens the matrices too, as before.
+ * Every weight is checked finite at load either way. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gq_alloc.h"
+#include "backend.h"
 #include "model_internal.h"
 
 #define GQ_DEFAULT_MAX_TOKENS 512
-#define GQ_LOGIT_ROWS 32
 
 typedef struct weight_slot {
     char name[160];
     size_t n_elems;          /* expected count from the config */
     int optional;            /* biases: absent is fine */
-    const float **dst;       /* where the loaded pointer goes */
+    const float **dst;       /* a float32 tensor: where the loaded pointer goes */
+    gq_wmat *mat;            /* or a matrix of `rows` rows, kept encoded unless weights_f32 */
+    int rows;
 } weight_slot;
 
-static int add_slot(weight_slot *slots, int *n, const char *name, size_t n_elems, int optional,
-                    const float **dst)
+static void add_slot(weight_slot *slots, int *n, const char *name, size_t n_elems, int optional,
+                     const float **dst)
 {
     weight_slot *s = &slots[(*n)++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->n_elems = n_elems;
     s->optional = optional;
     s->dst = dst;
-    return 0;
+}
+
+static void add_mat(weight_slot *slots, int *n, const char *name, size_t rows, size_t cols, gq_wmat *mat)
+{
+    weight_slot *s = &slots[(*n)++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->n_elems = rows * cols;
+    s->mat = mat;
+    s->rows = (int)rows;
+}
+
+/* Float32 view of a widened matrix. */
+static gq_wmat f32_mat(const float *x, int rows, int cols)
+{
+    gq_wmat w = {GQ_DTYPE_F32, x, x, rows, cols, (size_t)cols * sizeof(float)};
+    return w;
+}
+
+/* Make slot s's matrix from tensor t in its stored encoding: a view, or an
+ * encoded copy at *owned (advanced) when rows must be un-permuted. */
+static int stored_mat(const weight_slot *s, const gq_tensor_ref *t, unsigned char **owned, gq_weights *w,
+                      gq_error *err)
+{
+    int rc = gq_tensor_check_stored(t, err);
+    if (rc != GQ_OK) return rc;
+    const void *data = t->data;
+    if (t->rope_unpermute_heads > 0) {
+        if ((rc = gq_tensor_copy_unpermuted(t, *owned, err)) != GQ_OK) return rc;
+        data = *owned;
+        *owned += (t->nbytes + 63) / 64 * 64;
+    } else {
+        w->mapped_bytes += t->nbytes;
+    }
+    gq_wmat *m = s->mat;
+    m->dtype = t->dtype;
+    m->data = data;
+    m->rows = s->rows;
+    m->cols = (int)(s->n_elems / (size_t)s->rows);
+    m->row_bytes = t->nbytes / (size_t)s->rows;
+    m->f32 = t->dtype == GQ_DTYPE_F32 && ((uintptr_t)data % sizeof(float)) == 0 ? data : NULL;
+    return GQ_OK;
 }
 
 static int is_mla(const gq_config *c) { return c->arch == GQ_ARCH_DEEPSEEK_MLA || c->arch == GQ_ARCH_GQLA; }
@@ -59,9 +109,9 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
         rc = GQ_ERR_NOMEM;
         goto done;
     }
-    add_slot(slots, &n_slots, "model.embed_tokens.weight", V * D, 0, &m->w.embed);
+    add_mat(slots, &n_slots, "model.embed_tokens.weight", V, D, &m->w.embed);
     add_slot(slots, &n_slots, "model.norm.weight", D, 0, &m->w.final_norm);
-    if (!c->tie_word_embeddings) add_slot(slots, &n_slots, "lm_head.weight", V * D, 0, &m->w.lm_head);
+    if (!c->tie_word_embeddings) add_mat(slots, &n_slots, "lm_head.weight", V, D, &m->w.lm_head);
     for (size_t l = 0; l < L; l++) {
         gq_layer_weights *lw = &m->w.layers[l];
         char p[96];
@@ -70,34 +120,37 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
 #define SLOT(suffix, count, opt, field)                                   \
         snprintf(nm, sizeof nm, "%s%s", p, suffix);                      \
         add_slot(slots, &n_slots, nm, (count), (opt), &lw->field)
+#define MAT(suffix, rows, cols, field)                                    \
+        snprintf(nm, sizeof nm, "%s%s", p, suffix);                      \
+        add_mat(slots, &n_slots, nm, (rows), (cols), &lw->field)
         SLOT("input_layernorm.weight", D, 0, attn_norm);
         if (mla) {
             /* Shapes were checked by checkpoint.c; optional slots are the
              * biases and (qk_latent_layernorm false) the latent norms. */
             if (rq == 0) {
-                SLOT("self_attn.q_proj.weight", Qd * D, 0, wq);
+                MAT("self_attn.q_proj.weight", Qd, D, wq);
                 SLOT("self_attn.q_proj.bias", Qd, 1, bq);
             } else {
-                SLOT("self_attn.q_a_proj.weight", rq * D, 0, wq_a);
+                MAT("self_attn.q_a_proj.weight", rq, D, wq_a);
                 SLOT("self_attn.q_a_proj.bias", rq, 1, bq_a);
                 SLOT("self_attn.q_a_layernorm.weight", rq, 1, q_a_norm);
-                SLOT("self_attn.q_b_proj.weight", Qd * rq, 0, wq_b);
+                MAT("self_attn.q_b_proj.weight", Qd, rq, wq_b);
                 SLOT("self_attn.q_b_proj.bias", Qd, 1, bq_b);
             }
-            SLOT("self_attn.kv_a_proj_with_mqa.weight", (r + dr) * D, 0, wkv_a);
+            MAT("self_attn.kv_a_proj_with_mqa.weight", r + dr, D, wkv_a);
             SLOT("self_attn.kv_a_proj_with_mqa.bias", r + dr, 1, bkv_a);
             SLOT("self_attn.kv_a_layernorm.weight", r, 1, kv_a_norm);
             SLOT("self_attn.kv_b_proj.weight", Hkv * (dn + dv) * r, 0, wkv_b);
-            SLOT("self_attn.o_proj.weight", D * H * dv, 0, wo);
+            MAT("self_attn.o_proj.weight", D, H * dv, wo);
             SLOT("self_attn.o_proj.bias", D, 1, bo);
         } else {
-            SLOT("self_attn.q_proj.weight", H * Dh * D, 0, wq);
+            MAT("self_attn.q_proj.weight", H * Dh, D, wq);
             SLOT("self_attn.q_proj.bias", H * Dh, 1, bq);
-            SLOT("self_attn.k_proj.weight", Hkv * Dh * D, 0, wk);
+            MAT("self_attn.k_proj.weight", Hkv * Dh, D, wk);
             SLOT("self_attn.k_proj.bias", Hkv * Dh, 1, bk);
-            SLOT("self_attn.v_proj.weight", Hkv * Dh * D, 0, wv);
+            MAT("self_attn.v_proj.weight", Hkv * Dh, D, wv);
             SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
-            SLOT("self_attn.o_proj.weight", D * H * Dh, 0, wo);
+            MAT("self_attn.o_proj.weight", D, H * Dh, wo);
             SLOT("self_attn.o_proj.bias", D, 1, bo);
             if (c->qk_norm) {
                 SLOT("self_attn.q_norm.weight", Dh, 0, q_norm);
@@ -105,13 +158,16 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
             }
         }
         SLOT("post_attention_layernorm.weight", D, 0, mlp_norm);
-        SLOT("mlp.gate_proj.weight", I * D, 0, w_gate);
-        SLOT("mlp.up_proj.weight", I * D, 0, w_up);
-        SLOT("mlp.down_proj.weight", D * I, 0, w_down);
+        MAT("mlp.gate_proj.weight", I, D, w_gate);
+        MAT("mlp.up_proj.weight", I, D, w_up);
+        MAT("mlp.down_proj.weight", D, I, w_down);
 #undef SLOT
+#undef MAT
     }
-    /* One arena: sum the sizes of the tensors that exist. */
-    size_t total = 0;
+    /* One float32 arena for what is widened, one block for encoded copies:
+     * sum the sizes of the tensors that exist. */
+    const int widen_all = opts->weights_f32;
+    size_t total = 0, owned = 0;
     for (int i = 0; i < n_slots; i++) {
         const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
         if (!t) {
@@ -125,22 +181,31 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
                               slots[i].name, (unsigned long long)t->n_elems, slots[i].n_elems);
             goto done;
         }
-        total += slots[i].n_elems;
+        if (!slots[i].mat || widen_all) total += slots[i].n_elems;
+        else if (t->rope_unpermute_heads > 0) owned += (t->nbytes + 63) / 64 * 64;
     }
-    m->w.arena = gq_malloc(total * sizeof(float), "model weights (float32)", err);
-    if (!m->w.arena) {
+    m->w.arena = gq_malloc((total ? total : 1) * sizeof(float), "model weights (float32)", err);
+    m->w.owned = owned ? gq_malloc(owned, "model weights (un-permuted RoPE rows)", err) : NULL;
+    if (!m->w.arena || (owned && !m->w.owned)) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
     m->w.arena_floats = total;
+    m->w.owned_bytes = owned;
     size_t off = 0;
+    unsigned char *next_owned = m->w.owned;
     for (int i = 0; i < n_slots; i++) {
         const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
         if (!t) continue;
+        if (slots[i].mat && !widen_all) {
+            if ((rc = stored_mat(&slots[i], t, &next_owned, &m->w, err)) != GQ_OK) goto done;
+            continue;
+        }
         float *dst = m->w.arena + off;
         rc = gq_tensor_load_f32(t, dst, err);
         if (rc != GQ_OK) goto done;
-        *slots[i].dst = dst;
+        if (slots[i].mat) *slots[i].mat = f32_mat(dst, slots[i].rows, (int)(slots[i].n_elems / (size_t)slots[i].rows));
+        else *slots[i].dst = dst;
         off += slots[i].n_elems;
     }
     if (c->tie_word_embeddings) m->w.lm_head = m->w.embed;
@@ -148,17 +213,16 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     /* Run state for max_tokens rows. */
     gq_run_state *rs = &m->rs;
     rs->max_tokens = opts->max_tokens > 0 ? opts->max_tokens : GQ_DEFAULT_MAX_TOKENS;
-    rs->logit_rows = rs->max_tokens < GQ_LOGIT_ROWS ? rs->max_tokens : GQ_LOGIT_ROWS; /* rows gather into xb */
     rs->rope_positions = (int)(c->max_position_embeddings > 0 ? c->max_position_embeddings : 2048);
     if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
     rs->rope_width = (int)(mla ? dr : Dh);
     size_t T = (size_t)rs->max_tokens, half = (size_t)rs->rope_width / 2;
     size_t qcols = mla ? Qd : H * Dh, kvcols = mla ? 0 : Hkv * Dh, ocols = mla ? H * dv : H * Dh;
     size_t sizes[] = {T * D, T * D, T * qcols, T * kvcols, T * kvcols, T * ocols, T * I, T * I,
-                      (size_t)rs->logit_rows * V, (size_t)rs->rope_positions * half,
+                      (size_t)rs->rope_positions * half,
                       (size_t)rs->rope_positions * half, T * rq, T * (r + dr), T * r};
     float **ptrs[] = {&rs->x, &rs->xb, &rs->q, &rs->k, &rs->v, &rs->att_out, &rs->hb, &rs->hb2,
-                      &rs->logits, &rs->rope_cos, &rs->rope_sin, &rs->qa, &rs->kva, &rs->lat};
+                      &rs->rope_cos, &rs->rope_sin, &rs->qa, &rs->kva, &rs->lat};
     size_t act = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) act += sizes[i];
     rs->arena = gq_malloc(act * sizeof(float), "activations", err);
@@ -175,17 +239,34 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     if (rc != GQ_OK) goto done;
     m->n_threads = opts->n_threads;
     m->weights_loaded = 1;
+    m->weights_f32 = widen_all;
 done:
     gq_free(slots);
+    return rc;
+}
+
+int gq_model_widen_weights(gq_model *m, gq_error *err)
+{
+    if (!m->weights_loaded)
+        return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    if (m->weights_f32) return GQ_OK;
+    gq_open_opts o = {.load_weights = 1, .n_threads = m->n_threads, .max_tokens = m->rs.max_tokens,
+                      .weights_f32 = 1};
+    gq_model_free_weights(m);
+    int rc = gq_model_load_weights(m, &o, err);
+    if (rc != GQ_OK) gq_model_free_weights(m);
     return rc;
 }
 
 void gq_model_free_weights(gq_model *m)
 {
     gq_free(m->w.arena);
+    gq_free(m->w.owned);
     gq_free(m->w.layers);
     gq_free(m->rs.arena);
     memset(&m->w, 0, sizeof m->w);
     memset(&m->rs, 0, sizeof m->rs);
     m->weights_loaded = 0;
+    m->weights_f32 = 0;
+    gq_backend_cpu_release();
 }

@@ -337,7 +337,7 @@ static int convert_mla(const convert_args *a)
     pc.quiet = a->quiet;
     o.progress = on_progress;
     o.progress_ctx = &pc;
-    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a->threads, .max_tokens = 512};
+    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a->threads, .max_tokens = 512, .weights_f32 = 1};
     if (gq_model_open(&m, a->model, &full, &err) != GQ_OK) goto fail;
     int rc = load_calib(a, m, &set, &rows, &calib_source, &calib_kind, &err);
     if (rc != GQ_OK) goto fail;
@@ -412,7 +412,7 @@ int cmd_convert(int argc, char **argv)
     gq_model_close(src);
     src = NULL;
     int max_tokens = a.ppl_ctx > 512 ? (int)a.ppl_ctx : 512;
-    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a.threads, .max_tokens = max_tokens};
+    gq_open_opts full = {.load_weights = 1, .n_threads = (int)a.threads, .max_tokens = max_tokens, .weights_f32 = 1};
     if ((rc = gq_model_open(&src, a.model, &full, &err)) != GQ_OK) goto fail;
     cfg = gq_model_config(src);
 

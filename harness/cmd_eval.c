@@ -59,6 +59,8 @@ static const char *eval_help =
     "                       0 = each request's input in one call through the path's cache\n"
     "                       (the lm-eval way: much faster on CPU, same log-likelihoods up\n"
     "                       to float rounding)\n"
+    "  --batch-tokens N     with --sq 0: pack documents into forwards of up to N rows\n"
+    "                       (default and maximum 512; 1 = one document per forward)\n"
     "  --max-path-diff X    gate: fail if a request's log-likelihood differs between the\n"
     "                       converted model's paths by more than X (--model alone with\n"
     "                       --path both: always checked, default 1e-4)\n"
@@ -163,7 +165,7 @@ static int parse_args(int argc, char **argv, eval_args *e)
 {
     memset(e, 0, sizeof *e);
     gq_eval_opts *o = &e->o;
-    long shots = 0, sq = -1;
+    long shots = 0, sq = -1, batch_tokens = 0;
     e->max_path_diff = 1e-4;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -194,6 +196,9 @@ static int parse_args(int argc, char **argv, eval_args *e)
             e->paths_arg = argv[++i];
         } else if (!strcmp(a, "--sq") && has) {
             if (cli_parse_int(argv[++i], 0, 4096, &sq)) return cli_usage_error("eval", "--sq takes N >= 0");
+        } else if (!strcmp(a, "--batch-tokens") && has) {
+            if (cli_parse_int(argv[++i], 1, 512, &batch_tokens))
+                return cli_usage_error("eval", "--batch-tokens takes N in 1..512");
         } else if (!strcmp(a, "--max-path-diff") && has) {
             char *end = NULL;
             e->max_path_diff = strtod(argv[++i], &end);
@@ -233,6 +238,7 @@ static int parse_args(int argc, char **argv, eval_args *e)
     if (e->gate && !e->out_dir)
         return cli_usage_error("eval", "the gate (--max-drop, --max-path-diff, --junit) needs --output-dir");
     o->sq = (int)sq;
+    o->batch_tokens = (int)batch_tokens;
     return 0;
 }
 

@@ -297,45 +297,51 @@ static void stats_add(gq_scorer_stats *acc, gq_scorer_stats after, gq_scorer_sta
     acc->tokens_separate += after.tokens_separate - before.tokens_separate;
 }
 
-/* Score documents [d0, d1) of t with a fresh scorer; their request indices
- * go to idx (n_idx of them). */
+/* Score documents [d0, d1) of t with a fresh scorer, in one call: each
+ * document is a group (one tree), and the scorer packs consecutive
+ * documents into batched forwards.  Their request indices go to idx (n_idx
+ * of them). */
 static int score_batch(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, gq_task_scores *s,
                        size_t d0, size_t d1, size_t *idx, size_t *n_idx, gq_error *err)
 {
     gq_scorer *sc = NULL;
-    gq_request rq[64];
-    gq_request_score out[64];
     int rc = eval_model_load_weights(run->model, err);
     if (rc != GQ_OK) return rc;
+    size_t q0 = t->req_start[d0], nq = t->req_start[d1] - q0;
+    gq_request *rq = gq_malloc((nq ? nq : 1) * sizeof *rq, "requests", err);
+    gq_request_score *out = gq_malloc((nq ? nq : 1) * sizeof *out, "request scores", err);
+    int *ends = gq_malloc((d1 - d0 ? d1 - d0 : 1) * sizeof *ends, "document groups", err);
+    if (!rq || !out || !ends) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
+    }
+    int n_groups = 0;
+    for (size_t d = d0; d < d1; d++)
+        if (t->req_start[d + 1] > t->req_start[d]) ends[n_groups++] = (int)(t->req_start[d + 1] - q0);
+    for (size_t q = 0; q < nq; q++)
+        rq[q] = (gq_request){t->ctx_tok[q0 + q].ids, (int)t->ctx_tok[q0 + q].n, t->cont_tok[q0 + q].ids,
+                             (int)t->cont_tok[q0 + q].n};
     rc = gq_scorer_init_path(&sc, run->model->weights, run->path, run_sq(o, run->path), 0, err);
-    if (rc != GQ_OK) return rc;
+    if (rc == GQ_OK && o->batch_tokens > 0) rc = gq_scorer_set_batch_tokens(sc, o->batch_tokens, err);
+    if (rc != GQ_OK) goto done;
     gq_scorer_stats before = gq_scorer_get_stats(sc);
+    rc = gq_scorer_score_groups(sc, rq, (int)nq, ends, n_groups, out, err);
+    if (rc != GQ_OK) {
+        gq_error_prefix(err, "%s docs %zu..%zu: ", t->task->name, d0, d1 - 1);
+        goto done;
+    }
     *n_idx = 0;
-    for (size_t d = d0; d < d1 && rc == GQ_OK; d++) {
-        const gq_doc *doc = &t->docs[d];
-        size_t q0 = t->req_start[d];
-        for (int i = 0; i < doc->n_req && rc == GQ_OK; i += 64) {
-            int k = doc->n_req - i < 64 ? doc->n_req - i : 64;
-            for (int j = 0; j < k; j++) {
-                size_t q = q0 + (size_t)(i + j);
-                rq[j] = (gq_request){t->ctx_tok[q].ids, (int)t->ctx_tok[q].n, t->cont_tok[q].ids,
-                                     (int)t->cont_tok[q].n};
-            }
-            rc = gq_scorer_score(sc, rq, k, out, err);
-            if (rc != GQ_OK) {
-                gq_error_prefix(err, "%s doc %zu: ", t->task->name, d);
-                break;
-            }
-            for (int j = 0; j < k; j++) {
-                size_t q = q0 + (size_t)(i + j);
-                s->ll[q] = out[j].loglikelihood;
-                s->greedy[q] = out[j].is_greedy;
-                idx[(*n_idx)++] = q;
-            }
-        }
+    for (size_t q = 0; q < nq; q++) {
+        s->ll[q0 + q] = out[q].loglikelihood;
+        s->greedy[q0 + q] = out[q].is_greedy;
+        idx[(*n_idx)++] = q0 + q;
     }
     stats_add(&s->stats, gq_scorer_get_stats(sc), before);
+done:
     gq_scorer_free(sc);
+    gq_free(rq);
+    gq_free(out);
+    gq_free(ends);
     return rc;
 }
 

@@ -51,6 +51,7 @@ typedef struct gq_eval_opts {
     gq_add_bos add_bos;
     int quiet;
     int sq;                  /* continuation positions per decode call (-1: the path's default) */
+    int batch_tokens;        /* rows per batched forward (sq 0); 0: the model's default */
     gq_eval_overall *overall;/* NULL: no overall progress line */
     const gq_run_clock *clock; /* NULL: none; saved after every journal batch */
 } gq_eval_opts;

@@ -54,6 +54,52 @@ static double naive(gq_model *m, const gq_request *r, int max_len, int *greedy)
 
 static int run(int max_tokens);
 
+static int in_len(const gq_request *r) { return r->n_ctx + r->n_cont - 1; }
+static int32_t in_at(const gq_request *r, int p) { return p < r->n_ctx ? r->ctx[p] : r->cont[p - r->n_ctx]; }
+
+/* Rows the scorer should project for one call's requests rq[0..n): per run
+ * of requests with the same context that is scored as one tree (no
+ * truncation, rows fit a forward), a scored position inside the run's
+ * common input prefix is one row for all of them, every other scored
+ * position one row of its own; a run that is not a tree projects each
+ * distinct input's continuation once (identical inputs share rows). */
+static long long expected_projected(const gq_request *rq, int n, int max_len, int max_tokens)
+{
+    long long total = 0;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && rq[j].n_ctx == rq[i].n_ctx && memcmp(rq[j].ctx, rq[i].ctx, rq[i].n_ctx * sizeof(int32_t)) == 0)
+            j++;
+        int shared = in_len(&rq[i]), fits = 1, rows;
+        for (int q = i + 1; q < j; q++) {
+            int k = 0;
+            while (k < shared && k < in_len(&rq[q]) && in_at(&rq[q], k) == in_at(&rq[i], k)) k++;
+            shared = k;
+        }
+        rows = shared;
+        for (int q = i; q < j; q++) {
+            fits &= in_len(&rq[q]) <= max_len;
+            rows += in_len(&rq[q]) - shared;
+        }
+        if (fits && rows <= max_tokens) {
+            int shared_scored = shared - (rq[i].n_ctx - 1);
+            total += shared_scored > 0 ? shared_scored : 0;
+            for (int q = i; q < j; q++) {
+                int first = rq[q].n_ctx - 1 > shared ? rq[q].n_ctx - 1 : shared;
+                total += in_len(&rq[q]) - first;
+            }
+        } else {
+            for (int q = i; q < j; q++) {
+                int same_as_prev = q > i && rq[q].n_cont == rq[q - 1].n_cont &&
+                                   memcmp(rq[q].cont, rq[q - 1].cont, (rq[q].n_cont - 1) * sizeof(int32_t)) == 0;
+                if (!same_as_prev) total += rq[q].n_cont < max_len ? rq[q].n_cont : max_len;
+            }
+        }
+        i = j;
+    }
+    return total;
+}
+
 int main(void)
 {
     /* max_tokens 32: most documents fall back to one feed per request;
@@ -69,7 +115,7 @@ static int run(int max_tokens)
     snprintf(dir, sizeof dir, "%s", test_fixture("forward/llama-gqa-f32"));
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts o = {1, 0, max_tokens};
+    gq_open_opts o = {1, 0, max_tokens, 0};
     if (gq_model_open(&m, dir, &o, &err) != GQ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         test_cond("model opens", 0);
@@ -100,9 +146,11 @@ static int run(int max_tokens)
     gq_request_score out[NREQ];
     /* Score in uneven batches to cross call boundaries. */
     int ok = 1;
+    long long want_projected = 0;
     for (int a = 0; a < NREQ && ok; a += 5) {
         int n = NREQ - a < 5 ? NREQ - a : 5;
         ok = gq_scorer_score(s, rq + a, n, out + a, &err) == GQ_OK;
+        want_projected += expected_projected(rq + a, n, max_len, max_tokens);
     }
     test_cond("scoring runs", ok);
     double worst = 0;
@@ -124,7 +172,47 @@ static int run(int max_tokens)
     test_cond("greedy flags equal", greedy_bad == 0);
     test_cond("all requests counted", st.requests == NREQ);
     test_cond("prefix sharing pushes fewer tokens", st.tokens_fed * 2 < st.tokens_separate);
-    test_cond("only scored positions are projected", st.positions_projected == 3 * 4 + (2 + 3 + 4 + 5) * 3);
+    /* Entries: 3 docs x 4 one-token choices + 3 docs x (2+3+4+5) tokens. */
+    printf("positions projected %lld, expected %lld, score entries %d\n", (long long)st.positions_projected,
+           want_projected, 3 * 4 + (2 + 3 + 4 + 5) * 3);
+    test_cond("only scored positions are projected, shared rows once",
+              st.positions_projected == want_projected && want_projected < 3 * 4 + (2 + 3 + 4 + 5) * 3);
+
+    /* Batches across documents: the same requests as documents (groups of
+     * four) in one call, packed into forwards of up to max_tokens rows,
+     * against one document per forward (batch_tokens 1).  Per-request
+     * results may differ only by the float rounding of products over more
+     * rows: bound 1e-5 relative to max(1, |ll|), as for call splits. */
+    {
+        int ends[6];
+        for (int d = 0; d < 6; d++) ends[d] = 4 * (d + 1);
+        gq_request_score packed[NREQ], single[NREQ];
+        gq_scorer *s1 = NULL, *s2 = NULL;
+        int ok2 = gq_scorer_init(&s1, m, max_len, &err) == GQ_OK && gq_scorer_init(&s2, m, max_len, &err) == GQ_OK &&
+                  gq_scorer_set_batch_tokens(s2, 1, &err) == GQ_OK &&
+                  gq_scorer_score_groups(s1, rq, NREQ, ends, 6, packed, &err) == GQ_OK &&
+                  gq_scorer_score_groups(s2, rq, NREQ, ends, 6, single, &err) == GQ_OK;
+        test_cond("grouped scoring runs (packed and one document per forward)", ok2);
+        double wb = 0, wn = 0;
+        int gb = 0;
+        for (int q = 0; q < NREQ && ok2; q++) {
+            double rel = fabs(packed[q].loglikelihood - single[q].loglikelihood) / fmax(1.0, fabs(single[q].loglikelihood));
+            if (rel > wb) wb = rel;
+            int g;
+            double ref = naive(m, &rq[q], max_len, &g);
+            rel = fabs(packed[q].loglikelihood - ref) / fmax(1.0, fabs(ref));
+            if (rel > wn) wn = rel;
+            gb += g != packed[q].is_greedy;
+        }
+        gq_scorer_stats p1 = gq_scorer_get_stats(s1), p2 = gq_scorer_get_stats(s2);
+        printf("max_tokens %d: packed %lld forwards, one-per-document %lld; max relative |packed - single| = %.3g, "
+               "|packed - separate| = %.3g\n", max_tokens, (long long)p1.batches, (long long)p2.batches, wb, wn);
+        test_cond("packed batches equal one document per forward (1e-5 relative)", ok2 && wb <= 1e-5);
+        test_cond("packed batches equal separate scoring (1e-5 relative)", ok2 && wn <= 1e-5 && gb == 0);
+        if (max_tokens >= 512) test_cond("documents were packed", p1.batches < p2.batches);
+        gq_scorer_free(s1);
+        gq_scorer_free(s2);
+    }
 
     /* A request with an empty continuation is refused. */
     gq_request bad = {ctx[0], n_ctx[0], cont[0], 0};

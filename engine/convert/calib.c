@@ -393,13 +393,13 @@ static int attn_native(driver *d, int l, const float *a, int T, float *out, gq_e
     if (!q) return GQ_ERR_NOMEM;
     float *k = q + (size_t)T * qd, *v = k + (size_t)T * kd, *o = v + (size_t)T * kd;
     const gq_backend_ops *be = d->be;
-    be->matmul(q, qd, a, lw->wq, lw->bq, T, D, qd);
-    be->matmul(k, kd, a, lw->wk, lw->bk, T, D, kd);
-    be->matmul(v, kd, a, lw->wv, lw->bv, T, D, kd);
+    be->matmul(q, qd, a, lw->wq.f32, lw->bq, T, D, qd);
+    be->matmul(k, kd, a, lw->wk.f32, lw->bk, T, D, kd);
+    be->matmul(v, kd, a, lw->wv.f32, lw->bv, T, D, kd);
     be->rope(q, qd, T, H, Dh, 0, rs->rope_cos, rs->rope_sin);
     be->rope(k, kd, T, Hkv, Dh, 0, rs->rope_cos, rs->rope_sin);
     be->attention(o, q, k, v, T, 0, H, Hkv, Dh, rs->attn_scale);
-    be->matmul(out, D, o, lw->wo, lw->bo, T, qd, D);
+    be->matmul(out, D, o, lw->wo.f32, lw->bo, T, qd, D);
     return GQ_OK;
 }
 
@@ -438,6 +438,8 @@ static int attn_mla(driver *d, const gq_calib_attn *w, const float *q_a_norm, co
 
 int gq_calib_attn_run(gq_model *m, const gq_calib_attn *w, const float *a, int T, float *out, gq_error *err)
 {
+    int widen_rc = gq_model_widen_weights(m, err); /* the decompositions read float32 matrices */
+    if (widen_rc != GQ_OK) return widen_rc;
     driver d = {0};
     d.m = m;
     d.be = gq_backend_cpu();
@@ -459,6 +461,8 @@ int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_laye
                  void *ctx, gq_error *err)
 {
     if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
+    int widen_rc = gq_model_widen_weights(m, err); /* the decompositions read float32 matrices */
+    if (widen_rc != GQ_OK) return widen_rc;
     const gq_config *c = m->cfg;
     driver d = {0};
     d.m = m;
@@ -489,7 +493,7 @@ int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_laye
     for (int s = 0; s < set->n_samples; s++)
         for (int64_t t = set->offsets[s]; t < set->offsets[s + 1]; t++) d.pos[t] = (int32_t)(t - set->offsets[s]);
     for (int64_t t = 0; t < set->n_tokens; t++)
-        memcpy(d.x + (size_t)t * d.D, m->w.embed + (size_t)set->tokens[t] * d.D, (size_t)d.D * sizeof(float));
+        memcpy(d.x + (size_t)t * d.D, m->w.embed.f32 + (size_t)set->tokens[t] * d.D, (size_t)d.D * sizeof(float));
     const float eps = (float)c->rms_norm_eps;
     for (int l = 0; l < (int)c->num_hidden_layers; l++) {
         const gq_layer_weights *lw = &m->w.layers[l];
@@ -517,19 +521,19 @@ int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_laye
                 gq_calib_attn own;
                 memset(&own, 0, sizeof own);
                 own.use = 1;
-                own.wq = lw->wq;
+                own.wq = lw->wq.f32;
                 own.bq = lw->bq;
-                own.wkv_a = lw->wkv_a;
+                own.wkv_a = lw->wkv_a.f32;
                 own.bkv_a = lw->bkv_a;
                 own.kv_a_norm = lw->kv_a_norm;
                 own.latent_eps = (float)c->latent_norm_eps;
                 own.wkv_b = lw->wkv_b;
-                own.wo = lw->wo;
+                own.wo = lw->wo.f32;
                 own.bo = lw->bo;
                 own.shape = (gq_mla_shape){(int)c->num_attention_heads, (int)c->num_key_value_heads,
                                            (int)c->qk_nope_head_dim, (int)c->qk_rope_head_dim, (int)c->v_head_dim,
                                            (int)c->kv_lora_rank, m->rs.attn_scale};
-                rc = attn_mla(&d, &own, lw->q_a_norm, lw->wq_a, lw->bq_a, lw->wq_b, lw->bq_b, (int)c->q_lora_rank,
+                rc = attn_mla(&d, &own, lw->q_a_norm, lw->wq_a.f32, lw->bq_a, lw->wq_b.f32, lw->bq_b, (int)c->q_lora_rank,
                               m->rs.rope_cos, m->rs.rope_sin, c->rope_interleave, as, T, tmp, err);
             } else {
                 rc = attn_native(&d, l, as, T, tmp, err);
@@ -544,10 +548,10 @@ int gq_calib_run(gq_model *m, const gq_calib_set *set, gq_calib_layer_fn on_laye
             float *xr = d.x + (size_t)t0 * d.D, *ar = d.a + (size_t)t0 * d.D;
             float *hb = mlp, *hb2 = mlp + (size_t)chunk * d.I;
             d.be->rmsnorm(ar, xr, lw->mlp_norm, n, d.D, eps);
-            d.be->matmul(hb, d.I, ar, lw->w_gate, NULL, n, d.D, d.I);
-            d.be->matmul(hb2, d.I, ar, lw->w_up, NULL, n, d.D, d.I);
+            d.be->matmul(hb, d.I, ar, lw->w_gate.f32, NULL, n, d.D, d.I);
+            d.be->matmul(hb2, d.I, ar, lw->w_up.f32, NULL, n, d.D, d.I);
             d.be->swiglu(hb, hb2, n, d.I);
-            d.be->matmul(ar, d.D, hb, lw->w_down, NULL, n, d.I, d.D);
+            d.be->matmul(ar, d.D, hb, lw->w_down.f32, NULL, n, d.I, d.D);
             d.be->add(xr, ar, n, d.D);
         }
     }

@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "fileio.h"
+#include "model_internal.h"
 #include "output.h"
 #include "perplexity.h"
 #include "self_check.h"
@@ -54,6 +55,8 @@ static int perplexity(gq_model *m, const gq_convert_gqa_opts *o, double *out, gq
 int gq_convert_gqa(gq_model *src, const gq_calib_set *set, const char *out_dir, const gq_convert_gqa_opts *o,
                    gq_convert_gqa_result *res, gq_error *err)
 {
+    int widen_rc = gq_model_widen_weights(src, err); /* the decompositions read float32 matrices */
+    if (widen_rc != GQ_OK) return widen_rc;
     gq_convert_gqa_result r = {0};
     gq_gqa_meta_info info = o->meta;
     gq_convert_out out = {0};

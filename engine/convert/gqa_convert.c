@@ -267,9 +267,9 @@ static int layer_src_load(const gq_gqa_dims *dm, const gq_layer_weights *lw, con
 {
     const size_t D = (size_t)dm->D, L = (size_t)dm->L, Hd = (size_t)dm->H * dm->d;
     memset(s, 0, sizeof *s);
-    s->Wq = widen(lw->wq, Hd * D, "W_q", err);
-    s->Wk = widen(lw->wk, L * D, "W_k", err);
-    s->Wv = widen(lw->wv, L * D, "W_v", err);
+    s->Wq = widen(lw->wq.f32, Hd * D, "W_q", err);
+    s->Wk = widen(lw->wk.f32, L * D, "W_k", err);
+    s->Wv = widen(lw->wv.f32, L * D, "W_v", err);
     if (!s->Wq || !s->Wk || !s->Wv) goto nomem;
     if (lw->bq && !(s->bq = widen(lw->bq, Hd, "b_q", err))) goto nomem;
     if (lw->bk && !(s->bk = widen(lw->bk, L, "b_k", err))) goto nomem;
@@ -546,7 +546,7 @@ static int pass1_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *
     const gq_layer_weights *lw = &cx->m->w.layers[v->layer];
     const int Fc = dm->G * dm->d / 2;
     int rc = GQ_OK;
-    double *Wk = widen(lw->wk, (size_t)dm->L * dm->D, "W_k", err);
+    double *Wk = widen(lw->wk.f32, (size_t)dm->L * dm->D, "W_k", err);
     double *bk = lw->bk ? widen(lw->bk, (size_t)dm->L, "b_k", err) : NULL;
     double *cf = cx->cf[v->layer];
     if (!Wk || (lw->bk && !bk)) {
@@ -598,7 +598,7 @@ static int search_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn 
     sub->wkv_a = cx->sub.wkv_a;
     sub->bkv_a = cx->sub.bkv_a;
     sub->wkv_b = cx->sub.wkv_b;
-    sub->wo = lw->wo;
+    sub->wo = lw->wo.f32;
     sub->bo = lw->bo;
     sub->shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, dm->M, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
     return GQ_OK;
@@ -624,7 +624,7 @@ static int search_final(void *vctx, const float *x, int64_t n, int D, gq_error *
         for (int64_t t0 = a; t0 < b; t0 += chunk) {
             int nb = (int)(b - t0 < chunk ? b - t0 : chunk);
             be->rmsnorm(xn, x + (size_t)t0 * D, m->w.final_norm, nb, D, (float)gq_model_config(m)->rms_norm_eps);
-            be->matmul(logits, V, xn, m->w.lm_head, NULL, nb, D, V);
+            be->matmul(logits, V, xn, m->w.lm_head.f32, NULL, nb, D, V);
             for (int j = 0; j < nb; j++) {
                 int am = 0;
                 double best = 0;
@@ -658,7 +658,7 @@ static gq_calib_attn attn_of(const gq_gqa_dims *dm, const gq_gqa_layer *ly, cons
     w.kv_a_norm = ly->kv_a_norm;
     w.latent_eps = eps;
     w.wkv_b = ly->wkv_b;
-    w.wo = lw->wo;
+    w.wo = lw->wo.f32;
     w.bo = lw->bo;
     w.shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, r, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
     return w;
@@ -730,7 +730,7 @@ static int pass2_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *
     sub->wkv_a = cx->sub.wkv_a;
     sub->bkv_a = cx->sub.bkv_a;
     sub->wkv_b = cx->sub.wkv_b;
-    sub->wo = lw->wo;
+    sub->wo = lw->wo.f32;
     sub->bo = lw->bo;
     sub->shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, dm->M, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
     if (cx->progress) cx->progress(cx->progress_ctx, 2, l, cx->res->n_layers);
@@ -797,7 +797,7 @@ static int pass3_layer(void *vctx, const gq_calib_layer_view *v, gq_calib_attn *
     sub->kv_a_norm = ly->kv_a_norm;
     sub->latent_eps = (float)eps;
     sub->wkv_b = ly->wkv_b;
-    sub->wo = lw->wo;
+    sub->wo = lw->wo.f32;
     sub->bo = lw->bo;
     sub->shape = (gq_mla_shape){dm->H, dm->G, dm->d, dm->dr, dm->d, dm->r, (float)(1.0 / sqrt((double)(dm->d + dm->dr)))};
     if (cx->progress) cx->progress(cx->progress_ctx, 3, v->layer, cx->res->n_layers);
@@ -868,6 +868,8 @@ static int search_freqfold(conv_ctx *cx, const gq_calib_set *set, gq_error *err)
 int gq_gqa_convert(gq_model *m, const gq_calib_set *set, const gq_gqa_dims *dims, int reference,
                    gq_gqa_progress_fn progress, void *progress_ctx, gq_gqa_result *res, gq_error *err)
 {
+    int widen_rc = gq_model_widen_weights(m, err); /* the decompositions read float32 matrices */
+    if (widen_rc != GQ_OK) return widen_rc;
     memset(res, 0, sizeof *res);
     const gq_config *cfg = gq_model_config(m);
     const int n_layers = (int)cfg->num_hidden_layers;

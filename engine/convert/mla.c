@@ -198,8 +198,8 @@ static int convert_layer(mla_job *j, int l, gq_error *err)
     j->v_energy[l] = v_tot > 0 ? v_kept / v_tot : 1.0;
 
     const size_t Q = (size_t)H * (dm->dn + dm->dr);
-    const float *q_src = lw->wq ? lw->wq : lw->wq_b;
-    const float *qb_src = lw->wq ? lw->bq : lw->bq_b;
+    const float *q_src = lw->wq.f32 ? lw->wq.f32 : lw->wq_b.f32;
+    const float *qb_src = lw->wq.f32 ? lw->bq : lw->bq_b;
     out->kv_b = gq_malloc((size_t)G * (dm->dn + dm->dv) * dm->r * sizeof(float), "converted kv_b_proj", err);
     out->q = gq_malloc(Q * dm->q_in * sizeof(float), "converted query projection", err);
     out->o = gq_malloc((size_t)dm->D * H * dm->dv * sizeof(float), "converted o_proj", err);
@@ -208,7 +208,7 @@ static int convert_layer(mla_job *j, int l, gq_error *err)
         rc = GQ_ERR_NOMEM;
         goto done;
     }
-    gq_mla_attn_in in = {lw->wkv_b, q_src, qb_src, lw->wo};
+    gq_mla_attn_in in = {lw->wkv_b, q_src, qb_src, lw->wo.f32};
     gq_mla_attn_out ao = {out->kv_b, out->q, out->q_bias, out->o};
     rc = gq_mla_absorb_layer(dm, members, uk, uv, &in, &ao, err);
 done:
@@ -236,7 +236,7 @@ static int layer_work(mla_job *j, const gq_calib_layer_view *v, gq_error *err)
     for (int64_t t0 = 0; t0 < v->n_tokens; t0 += MLA_CHUNK_ROWS) {
         int nb = (int)(v->n_tokens - t0 < MLA_CHUNK_ROWS ? v->n_tokens - t0 : MLA_CHUNK_ROWS);
         /* u[nb, r+d_r] = a W_kva^T (+ b) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, ru, D, 1.0f, v->a + (size_t)t0 * D, D, lw->wkv_a,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, ru, D, 1.0f, v->a + (size_t)t0 * D, D, lw->wkv_a.f32,
                     D, 0.0f, j->u, ru);
         for (int t = 0; t < nb; t++) {
             float *ut = j->u + (size_t)t * ru, *ct = j->lat + (size_t)t * r;
@@ -554,6 +554,8 @@ static int check_source(const gq_model *m, const gq_convert_mla_opts *o, const c
 int gq_convert_mla(gq_model *m, const gq_calib_set *set, const char *out_dir, const gq_convert_mla_opts *o,
                    gq_convert_mla_result *res, gq_error *err)
 {
+    int widen_rc = gq_model_widen_weights(m, err); /* the decompositions read float32 matrices */
+    if (widen_rc != GQ_OK) return widen_rc;
     int rc = check_source(m, o, out_dir, err);
     if (rc != GQ_OK) return rc;
     if (!set || set->n_tokens <= 0 || set->n_samples <= 0)
