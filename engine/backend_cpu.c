@@ -63,7 +63,7 @@ int gq_backend_cpu_threads(void) { return cpu_threads > 0 ? cpu_threads : 1; }
 static int balanced_block(int n, int max_block)
 {
     int n_blocks = (n + max_block - 1) / max_block;
-    n_blocks = n_blocks < 1 ? 4 : (n_blocks + 3) / 4 * 4;
+    n_blocks = n_blocks < 1 ? 2 : (n_blocks + 1) / 2 * 2;
     int width = (n + n_blocks - 1) / n_blocks;
     return (width + 15) / 16 * 16;
 }
@@ -71,7 +71,7 @@ static int balanced_block(int n, int max_block)
 static void matmul_cpu(float *Y, int ldy, const float *X, const float *W, const float *bias, int T, int in,
                 int out)
 {
-    int block_cols = balanced_block(out, 256);
+    int block_cols = balanced_block(out, 384);
     int n_blocks = (out + block_cols - 1) / block_cols;
 #pragma omp parallel for schedule(static) num_threads(gq_backend_cpu_threads()) if (n_blocks > 1)
     for (int b = 0; b < n_blocks; b++) {
@@ -147,7 +147,7 @@ static void matmul_w_cpu(float *Y, int ldy, const float *X, const gq_wmat *W, co
         matmul_cpu(Y, ldy, X, W->f32, bias, T, in, out);
         return;
     }
-    int block_rows = balanced_block(out, 256);
+    int block_rows = balanced_block(out, 384);
     int n_blocks = (out + block_rows - 1) / block_rows;
     int n_thr = gq_backend_cpu_threads();
     ensure_scratch(n_thr, (size_t)block_rows * (size_t)in);

@@ -143,8 +143,12 @@ static inline GQ_HD void gq_vocab_block_partial(const float *logits, int nv, int
             mx = logits[v];
             am = v;
         }
+    /* expf of the float difference, summed in float64: the terms that
+     * matter have |l - max| small, where the difference is exact and expf
+     * is within an ulp, so the log-sum-exp moves by ~1e-7 at most, and it
+     * runs about 3x faster than exp in double. */
     double sum = 0.0;
-    for (int v = 0; v < nv; v++) sum += exp((double)logits[v] - (double)mx);
+    for (int v = 0; v < nv; v++) sum += (double)expf(logits[v] - mx);
     *mx_out = mx;
     *arg_out = v0 + am;
     *sum_out = sum;

@@ -45,7 +45,7 @@
 /* Documents per journal batch.  The scorer also starts afresh at each
  * batch (no prefix shared across a batch boundary), so that a resumed run
  * computes every batch exactly as an uninterrupted one does. */
-#define GQ_JOURNAL_BATCH_DOCS 8
+#define GQ_JOURNAL_BATCH_DOCS 32
 
 typedef struct gq_journal gq_journal;
 
