@@ -57,9 +57,41 @@ int gq_dequant_row(gq_dtype t, const void *src, float *dst, size_t n, gq_error *
             dst[i] = (float)v;
         }
         break;
-    default: /* the block types */
-        for (size_t b = 0; b < n / be; b++) gq_dequant_block(t, p + b * bb, dst + b * be);
+    case GQ_DTYPE_Q8_0:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q8_0(p + b * bb, dst + b * be);
         break;
+    case GQ_DTYPE_Q4_0:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q4_0(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q4_1:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q4_1(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q5_0:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q5_0(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q5_1:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q5_1(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q2_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q2_k(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q3_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q3_k(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q4_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q4_k(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q5_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q5_k(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q6_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q6_k(p + b * bb, dst + b * be);
+        break;
+    case GQ_DTYPE_Q8_K:
+        for (size_t b = 0; b < n / be; b++) gq_dequant_block_q8_k(p + b * bb, dst + b * be);
+        break;
+    default:
+        break; /* unreachable: gq_dequant_supported() said no above */
     }
     return GQ_OK;
 }

@@ -319,8 +319,9 @@ static inline GQ_HD void gq_dequant_block_q8_k(const unsigned char *blk, float *
     }
 }
 
-/* Widen one block of type t (one element for F32/F16/BF16/F64): the
- * dispatch that quant.c's rows and the CUDA widening kernel share. */
+/* Widen one block of type t (one element for F32/F16/BF16/F64), for the
+ * CUDA widening kernel (one thread a block).  quant.c's rows switch once
+ * per row instead, so each type's loop inlines its block function. */
 static inline GQ_HD void gq_dequant_block(gq_dtype t, const unsigned char *blk, float *y)
 {
     switch (t) {
