@@ -360,12 +360,26 @@ done:
     return rc;
 }
 
+static int convert_main(int argc, char **argv, convert_args a);
+
+/* Parses, resolves --model (a Hub id through the cache), converts. */
 int cmd_convert(int argc, char **argv)
 {
     convert_args a;
     int prc = parse_args(argc, argv, &a);
     if (prc < 0) return GQ_EXIT_OK;  /* --help */
     if (prc > 0) return prc;
+    gq_error err = {0};
+    char *model = NULL;
+    if (cli_model_resolve(a.model, a.data.offline, &model, &err) != GQ_OK) return cli_fail(&err);
+    a.model = model;
+    int rc = convert_main(argc, argv, a);
+    gq_free(model);
+    return rc;
+}
+
+static int convert_main(int argc, char **argv, convert_args a)
+{
 
     gq_error err = {0};
     gq_model *src = NULL;

@@ -442,12 +442,33 @@ static int run_gate(const eval_args *e, int *gate_failed, gq_error *err)
 
 // ---- the command -----------------------------------------------------------------------------------
 
+static int eval_main(int argc, char **argv, eval_args e);
+
+/* Parses, resolves MODEL and GQLA (Hub ids through the cache), runs. */
 int cmd_eval(int argc, char **argv)
 {
     eval_args e;
     int prc = parse_args(argc, argv, &e);
     if (prc < 0) return GQ_EXIT_OK;  /* --help */
     if (prc > 0) return prc;
+    gq_error err = {0};
+    char *model = NULL, *converted = NULL;
+    int rc;
+    if (cli_model_resolve(e.model, e.o.data.offline, &model, &err) != GQ_OK ||
+        (e.converted && cli_model_resolve(e.converted, e.o.data.offline, &converted, &err) != GQ_OK)) {
+        rc = cli_fail(&err);
+    } else {
+        e.model = model;
+        if (converted) e.converted = converted;
+        rc = eval_main(argc, argv, e);
+    }
+    gq_free(model);
+    gq_free(converted);
+    return rc;
+}
+
+static int eval_main(int argc, char **argv, eval_args e)
+{
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

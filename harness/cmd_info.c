@@ -6,6 +6,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "gq_alloc.h"
 #include "gguf.h"
 #include "kvcache_table.h"
 #include "model.h"
@@ -80,20 +81,36 @@ static void print_tokenizer(const gq_model *m)
            (int)gq_tokenizer_bos(tok), (int)gq_tokenizer_eos(tok), gq_tokenizer_adds_bos(tok) ? "yes" : "no");
 }
 
+static int info_run(const char *path);
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
+    int offline = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(info_help, stdout);
             return GQ_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--offline")) {
+            offline = 1;
+            continue;
         }
         if (argv[i][0] == '-') return cli_usage_error("info", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("info", "one MODEL only (got '%s' and '%s')", path, argv[i]);
         path = argv[i];
     }
     if (!path) return cli_usage_error("info", "missing MODEL");
+    gq_error err = {0};
+    char *resolved = NULL;
+    if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) return cli_fail(&err);
+    int rc = info_run(resolved);
+    gq_free(resolved);
+    return rc;
+}
 
+static int info_run(const char *path)
+{
     gq_error err = {0};
     gq_model *m = NULL;
     gq_open_opts opts = {0};

@@ -85,7 +85,8 @@ int cmd_score(int argc, char **argv)
 {
     const char *path = NULL, *ids_arg = NULL, *text = NULL, *path_arg = NULL;
     long from = 0, threads = 0, sq = -1;
-    int json = 0;
+    int json = 0, offline = 0;
+    char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(score_help, stdout);
@@ -104,6 +105,8 @@ int cmd_score(int argc, char **argv)
             if (cli_parse_int(argv[++i], 0, 1 << 20, &sq)) return cli_usage_error("score", "--sq takes a token count >= 0");
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--offline")) {
+            offline = 1;
         } else if (argv[i][0] == '-') {
             return cli_usage_error("score", "unknown option or missing value: '%s'", argv[i]);
         } else if (!path) {
@@ -127,6 +130,8 @@ int cmd_score(int argc, char **argv)
     gq_score *scores[2] = {NULL, NULL};
     int rc = GQ_EXIT_ERROR;
     gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0};
+    if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
+    path = resolved;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
     const gq_config *cfg = gq_model_config(m);
     if (!cfg) {
@@ -209,5 +214,6 @@ done:
     gq_free(scores[1]);
     gq_tokens_free(&ids);
     gq_model_close(m);
+    gq_free(resolved);
     return rc;
 }
