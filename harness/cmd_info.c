@@ -12,7 +12,7 @@
 #include "model.h"
 
 static const char *info_help =
-    "Usage: gqla-eval info MODEL\n"
+    "Usage: gqla-eval info MODEL [--offline]\n"
     "\n"
     "Prints the architecture, parameter count, tensor dtypes and the quant mix (share of\n"
     "the parameters per dtype, tensors in parentheses, bits per weight, GGUF file type),\n"
@@ -20,6 +20,8 @@ static const char *info_help =
     "head dims, vocabulary, tokenizer, and the KV cache per token of every decoding\n"
     "path (elements and bf16/f32 bytes per layer and for the model, conversion.md §2.4).\n"
     "MODEL: a Hugging Face folder, a .gguf file, or a tokenizer-only folder.\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n"
     "Every header field is validated; bad input exits 2 naming the file and place.\n";
 
 /* llama.cpp's llama_ftype (general.file_type): the name llama-quantize was

@@ -13,7 +13,7 @@
 #include "perplexity.h"
 
 static const char *ppl_help =
-    "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet]\n"
+    "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet] [--offline]\n"
     "\n"
     "Perplexity of the text in F, with the protocol of TransMLA's evaluate_ppl\n"
     "(as the TransMLA and GQLA papers report wikitext-2):\n"
@@ -24,7 +24,9 @@ static const char *ppl_help =
     "  3. run each window alone (no state carried between windows) and score\n"
     "     tokens 1 .. ctx-1 of it, each given the window's tokens before it;\n"
     "  4. ppl = exp(total negative log-likelihood / (windows x (ctx - 1))), which\n"
-    "     equals exp(mean over windows of the window's mean NLL).\n";
+    "     equals exp(mean over windows of the window's mean NLL).\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
 typedef struct ppl_progress {
     int quiet;

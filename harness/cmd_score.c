@@ -17,7 +17,7 @@
 
 static const char *score_help =
     "Usage: gqla-eval score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N]\n"
-    "                       [--json] [--threads N]\n"
+    "                       [--json] [--threads N] [--offline]\n"
     "\n"
     "For each position i >= max(K, 1): log P(token_i | tokens_<i) (natural log,\n"
     "float64 log-softmax over float32 logits) and whether token_i is the argmax.\n"
@@ -30,7 +30,9 @@ static const char *score_help =
     "--sq N     the positions before max(K, 1) - 1 are prefilled into the path's\n"
     "           cache, the scored positions are then fed N at a time (default 1;\n"
     "           GQA models default to one pass over everything, which --sq 0 asks\n"
-    "           for explicitly).\n";
+    "           for explicitly).\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
 #define SCORE_PATH_TOLERANCE 1e-4
 

@@ -7,12 +7,14 @@
 #include "model.h"
 
 static const char *tokenize_help =
-    "Usage: gqla-eval tokenize MODEL --text T [--json] [--no-bos]\n"
+    "Usage: gqla-eval tokenize MODEL --text T [--json] [--no-bos] [--offline]\n"
     "\n"
     "Prints the token ids of T, one line of space-separated ids, or with --json\n"
     "{\"ids\": [...]}.  Special tokens (BOS/EOS) are added as the tokenizer's\n"
     "configuration says (tokenizer_config.json, the post-processor, or the GGUF's\n"
-    "tokenizer.ggml.add_bos_token), unless --no-bos.\n";
+    "tokenizer.ggml.add_bos_token), unless --no-bos.\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
 static int tokenize_run(const char *path, const char *text, int json, int no_bos);
 

@@ -437,19 +437,31 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void human(double b, char *out, size_t cap)
+{
+    if (b < 1e6) snprintf(out, cap, "%.1f kB", b / 1e3);
+    else if (b < 1e9) snprintf(out, cap, "%.1f MB", b / 1e6);
+    else snprintf(out, cap, "%.2f GB", b / 1e9);
+}
+
+/* "gqla-eval: ORG/NAME FILE: 120.5 MB of 269.1 MB (44%), 35.2 MB/s, ETA 4 s" */
 static void progress_line(hub_progress *p, long long have, int final)
 {
     double t = now_s(), dt = t - p->t0;
     double rate = dt > 0 ? (double)(have - p->base) / dt : 0.0;
-    char eta[32] = "";
+    char eta[32] = "", h[32], tot[32], r[32];
     if (!final && p->total > 0 && rate > 0) snprintf(eta, sizeof eta, ", ETA %.0f s", (double)(p->total - have) / rate);
-    if (p->total > 0)
-        fprintf(stderr, "%sgqla-eval: %s %s: %.1f of %.1f MB (%.0f%%), %.1f MB/s%s%s", p->tty ? "\r" : "", p->id,
-                p->file, (double)have / 1e6, (double)p->total / 1e6, 100.0 * (double)have / (double)p->total,
-                rate / 1e6, eta, p->tty ? "\033[K" : "\n");
-    else
-        fprintf(stderr, "%sgqla-eval: %s %s: %.1f MB, %.1f MB/s%s", p->tty ? "\r" : "", p->id, p->file,
-                (double)have / 1e6, rate / 1e6, p->tty ? "\033[K" : "\n");
+    human((double)have, h, sizeof h);
+    human(rate, r, sizeof r);
+    if (p->total > 0) {
+        human((double)p->total, tot, sizeof tot);
+        fprintf(stderr, "%sgqla-eval: %s %s: %s of %s (%.0f%%), %s/s%s%s", p->tty ? "\r" : "", p->id, p->file, h,
+                tot, 100.0 * (double)have / (double)p->total, r, eta, p->tty ? "\033[K" : "\n");
+    } else {
+        fprintf(stderr, "%sgqla-eval: %s %s: %s, %s/s%s", p->tty ? "\r" : "", p->id, p->file, h, r,
+                p->tty ? "\033[K" : "\n");
+    }
+    if (final && p->tty) fputc('\n', stderr);
     p->printed = 1;
     p->last = t;
 }

@@ -91,9 +91,12 @@ int gq_hub_ref_parse(const char *text, gq_hub_ref *out, gq_error *err)
                                 "model is named by ORG/NAME alone)",
                                 buf, file);
     }
-    snprintf(out->repo_id, sizeof out->repo_id, "%s", buf);
-    snprintf(out->revision, sizeof out->revision, "%s", rev ? rev : "main");
-    snprintf(out->file, sizeof out->file, "%s", file ? file : "");
+    const char *r = rev ? rev : "main", *f = file ? file : "";
+    if (strlen(r) >= sizeof out->revision || strlen(f) >= sizeof out->file)
+        return gq_error_set(err, GQ_ERR_USAGE, "model id '%.200s': revision or file name too long", text);
+    memcpy(out->repo_id, buf, strlen(buf) + 1); /* lengths checked above */
+    memcpy(out->revision, r, strlen(r) + 1);
+    memcpy(out->file, f, strlen(f) + 1);
     return GQ_OK;
 }
 

@@ -17,6 +17,7 @@ Exit: 0 pass, 1 fail.
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -227,7 +228,8 @@ def case_fresh(w):
     check_layout(w, MODEL, ["config.json", "generation_config.json", "tokenizer.json", "model.safetensors"])
     check(os.path.isfile(os.path.join(w.repo_dir(), ".no_exist", commit_of(MODEL), "tokenizer_config.json")),
           ".no_exist/COMMIT/tokenizer_config.json marks a file the repo lacks")
-    check("MB/s" in p.stderr and "model.safetensors" in p.stderr, "a progress line with the rate")
+    check(re.search(r"model\.safetensors: [0-9.]+ [kMG]B of [0-9.]+ [kMG]B \(100%\), [0-9.]+ [kMG]B/s", p.stderr),
+          "a progress line with bytes, total and rate")
     check("sha256 ok" in p.stderr, "the sha256 check is reported")
     p = w.run("info", MODEL)
     check(p.returncode == 0 and "llama" in p.stdout.lower(),
