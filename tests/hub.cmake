@@ -13,3 +13,12 @@ if(Python3_Interpreter_FOUND)
 else()
   message(WARNING "python3 not found: the hub.* tests (fake Hub server) are not registered")
 endif()
+
+# Both directions with the real huggingface_hub (tests/reference/check_hf_cache_interop.py):
+# it makes a virtualenv and pip-installs huggingface_hub, so it needs PyPI once
+# and skips (77) without it; "slow" keeps it out of the sanitizer run.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME hub.interop COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/reference/check_hf_cache_interop.py)
+  set_tests_properties(hub.interop PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS slow
+    ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+endif()

@@ -183,6 +183,8 @@ class World:
         env.update(env_extra or {})
         p = subprocess.run([CLI] + list(args), env=env, capture_output=True, text=True, timeout=90)
         self.outputs.append((" ".join(args), p.stdout + p.stderr))
+        check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr,
+              "no sanitizer report from gqla-eval %s" % " ".join(args))
         print("$ gqla-eval %s -> %d\n%s%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
         return p
 
