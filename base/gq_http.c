@@ -29,6 +29,21 @@ long gq_env_long(const char *name, long dflt, long lo, long hi)
     return x;
 }
 
+int gq_env_dir_pick(char *out, size_t cap, const char *override, const gq_env_dir *cand, size_t n_cand,
+                    const char *what, const char *hint, gq_error *err)
+{
+    int w = -1;
+    const char *v;
+    if (override && *override) w = snprintf(out, cap, "%s", override);
+    for (size_t i = 0; w < 0 && i < n_cand; i++)
+        if ((v = getenv(cand[i].var)) && *v) w = snprintf(out, cap, "%s%s", v, cand[i].suffix);
+    if (w < 0) return gq_error_set(err, GQ_ERR_USAGE, "no %s: %s", what, hint);
+    if ((size_t)w >= cap) return gq_error_set(err, GQ_ERR_USAGE, "%s path too long", what);
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
+    return GQ_OK;
+}
+
 void gq_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

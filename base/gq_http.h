@@ -26,6 +26,15 @@
 int gq_env_true(const char *name);
 /* The variable as a whole number in [lo, hi], else dflt (unset, junk, out of range). */
 long gq_env_long(const char *name, long dflt, long lo, long hi);
+/* A cache folder from the environment: `override` when non-empty, else
+ * $VAR + SUFFIX of the first candidate whose variable is set and non-empty,
+ * into out without a trailing '/'.  GQ_ERR_USAGE naming `what` when none is
+ * set or the path does not fit; `hint` ends that message. */
+typedef struct gq_env_dir {
+    const char *var, *suffix;
+} gq_env_dir;
+int gq_env_dir_pick(char *out, size_t cap, const char *override, const gq_env_dir *cand, size_t n_cand,
+                    const char *what, const char *hint, gq_error *err);
 /* Sleeps ms milliseconds (restarting after signals). */
 void gq_sleep_ms(long ms);
 

@@ -100,19 +100,11 @@ int ds_hub_cache_relpath(char *out, size_t cap, const char *hf_id, const char *c
 
 int ds_hub_cache_root(char *out, size_t cap, const gq_dataset_opts *opts, gq_error *err)
 {
-    const char *v;
-    int w;
-    if (opts && opts->cache_dir && *opts->cache_dir) w = snprintf(out, cap, "%s", opts->cache_dir);
-    else if ((v = getenv("HF_HOME")) && *v) w = snprintf(out, cap, "%s/gqla-eval", v);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) w = snprintf(out, cap, "%s/huggingface/gqla-eval", v);
-    else if ((v = getenv("HOME")) && *v) w = snprintf(out, cap, "%s/.cache/huggingface/gqla-eval", v);
-    else
-        return gq_error_set(err, GQ_ERR_USAGE,
-                            "no cache folder: set HF_HOME (or XDG_CACHE_HOME or HOME), or pass --data-dir");
-    if (w < 0 || (size_t)w >= cap) return gq_error_set(err, GQ_ERR_USAGE, "cache folder path too long");
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
-    return GQ_OK;
+    static const gq_env_dir cand[] = {{"HF_HOME", "/gqla-eval"},
+                                      {"XDG_CACHE_HOME", "/huggingface/gqla-eval"},
+                                      {"HOME", "/.cache/huggingface/gqla-eval"}};
+    return gq_env_dir_pick(out, cap, opts ? opts->cache_dir : NULL, cand, sizeof cand / sizeof cand[0],
+                           "cache folder", "set HF_HOME (or XDG_CACHE_HOME or HOME), or pass --data-dir", err);
 }
 
 /* The folder of the cache file must resolve (symlinks included) to a place

@@ -110,20 +110,13 @@ int hub_offline(const gq_hub_opts *o) { return (o && o->offline) || gq_env_true(
 
 int gq_hub_cache_root(char *out, size_t cap, const gq_hub_opts *o, gq_error *err)
 {
-    const char *v;
-    int w;
-    if (o && o->cache_dir && *o->cache_dir) w = snprintf(out, cap, "%s", o->cache_dir);
-    else if ((v = getenv("HF_HUB_CACHE")) && *v) w = snprintf(out, cap, "%s", v);
-    else if ((v = getenv("HUGGINGFACE_HUB_CACHE")) && *v) w = snprintf(out, cap, "%s", v);
-    else if ((v = getenv("HF_HOME")) && *v) w = snprintf(out, cap, "%s/hub", v);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) w = snprintf(out, cap, "%s/huggingface/hub", v);
-    else if ((v = getenv("HOME")) && *v) w = snprintf(out, cap, "%s/.cache/huggingface/hub", v);
-    else
-        return gq_error_set(err, GQ_ERR_USAGE, "no model cache folder: set HF_HUB_CACHE (or HF_HOME or HOME)");
-    if (w < 0 || (size_t)w >= cap) return gq_error_set(err, GQ_ERR_USAGE, "model cache folder path too long");
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
-    return GQ_OK;
+    static const gq_env_dir cand[] = {{"HF_HUB_CACHE", ""},
+                                      {"HUGGINGFACE_HUB_CACHE", ""},
+                                      {"HF_HOME", "/hub"},
+                                      {"XDG_CACHE_HOME", "/huggingface/hub"},
+                                      {"HOME", "/.cache/huggingface/hub"}};
+    return gq_env_dir_pick(out, cap, o ? o->cache_dir : NULL, cand, sizeof cand / sizeof cand[0],
+                           "model cache folder", "set HF_HUB_CACHE (or HF_HOME or HOME)", err);
 }
 
 int hub_repo_init(hub_repo *r, const gq_hub_ref *ref, const gq_hub_opts *o, gq_error *err)
