@@ -108,6 +108,9 @@ static int cache_complete(const hub_repo *r, const char *commit, char *missing, 
     const char *need = r->ref.file[0] ? r->ref.file : "config.json";
     if ((rc = hub_cache_file(r, commit, need, p, sizeof p, err)) != 1) goto absent;
     if (r->ref.file[0]) return 1;
+    /* The optional files are read too (by the tokenizer): present ones must stay inside the cache. */
+    for (size_t i = 0; i < sizeof tokenizer_files / sizeof tokenizer_files[0]; i++)
+        if ((rc = hub_cache_file(r, commit, tokenizer_files[i], p, sizeof p, err)) < 0) return rc;
     need = "model.safetensors";
     if ((rc = hub_cache_file(r, commit, need, p, sizeof p, err)) == 1) return 1;
     if (rc < 0) return rc;
@@ -274,6 +277,12 @@ int gq_hub_resolve_model(const char *model, const gq_hub_opts *o, char **path, g
         memcpy(*path, model, n);
         return GQ_OK;
     }
+    size_t n = model ? strlen(model) : 0;
+    if (n > 5 && strcmp(model + n - 5, ".gguf") == 0 && !strchr(model, ':'))
+        return gq_error_set(err, GQ_ERR_IO,
+                            "%s: no such file ---> HINT: a GGUF file inside a Hub repository is named "
+                            "ORG/NAME:FILE.gguf",
+                            model);
     return resolve(model, o, 0, path, err);
 }
 

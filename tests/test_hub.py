@@ -396,6 +396,9 @@ def case_escape(w):
         p = w.run("fetch", bad)
         check(p.returncode == 2 and ("refused" in p.stderr or "not a Hub model id" in p.stderr),
               "fetch %r is refused with exit 2" % bad)
+    p = w.run("info", "org/missing.gguf")
+    check(p.returncode == 2 and "no such file" in p.stderr and "ORG/NAME:FILE.gguf" in p.stderr,
+          "a missing local .gguf is not taken for a Hub id")
     p = w.run("info", "../../x")
     check(p.returncode == 2 and "not a Hub model id" in p.stderr, "--model ../../x is refused")
     check(len(w.requests()) == 0, "refused ids send no request")
