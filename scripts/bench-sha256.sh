@@ -2,6 +2,9 @@
 # SHA-256 throughput of base/sha256.c (whatever it is in this checkout) on a
 # ~500 MB file, checked against sha256sum.  Usage:
 #   scripts/bench-sha256.sh [FILE]     (default: a 500 MB random file in $TMPDIR)
+# Measured (issue 18, 2-core shared x86-64 with SHA-NI, 500 MB, page cache warm,
+# back to back under the same load): the FIPS 180-4 C code base/sha256.c had
+# before 128-154 MB/s; libcrypto behind the same API 1098-1106 MB/s.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}
