@@ -1,8 +1,17 @@
-/* sha256.h — SHA-256 (FIPS 180-4), written here so that the sample-log
- * hashes (doc_hash, prompt_hash, target_hash, task_hashes) need no OpenSSL.
+/* sha256.h — SHA-256 for every folder: sample-log hashes (doc_hash,
+ * prompt_hash, target_hash, task_hashes), the journal's keys, the
+ * converter's source-file hashes and the Hub download's LFS checks.
+ *
+ * The arithmetic is OpenSSL's libcrypto (Debian's libssl-dev): its assembly
+ * uses the CPU's SHA extensions where present, which matters now that
+ * multi-gigabyte checkpoints are hashed on the download path
+ * (scripts/bench-sha256.sh measures it).  This header does not include
+ * OpenSSL's: a context is an opaque, suitably aligned block of bytes, sized
+ * (and checked with a static assertion in sha256.c) for OpenSSL's SHA256_CTX.
  *
  * Streaming: gq_sha256_init, any number of gq_sha256_update, one
- * gq_sha256_final.  None of these can fail; a context holds no heap memory.
+ * gq_sha256_final.  None of these can fail; a context holds no heap memory,
+ * so a context abandoned before _final leaks nothing.
  * Tested against the FIPS/NIST vectors in tests/test_reports.c.
  */
 #ifndef GQ_SHA256_H
@@ -12,10 +21,10 @@
 #include <stdint.h>
 
 typedef struct gq_sha256 {
-    uint32_t h[8];           /* chaining state */
-    uint64_t n_bytes;        /* message length so far */
-    unsigned char buf[64];   /* partial block */
-    size_t n_buf;            /* bytes used in buf, < 64 */
+    union {
+        uint64_t align;          /* SHA256_CTX holds unsigned ints; keep 8-byte alignment */
+        unsigned char bytes[128];/* OpenSSL's SHA256_CTX (112 bytes in OpenSSL 1.1 and 3.x) */
+    } ctx;
 } gq_sha256;
 
 void gq_sha256_init(gq_sha256 *c);

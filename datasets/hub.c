@@ -45,6 +45,7 @@
 #include "ds_internal.h"
 #include "fileio.h"
 #include "gq_alloc.h"
+#include "gq_http.h"
 #include "json_util.h"
 
 #define HUB_DEFAULT_ENDPOINT "https://datasets-server.huggingface.co"
@@ -99,19 +100,11 @@ int ds_hub_cache_relpath(char *out, size_t cap, const char *hf_id, const char *c
 
 int ds_hub_cache_root(char *out, size_t cap, const gq_dataset_opts *opts, gq_error *err)
 {
-    const char *v;
-    int w;
-    if (opts && opts->cache_dir && *opts->cache_dir) w = snprintf(out, cap, "%s", opts->cache_dir);
-    else if ((v = getenv("HF_HOME")) && *v) w = snprintf(out, cap, "%s/gqla-eval", v);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) w = snprintf(out, cap, "%s/huggingface/gqla-eval", v);
-    else if ((v = getenv("HOME")) && *v) w = snprintf(out, cap, "%s/.cache/huggingface/gqla-eval", v);
-    else
-        return gq_error_set(err, GQ_ERR_USAGE,
-                            "no cache folder: set HF_HOME (or XDG_CACHE_HOME or HOME), or pass --data-dir");
-    if (w < 0 || (size_t)w >= cap) return gq_error_set(err, GQ_ERR_USAGE, "cache folder path too long");
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
-    return GQ_OK;
+    static const gq_env_dir cand[] = {{"HF_HOME", "/gqla-eval"},
+                                      {"XDG_CACHE_HOME", "/huggingface/gqla-eval"},
+                                      {"HOME", "/.cache/huggingface/gqla-eval"}};
+    return gq_env_dir_pick(out, cap, opts ? opts->cache_dir : NULL, cand, sizeof cand / sizeof cand[0],
+                           "cache folder", "set HF_HOME (or XDG_CACHE_HOME or HOME), or pass --data-dir", err);
 }
 
 /* The folder of the cache file must resolve (symlinks included) to a place
@@ -297,26 +290,9 @@ fail:
 
 // ---- settings from the environment ----------------------------------------------------
 
-static int env_true(const char *name)
-{
-    const char *v = getenv(name);
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
-                 strcasecmp(v, "on") == 0);
-}
-
 static int hub_offline(const gq_dataset_opts *opts)
 {
-    return (opts && opts->offline) || env_true("HF_HUB_OFFLINE") || env_true("HF_DATASETS_OFFLINE");
-}
-
-static long env_long(const char *name, long dflt, long lo, long hi)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) return dflt;
-    char *end = NULL;
-    long x = strtol(v, &end, 10);
-    if (*end != '\0' || x < lo || x > hi) return dflt;
-    return x;
+    return (opts && opts->offline) || gq_env_true("HF_HUB_OFFLINE") || gq_env_true("HF_DATASETS_OFFLINE");
 }
 
 static void hub_endpoint(char *out, size_t cap, const gq_dataset_opts *opts)
@@ -327,20 +303,6 @@ static void hub_endpoint(char *out, size_t cap, const gq_dataset_opts *opts)
     snprintf(out, cap, "%s", e);
     size_t n = strlen(out);
     while (n > 0 && out[n - 1] == '/') out[--n] = '\0';
-}
-
-/* Replace every occurrence of the token in the message (defence in depth:
- * nothing here formats it, but a server could echo it back). */
-static void scrub_token(gq_error *err, const char *token)
-{
-    if (!err || !token) return;
-    size_t tl = strlen(token);
-    if (tl < 4) return;
-    char *hit;
-    while ((hit = strstr(err->msg, token)) != NULL) {
-        memset(hit, '*', 3);
-        memmove(hit + 3, hit + tl, strlen(hit + tl) + 1);
-    }
 }
 
 // ---- HTTP --------------------------------------------------------------------------------
@@ -395,75 +357,18 @@ static void hub_conn_close(hub_conn *c)
 
 static int hub_conn_open(hub_conn *c, const gq_dataset_opts *opts, gq_error *err)
 {
-    char *auth = NULL;
+    int rc;
     memset(c, 0, sizeof *c);
     hub_endpoint(c->endpoint, sizeof c->endpoint, opts);
-    c->base_ms = env_long("GQLA_HUB_BACKOFF_MS", 1000, 0, HUB_MAX_WAIT_MS);
+    c->base_ms = gq_env_long("GQLA_HUB_BACKOFF_MS", 1000, 0, HUB_MAX_WAIT_MS);
     c->quiet = opts && opts->quiet;
-    const char *tok = getenv("HF_TOKEN");
-    if (tok && *tok) {
-        if (strpbrk(tok, "\r\n"))
-            return gq_error_set(err, GQ_ERR_USAGE, "HF_TOKEN contains a line break; refused (value not shown)");
-        c->token = tok;
-    }
-    c->curl = curl_easy_init();
-    if (!c->curl) return gq_error_set(err, GQ_ERR_NOMEM, "cannot start libcurl");
-    struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-    if (!h) goto nomem;
-    c->headers = h;
-    if (c->token) {
-        size_t n = strlen(c->token) + 32;
-        auth = gq_malloc(n, "Authorization header", err);
-        if (!auth) goto nomem;
-        snprintf(auth, n, "Authorization: Bearer %s", c->token);
-        h = curl_slist_append(c->headers, auth);
-        memset(auth, 0, n);
-        gq_free(auth);
-        auth = NULL;
-        if (!h) goto nomem;
-        c->headers = h;
-    }
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "gqla-eval/" GQLA_VERSION);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    c->token = gq_http_token(&rc, err);
+    if (rc != GQ_OK) return rc;
+    c->curl = gq_http_easy("application/json", c->token, &c->headers, err);
+    if (!c->curl) return GQ_ERR_NOMEM;
     curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    long tmo = env_long("GQLA_HUB_TIMEOUT_MS", 0, 0, 3600000L);
-    if (tmo > 0) curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, tmo);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
     return GQ_OK;
-nomem:
-    hub_conn_close(c);
-    return gq_error_set(err, GQ_ERR_NOMEM, "out of memory setting up the download");
-}
-
-static int retryable_curl(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 /* " (server says: ...)" from a datasets-server error body, or "". */
@@ -514,7 +419,7 @@ static int hub_get_json(hub_conn *c, const char *url, const char *what, const ch
         }
         if (cc != CURLE_OK) {
             snprintf(last, sizeof last, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
-            retry = retryable_curl(cc);
+            retry = gq_http_retryable(cc);
             if (!retry) {
                 rc = gq_error_set(err, GQ_ERR_NETWORK, "%s: request to %s failed: %s", what, c->endpoint, last);
                 goto fail;
@@ -570,7 +475,7 @@ static int hub_get_json(hub_conn *c, const char *url, const char *what, const ch
         if (!c->quiet)
             fprintf(stderr, "gqla-eval: %s: %s; retrying in %ld ms (attempt %d of %d)\n", what, last, wait,
                     attempt + 1, HUB_MAX_ATTEMPTS);
-        sleep_ms(wait);
+        gq_sleep_ms(wait);
         waited += wait;
         delay = delay > HUB_MAX_WAIT_MS / 2 ? HUB_MAX_WAIT_MS : (delay > 0 ? delay * 2 : 1);
     }
@@ -578,7 +483,7 @@ done:
 fail:
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
     free(body.data);
-    scrub_token(err, c->token);
+    gq_http_scrub(err, c->token);
     return rc;
 }
 
@@ -832,7 +737,7 @@ have_rows:
     if (opened) hub_conn_close(&local);
     return GQ_OK;
 fail:
-    if (c) scrub_token(err, c->token);
+    if (c) gq_http_scrub(err, c->token);
     ds_builder_free(&b);
     if (opened) hub_conn_close(&local);
     if (out) memset(out, 0, sizeof *out);
@@ -895,7 +800,7 @@ int ds_hub_fetch(const char *hf_id, const char *config, const char *split,
     }
     rc = GQ_OK;
 fail:
-    scrub_token(err, c.token);
+    gq_http_scrub(err, c.token);
     cJSON_Delete(listing);
     gq_free(url);
     hub_conn_close(&c);

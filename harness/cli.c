@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hub.h"
+
 int cli_fail(const gq_error *err)
 {
     fprintf(stderr, "gqla-eval: error: %s\n", err && err->msg[0] ? err->msg : "unknown error");
@@ -49,4 +51,10 @@ void cli_print_json_string(const char *s)
         }
     }
     putchar('"');
+}
+
+int cli_model_resolve(const char *model, int offline, char **path, gq_error *err)
+{
+    gq_hub_opts o = {.offline = offline};
+    return gq_hub_resolve_model(model, &o, path, err);
 }

@@ -12,6 +12,7 @@
 
 int cmd_eval(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_score(int argc, char **argv);
@@ -30,6 +31,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* MODEL as the user wrote it (a folder, a .gguf file, or a Hub id
+ * ORG/NAME[@REV][:FILE.gguf]) -> a path for gq_model_open, through the
+ * huggingface_hub cache (hub/hub.h), downloading what is missing unless
+ * offline (the flag, or HF_HUB_OFFLINE=1).  *path: heap, gq_free; NULL on
+ * failure. */
+int cli_model_resolve(const char *model, int offline, char **path, gq_error *err);
+
 /* Parse a whole non-negative int; returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 /* Print a string as a JSON string literal (with quotes) to stdout. */

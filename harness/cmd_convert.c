@@ -38,7 +38,8 @@ static const char *convert_help =
     "[k_nope; v] to rank R with the up-projection per KV group, the RoPE part\n"
     "of the key absorbed into the query, softmax scale fixed (conversion.md §3).\n"
     "\n"
-    "  --model SRC           source model (also accepted as the first positional)\n"
+    "  --model SRC           source model (also accepted as the first positional):\n"
+    "                        folder, .gguf file, or Hub id ORG/NAME[@REV][:FILE.gguf]\n"
     "  --output DIR          output folder; must not exist.  Written as\n"
     "                        DIR.tmp-XXXXXX and renamed at the end.\n"
     "  --calib-tokens FILE   calibration samples, one per line, token ids separated\n"
@@ -360,12 +361,26 @@ done:
     return rc;
 }
 
+static int convert_main(int argc, char **argv, convert_args a);
+
+/* Parses, resolves --model (a Hub id through the cache), converts. */
 int cmd_convert(int argc, char **argv)
 {
     convert_args a;
     int prc = parse_args(argc, argv, &a);
     if (prc < 0) return GQ_EXIT_OK;  /* --help */
     if (prc > 0) return prc;
+    gq_error err = {0};
+    char *model = NULL;
+    if (cli_model_resolve(a.model, a.data.offline, &model, &err) != GQ_OK) return cli_fail(&err);
+    a.model = model;
+    int rc = convert_main(argc, argv, a);
+    gq_free(model);
+    return rc;
+}
+
+static int convert_main(int argc, char **argv, convert_args a)
+{
 
     gq_error err = {0};
     gq_model *src = NULL;

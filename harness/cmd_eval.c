@@ -38,7 +38,8 @@ static const char *eval_help =
     "gets results_<run>.json per run, gqla_run.json (the manifest), report.md/.tex/\n"
     ".csv/.html and, with a gate option, the gate verdict (exit 1 when it fails).\n"
     "\n"
-    "  --model MODEL        the original model: folder or .gguf file\n"
+    "  --model MODEL        the original model: folder, .gguf file, or Hub id\n"
+    "                       ORG/NAME[@REV][:FILE.gguf] (huggingface_hub cache)\n"
     "  --converted MODEL    its GQLA conversion (must share the tokenizer)\n"
     "  --paths LIST         decoding paths of the converted model, comma-separated\n"
     "                       (default: both it has, e.g. gqa,absorb)\n"
@@ -49,7 +50,7 @@ static const char *eval_help =
     "  --num-fewshot K      K shots (MMLU: the first K dev rows); default 0\n"
     "  --data-dir DIR       local release files laid out as ../shared/datasets\n"
     "                       (default: the Hugging Face datasets-server, cached)\n"
-    "  --offline            never download (also HF_HUB_OFFLINE=1)\n"
+    "  --offline            never download, datasets or models (also HF_HUB_OFFLINE=1)\n"
     "  --add-bos auto|on|off  BOS policy; auto = the tokenizer's default (lm-eval HEAD)\n"
     "  --path P             decoding path: native (GQA models), gqa | absorb (GQLA),\n"
     "                       absorb | expanded (MLA), or both: score every request under the\n"
@@ -448,12 +449,33 @@ static int run_gate(const eval_args *e, int *gate_failed, gq_error *err)
 
 // ---- the command -----------------------------------------------------------------------------------
 
+static int eval_main(int argc, char **argv, eval_args e);
+
+/* Parses, resolves MODEL and GQLA (Hub ids through the cache), runs. */
 int cmd_eval(int argc, char **argv)
 {
     eval_args e;
     int prc = parse_args(argc, argv, &e);
     if (prc < 0) return GQ_EXIT_OK;  /* --help */
     if (prc > 0) return prc;
+    gq_error err = {0};
+    char *model = NULL, *converted = NULL;
+    int rc;
+    if (cli_model_resolve(e.model, e.o.data.offline, &model, &err) != GQ_OK ||
+        (e.converted && cli_model_resolve(e.converted, e.o.data.offline, &converted, &err) != GQ_OK)) {
+        rc = cli_fail(&err);
+    } else {
+        e.model = model;
+        if (converted) e.converted = converted;
+        rc = eval_main(argc, argv, e);
+    }
+    gq_free(model);
+    gq_free(converted);
+    return rc;
+}
+
+static int eval_main(int argc, char **argv, eval_args e)
+{
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

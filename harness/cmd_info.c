@@ -6,12 +6,13 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "gq_alloc.h"
 #include "gguf.h"
 #include "kvcache_table.h"
 #include "model.h"
 
 static const char *info_help =
-    "Usage: gqla-eval info MODEL\n"
+    "Usage: gqla-eval info MODEL [--offline]\n"
     "\n"
     "Prints the architecture, parameter count, tensor dtypes and the quant mix (share of\n"
     "the parameters per dtype, tensors in parentheses, bits per weight, GGUF file type),\n"
@@ -19,6 +20,8 @@ static const char *info_help =
     "head dims, vocabulary, tokenizer, and the KV cache per token of every decoding\n"
     "path (elements and bf16/f32 bytes per layer and for the model, conversion.md §2.4).\n"
     "MODEL: a Hugging Face folder, a .gguf file, or a tokenizer-only folder.\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n"
     "Every header field is validated; bad input exits 2 naming the file and place.\n";
 
 /* llama.cpp's llama_ftype (general.file_type): the name llama-quantize was
@@ -80,20 +83,36 @@ static void print_tokenizer(const gq_model *m)
            (int)gq_tokenizer_bos(tok), (int)gq_tokenizer_eos(tok), gq_tokenizer_adds_bos(tok) ? "yes" : "no");
 }
 
+static int info_run(const char *path);
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
+    int offline = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(info_help, stdout);
             return GQ_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--offline")) {
+            offline = 1;
+            continue;
         }
         if (argv[i][0] == '-') return cli_usage_error("info", "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error("info", "one MODEL only (got '%s' and '%s')", path, argv[i]);
         path = argv[i];
     }
     if (!path) return cli_usage_error("info", "missing MODEL");
+    gq_error err = {0};
+    char *resolved = NULL;
+    if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) return cli_fail(&err);
+    int rc = info_run(resolved);
+    gq_free(resolved);
+    return rc;
+}
 
+static int info_run(const char *path)
+{
     gq_error err = {0};
     gq_model *m = NULL;
     gq_open_opts opts = {0};

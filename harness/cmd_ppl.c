@@ -13,7 +13,7 @@
 #include "perplexity.h"
 
 static const char *ppl_help =
-    "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet]\n"
+    "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet] [--offline]\n"
     "\n"
     "Perplexity of the text in F, with the protocol of TransMLA's evaluate_ppl\n"
     "(as the TransMLA and GQLA papers report wikitext-2):\n"
@@ -24,7 +24,9 @@ static const char *ppl_help =
     "  3. run each window alone (no state carried between windows) and score\n"
     "     tokens 1 .. ctx-1 of it, each given the window's tokens before it;\n"
     "  4. ppl = exp(total negative log-likelihood / (windows x (ctx - 1))), which\n"
-    "     equals exp(mean over windows of the window's mean NLL).\n";
+    "     equals exp(mean over windows of the window's mean NLL).\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
 typedef struct ppl_progress {
     int quiet;
@@ -45,7 +47,8 @@ int cmd_ppl(int argc, char **argv)
 {
     const char *path = NULL, *file = NULL;
     long ctx = 512, threads = 0;
-    int quiet = 0;
+    int quiet = 0, offline = 0;
+    char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(ppl_help, stdout);
@@ -58,6 +61,8 @@ int cmd_ppl(int argc, char **argv)
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("ppl", "--threads takes a count");
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
+        } else if (!strcmp(argv[i], "--offline")) {
+            offline = 1;
         } else if (argv[i][0] == '-') {
             return cli_usage_error("ppl", "unknown option or missing value: '%s'", argv[i]);
         } else if (!path) {
@@ -76,6 +81,8 @@ int cmd_ppl(int argc, char **argv)
     int rc = GQ_EXIT_ERROR;
     gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = (int)ctx};
     if (gq_file_read_all(file, &text, NULL, &err) != GQ_OK) goto fail;
+    if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
+    path = resolved;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
     if (!gq_model_config(m)) {
         gq_error_set(&err, GQ_ERR_INVALID, "%s: a tokenizer-only folder has no model", path);
@@ -104,5 +111,6 @@ done:
     gq_free(text);
     gq_tokens_free(&ids);
     gq_model_close(m);
+    gq_free(resolved);
     return rc;
 }

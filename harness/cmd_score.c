@@ -17,7 +17,7 @@
 
 static const char *score_help =
     "Usage: gqla-eval score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N]\n"
-    "                       [--json] [--threads N]\n"
+    "                       [--json] [--threads N] [--offline]\n"
     "\n"
     "For each position i >= max(K, 1): log P(token_i | tokens_<i) (natural log,\n"
     "float64 log-softmax over float32 logits) and whether token_i is the argmax.\n"
@@ -30,7 +30,9 @@ static const char *score_help =
     "--sq N     the positions before max(K, 1) - 1 are prefilled into the path's\n"
     "           cache, the scored positions are then fed N at a time (default 1;\n"
     "           GQA models default to one pass over everything, which --sq 0 asks\n"
-    "           for explicitly).\n";
+    "           for explicitly).\n"
+    "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
+    "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
 #define SCORE_PATH_TOLERANCE 1e-4
 
@@ -85,7 +87,8 @@ int cmd_score(int argc, char **argv)
 {
     const char *path = NULL, *ids_arg = NULL, *text = NULL, *path_arg = NULL;
     long from = 0, threads = 0, sq = -1;
-    int json = 0;
+    int json = 0, offline = 0;
+    char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(score_help, stdout);
@@ -104,6 +107,8 @@ int cmd_score(int argc, char **argv)
             if (cli_parse_int(argv[++i], 0, 1 << 20, &sq)) return cli_usage_error("score", "--sq takes a token count >= 0");
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--offline")) {
+            offline = 1;
         } else if (argv[i][0] == '-') {
             return cli_usage_error("score", "unknown option or missing value: '%s'", argv[i]);
         } else if (!path) {
@@ -127,6 +132,8 @@ int cmd_score(int argc, char **argv)
     gq_score *scores[2] = {NULL, NULL};
     int rc = GQ_EXIT_ERROR;
     gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0};
+    if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
+    path = resolved;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
     const gq_config *cfg = gq_model_config(m);
     if (!cfg) {
@@ -209,5 +216,6 @@ done:
     gq_free(scores[1]);
     gq_tokens_free(&ids);
     gq_model_close(m);
+    gq_free(resolved);
     return rc;
 }

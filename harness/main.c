@@ -17,7 +17,9 @@ static const char *usage_text =
     "                                   with --converted: original vs GQLA through both paths,\n"
     "                                   manifest, report, gate; resumes in the same DIR\n"
     "  demo [--output-dir DIR]          SmolLM2 -> GQLA -> comparison on the sample items\n"
-    "  fetch TASK...                    download tasks' rows from the Hugging Face datasets-server\n"
+    "  fetch NAME...                    download ahead of a run: a task's rows from the datasets-server,\n"
+    "                                   or a model (NAME with a '/': ORG/NAME[@REV][:FILE.gguf])\n"
+    "  cache list                       the models in the huggingface_hub cache, with sizes\n"
     "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
     "  tokenize MODEL --text T [--json] [--no-bos]\n"
     "                                   token ids of a text\n"
@@ -34,8 +36,10 @@ static const char *usage_text =
     "                                   TransGQLA: a GQA checkpoint to a GQLA one\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors [+ tokenizer.json]),\n"
-    "a GGUF file (llama architecture, embedded tokenizer), or for tokenize a folder\n"
-    "holding only tokenizer.json (+ tokenizer_config.json).\n"
+    "a GGUF file (llama architecture, embedded tokenizer), for tokenize a folder\n"
+    "holding only tokenizer.json (+ tokenizer_config.json), or a Hub model id\n"
+    "ORG/NAME[@REVISION][:FILE.gguf], read from (and downloaded into) the\n"
+    "huggingface_hub cache; --offline or HF_HUB_OFFLINE=1: the cache only.\n"
     "\n"
     "Options:\n"
     "  -h, --help      this text (COMMAND --help: that command's options)\n"
@@ -62,6 +66,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (cmd[0] == '-' && cmd[1] == '-') return cmd_eval(argc - 1, argv + 1); /* eval is the default */
     if (!strcmp(cmd, "fetch")) return cmd_fetch(argc - 2, argv + 2);
+    if (!strcmp(cmd, "cache")) return cmd_cache(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libcjson-dev libpcre2-dev libutf8proc-dev zlib1g-dev libcurl4-openssl-dev
+  libcjson-dev libpcre2-dev libutf8proc-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   libopenblas-openmp-dev liblapacke-dev
   python3 python3-pip unzip ca-certificates
   chromium    # headless, for tests/test_report_html.c (report.html rendered)
