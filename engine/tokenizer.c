@@ -191,7 +191,18 @@ int gq_tok_set_token(gq_tokenizer *t, int32_t id, const char *s, size_t len, gq_
     if (!c) return GQ_ERR_NOMEM;
     memcpy(c, s, len);
     c[len] = '\0';
-    gq_free(t->tok_text[id]);
+    if (t->tok_text[id]) {
+        /* The vocab map may borrow the old text as a key (a normalized added
+         * token re-set in gq_tok_finish): keep it alive (fuzz_tokenizer found
+         * the use after free). */
+        char **nr = gq_realloc(t->retired, (t->n_retired + 1) * sizeof *nr, "token text", err);
+        if (!nr) {
+            gq_free(c);
+            return GQ_ERR_NOMEM;
+        }
+        t->retired = nr;
+        t->retired[t->n_retired++] = t->tok_text[id];
+    }
     t->tok_text[id] = c;
     t->tok_len[id] = (uint32_t)len;
     return GQ_OK;
@@ -275,6 +286,8 @@ void gq_tokenizer_free(gq_tokenizer *t)
     if (!t) return;
     for (size_t i = 0; i < t->n_vocab && t->tok_text; i++) gq_free(t->tok_text[i]);
     gq_free(t->tok_text);
+    for (size_t i = 0; i < t->n_retired; i++) gq_free(t->retired[i]);
+    gq_free(t->retired);
     gq_free(t->tok_len);
     gq_free(t->tok_special);
     gq_strmap_free(&t->vocab);
@@ -715,7 +728,8 @@ static void sv_free(strvec *v)
     memset(v, 0, sizeof *v);
 }
 
-#define SV_STR(v, i) ((v)->b.p + (v)->off[i])
+/* "" for a vector that never held a byte (b.p NULL: NULL + 0 is UB; fuzz_tokenizer found it). */
+#define SV_STR(v, i) ((v)->b.p ? (const char *)(v)->b.p + (v)->off[i] : "")
 #define SV_LEN(v, i) ((v)->off[(i) + 1] - (v)->off[i])
 
 /* Rust's String::from_utf8_lossy. */
@@ -724,6 +738,7 @@ static int add_lossy(strvec *v, const unsigned char *s, size_t n, gq_error *err)
     static const char fffd[] = "\xEF\xBF\xBD";
     size_t i = 0, run = 0;
     int rc;
+    if (!s) s = (const unsigned char *)""; /* an empty byte buffer is NULL; NULL + 0 is UB (fuzz_tokenizer) */
     while (i < n) {
         size_t k;
         if (gq_utf8_next((const char *)s + i, n - i, &k) >= 0) {

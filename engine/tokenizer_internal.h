@@ -161,7 +161,9 @@ struct gq_tokenizer {
     char **tok_text;
     uint32_t *tok_len;
     uint8_t *tok_special;         /* 1 = special (skipped by skip_special) */
-    gq_strmap vocab;              /* token text -> id (model vocab + added) */
+    gq_strmap vocab;              /* token text -> id (model vocab + added); borrows the keys */
+    char **retired;               /* [n_retired] texts replaced by gq_tok_set_token that the */
+    size_t n_retired;             /* vocab map may still borrow: freed with the tokenizer */
 
     /* BPE model */
     gq_pairmap merges;            /* rank-based (tokenizer.json, GGUF gpt2) */
