@@ -124,3 +124,49 @@ cJSON *mf_read_json(const char *dir, const char *name)
     free(text);
     return j;
 }
+
+/* Drop what legitimately differs between two runs: time, memory, command. */
+void mf_strip_volatile(cJSON *j)
+{
+    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
+                                 "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
+                                 "end_time", "gqla_eval"};
+    if (!j) return;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
+    for (cJSON *c = j->child; c; c = c->next)
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) mf_strip_volatile(c);
+}
+
+int mf_same_results(const char *ref, const char *out, const char *what)
+{
+    int ok = 1;
+    const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
+                           "results_converted_absorb.json"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
+        if (i > 0) { /* the results files: their lm-eval "results" block */
+            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
+            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+            a = ra;
+            b = rb;
+        }
+        mf_strip_volatile(a);
+        mf_strip_volatile(b);
+        int eq = a && b && cJSON_Compare(a, b, 1);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s equals the uninterrupted run's", what, files[i]);
+        test_cond(msg, eq);
+        if (!eq) {
+            char *ta = a ? cJSON_Print(a) : NULL, *tb = b ? cJSON_Print(b) : NULL;
+            printf("--- uninterrupted:\n%.3000s\n--- resumed:\n%.3000s\n", ta ? ta : "(none)", tb ? tb : "(none)");
+            free(ta);
+            free(tb);
+        }
+        ok &= eq;
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    return ok;
+}

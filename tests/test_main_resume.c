@@ -38,53 +38,6 @@ static void args_for(char *buf, size_t n, const char *out)
              orig, conv, TASKS, mf_samples_dir(), out);
 }
 
-/* Drop what legitimately differs between two runs: time, memory, command. */
-static void strip_volatile(cJSON *j)
-{
-    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
-                                 "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
-                                 "end_time", "gqla_eval"};
-    if (!j) return;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
-    for (cJSON *c = j->child; c; c = c->next)
-        if (cJSON_IsObject(c) || cJSON_IsArray(c)) strip_volatile(c);
-}
-
-/* 1 when out's results and manifest equal ref's. */
-static int same_results(const char *ref, const char *out, const char *what)
-{
-    int ok = 1;
-    const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
-                           "results_converted_absorb.json"};
-    for (size_t i = 0; i < 4; i++) {
-        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
-        if (i > 0) { /* the results files: their lm-eval "results" block */
-            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
-            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
-            cJSON_Delete(a);
-            cJSON_Delete(b);
-            a = ra;
-            b = rb;
-        }
-        strip_volatile(a);
-        strip_volatile(b);
-        int eq = a && b && cJSON_Compare(a, b, 1);
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s equals the uninterrupted run's", what, files[i]);
-        test_cond(msg, eq);
-        if (!eq) {
-            char *ta = a ? cJSON_Print(a) : NULL, *tb = b ? cJSON_Print(b) : NULL;
-            printf("--- uninterrupted:\n%.3000s\n--- resumed:\n%.3000s\n", ta ? ta : "(none)", tb ? tb : "(none)");
-            free(ta);
-            free(tb);
-        }
-        ok &= eq;
-        cJSON_Delete(a);
-        cJSON_Delete(b);
-    }
-    return ok;
-}
-
 /* After the rerun of a killed run: the manifest counts the killed
  * invocation (its clock as saved when it died) and the rerun. */
 static void check_clock(const char *out, const cJSON *killed_clock, const char *what)
@@ -177,7 +130,7 @@ int main(void)
             test_cond("the rerun reports resumed documents", o && strstr(o, "resumed"));
         if (strstr(kills[i], "torn")) test_cond("a torn batch is scored again (rerun completes)", code == 0);
         free(o);
-        same_results(ref, out, what);
+        mf_same_results(ref, out, what);
         check_clock(out, killed_clock, what);
         cJSON_Delete(killed_clock);
     }
@@ -270,7 +223,7 @@ int main(void)
         printf("%s\n", what);
         code = test_run_cli(args, NULL);
         test_cond("the rerun: exit 0", code == 0);
-        same_results(ref, out, what);
+        mf_same_results(ref, out, what);
     }
     return test_report("main_resume");
 }
