@@ -233,6 +233,18 @@ static int added_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+int gq_tok_regex_error(int m, const char *source, const char *what, size_t pos, gq_error *err)
+{
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(m, msg, sizeof msg);
+    int budget = m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT || m == PCRE2_ERROR_HEAPLIMIT;
+    return gq_error_set(err, GQ_ERR_INVALID, "%s: the %s failed at byte %zu of the text: %s%s", source, what, pos,
+                        (const char *)msg,
+                        budget ? " ---> HINT: the pattern backtracks without bound on this text (nested "
+                                 "quantifiers such as (a+)+); is this tokenizer.json from a trusted source?"
+                               : "");
+}
+
 int gq_tok_finish(gq_tokenizer *t, gq_error *err)
 {
     int rc;
@@ -525,12 +537,7 @@ static int split_regex(enc_ctx *c, const gq_pre_step *st, const char *s, size_t 
     while (pos <= n) {
         int m = pcre2_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, c->md, NULL);
         if (m == PCRE2_ERROR_NOMATCH) break;
-        if (m < 0) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(m, msg, sizeof msg);
-            return gq_error_set(err, GQ_ERR_INVALID, "%s: split regex failed: %s", c->t->source,
-                                (const char *)msg);
-        }
+        if (m < 0) return gq_tok_regex_error(m, c->t->source, "pre-tokenizer Split regex", pos, err);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         size_t ms = ov[0], me = ov[1];
         if (me == ms) { /* an empty match splits nothing: step over one char */

@@ -220,6 +220,13 @@ int gq_tok_finish(gq_tokenizer *t, gq_error *err);
 /* Compile a split regex (PCRE2 UTF+UCP, JIT when available). */
 int gq_tok_compile_regex(pcre2_code **out, const char *pattern, size_t len, const char *where,
                          gq_error *err);
+/* The error of a failed pcre2_match (m < 0, not NOMATCH) at byte pos of the
+ * text: PCRE2's own budget (its default match limit, 10 million steps, and
+ * heap limit) bounds the time and memory one match of a pathological
+ * pattern such as "(a|aa)+$" may take; hitting it is bad input
+ * (GQ_ERR_INVALID naming the file, the regex's role and the offset), not a
+ * hang.  tests/test_bounds.c (tokenizer_regex). */
+int gq_tok_regex_error(int m, const char *source, const char *what, size_t pos, gq_error *err);
 /* Append a pre-tokenizer regex split step. */
 int gq_tok_add_split(gq_tokenizer *t, const char *pattern, gq_split_behavior b, int invert,
                      const char *where, gq_error *err);

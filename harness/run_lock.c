@@ -1,17 +1,40 @@
 /* run_lock.c — the output folder's lock (run_lock.h). */
 #define _DEFAULT_SOURCE /* flock */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "run_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "gq_alloc.h"
 
 #define LOCK_NAME ".gqla-eval.lock"
+
+/* NAME.tmp.PID: the temp twin of gq_file_write_atomic (base/fileio.c). */
+static int is_temp_twin(const char *base)
+{
+    const char *t = strstr(base, ".tmp.");
+    if (!t || t == base) return 0;
+    const char *d = t + 5;
+    if (!*d) return 0;
+    for (; *d; d++)
+        if (*d < '0' || *d > '9') return 0;
+    return 1;
+}
+
+static int remove_stale(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    if (flag == FTW_F && is_temp_twin(path + ftw->base)) remove(path);
+    return 0;
+}
 
 int gq_run_lock_acquire(const char *dir, int *fd, gq_error *err)
 {
@@ -40,6 +63,8 @@ int gq_run_lock_acquire(const char *dir, int *fd, gq_error *err)
         goto done;
     }
     *fd = f;
+    /* Ours alone now: temp files of atomic writes cut off by a kill are stale. */
+    nftw(dir, remove_stale, 16, FTW_PHYS);
 done:
     gq_free(path);
     return rc;

@@ -5,7 +5,10 @@
  * first run holds an exclusive flock(2) on DIR/.gqla-eval.lock from before
  * it touches DIR until it exits (the kernel drops it when the process dies,
  * SIGKILL included, so a killed run never leaves a stale lock).  The second
- * is refused at once with a message naming DIR.
+ * is refused at once with a message naming DIR.  Once it holds the lock,
+ * the run removes the temp twins (NAME.tmp.PID, base/fileio.h) that a run
+ * killed in the middle of an atomic write left anywhere under DIR: no other
+ * process can be writing them then.
  *
  * Failure contract: gq_run_lock_acquire creates DIR (and its parents) when
  * missing; on failure *fd is -1 and nothing else in DIR was written (at most

@@ -49,6 +49,12 @@ void mf_strip_volatile(struct cJSON *j);
  * mf_strip_volatile (test_cond records one check per file; a difference
  * prints both sides).  `what` names the case in the messages. */
 int mf_same_results(const char *ref, const char *out, const char *what);
+/* Monotonic seconds. */
+double mf_now(void);
+/* Start the CLI (`gqla-eval ARGS`, output discarded), SIGKILL it after
+ * delay seconds; returns 1 if it was killed (0 if it had already finished,
+ * -1 if it could not start). */
+int mf_run_and_kill(const char *args, double delay);
 /* The repo's datasets/samples (from $GQ_FIXTURES/../../datasets/samples). */
 const char *mf_samples_dir(void);
 

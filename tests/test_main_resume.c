@@ -62,33 +62,6 @@ static void check_clock(const char *out, const cJSON *killed_clock, const char *
     cJSON_Delete(m);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Start the CLI, SIGKILL it after delay seconds; returns 1 if it was killed
- * (0 if it had already finished). */
-static int run_and_kill(const char *args, double delay)
-{
-    char cmd[20000];
-    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", getenv("GQ_CLI"), args);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
-}
-
 int main(void)
 {
     snprintf(root, sizeof root, "%s", test_tmpdir("main_resume"));
@@ -98,9 +71,9 @@ int main(void)
     char ref[4400], out[4400], args[16384];
     snprintf(ref, sizeof ref, "%s/ref", root);
     args_for(args, sizeof args, ref);
-    double t0 = now_s();
+    double t0 = mf_now();
     int code = test_run_cli(args, NULL);
-    double t_ref = now_s() - t0;
+    double t_ref = mf_now() - t0;
     test_cond("uninterrupted run: exit 0", code == 0);
     printf("uninterrupted run: %.2f s\n", t_ref);
 
@@ -168,9 +141,9 @@ int main(void)
             remove(clock);
         }
         char *o = NULL;
-        double t_rerun = now_s();
+        double t_rerun = mf_now();
         code = test_run_cli(args, &o);
-        t_rerun = now_s() - t_rerun;
+        t_rerun = mf_now() - t_rerun;
         if (bad == 2) {
             cJSON *m = mf_read_json(out, "gqla_run.json");
             double w = mf_num(m, "wall_seconds");
@@ -217,7 +190,7 @@ int main(void)
         double delay = t_ref * (0.1 + 0.8 * rand() / (double)RAND_MAX);
         snprintf(out, sizeof out, "%s/random%d", root, i);
         args_for(args, sizeof args, out);
-        int killed = run_and_kill(args, delay);
+        int killed = mf_run_and_kill(args, delay);
         char what[128];
         snprintf(what, sizeof what, "random kill after %.3f s (%s)", delay, killed ? "killed" : "had finished");
         printf("%s\n", what);
