@@ -218,6 +218,19 @@ static const char *data_dir_with(const char *rel, const char *head, char fill, c
     return dir;
 }
 
+/* dir/name = DEEP nested arrays; the command must refuse it as too deep. */
+static void deep_case(const char *c, const char *dir, const char *name, const char *const *argv)
+{
+    size_t n = 0;
+    char *deep = deep_json(&n);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!deep || test_write_file(path, deep, n) != 0) fprintf(stderr, "cannot write %s\n", path);
+    free(deep);
+    const char *needles[] = {name, "nested deeper than", NULL};
+    check(c, run_cli(argv), -1, needles);
+}
+
 // ---- the cases ---------------------------------------------------------------------------------------
 
 int main(int argc, char **argv)
@@ -270,36 +283,18 @@ int main(int argc, char **argv)
         const char *needles[] = {"hostile.gguf", "cannot fit", NULL};
         check(c, run_cli(a), -1, needles);
     } else if (!strcmp(c, "json_nesting")) {
-        size_t n = 0;
-        char *deep = deep_json(&n);
-        const char *dir = model_dir_with("config.json", deep, n);
-        free(deep);
+        const char *dir = model_dir_with("config.json", "", 0);
         const char *a[] = {"info", dir, NULL};
-        const char *needles[] = {"config.json", "nested deeper than", NULL};
-        check(c, run_cli(a), -1, needles);
+        deep_case(c, dir, "config.json", a);
     } else if (!strcmp(c, "run_json_nesting")) {
-        size_t n = 0;
-        char *deep = deep_json(&n);
-        char path[4400];
-        snprintf(path, sizeof path, "%s/gqla_run.json", root);
-        test_write_file(path, deep, n);
-        free(deep);
         const char *a[] = {"report", root, NULL};
-        const char *needles[] = {"gqla_run.json", "nested deeper than", NULL};
-        check(c, run_cli(a), -1, needles);
+        deep_case(c, root, "gqla_run.json", a);
     } else if (!strcmp(c, "tokenizer_nesting")) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/tokmodel", root);
         mf_write_original(dir);
-        size_t n = 0;
-        char *deep = deep_json(&n);
-        char path[4400];
-        snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-        test_write_file(path, deep, n);
-        free(deep);
         const char *a[] = {"tokenize", dir, "--text", "hello", NULL};
-        const char *needles[] = {"tokenizer.json", "nested deeper than", NULL};
-        check(c, run_cli(a), -1, needles);
+        deep_case(c, dir, "tokenizer.json", a);
     } else if (!strcmp(c, "tokenizer_regex")) {
         const char *dir = tokenizer_model(edit_regex);
         char text[128];

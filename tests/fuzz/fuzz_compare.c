@@ -10,13 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const uint8_t *a, *b;
-    size_t na, nb;
-    fuzz_split2(data, size, &a, &na, &b, &nb);
-    fuzz_reset();
-    const char *base = fuzz_write(0, "base.json", a, na);
-    const char *new_ = fuzz_write(1, "new.json", b, nb);
-    if (!base || !new_) return 0;
+    const char *base, *new_;
+    size_t nb;
+    if (fuzz_write_split(data, size, "base.json", "new.json", &base, &new_, &nb) != 0) return 0;
     char junit[1024];
     snprintf(junit, sizeof junit, "%s/junit.xml", fuzz_dir());
     static FILE *sink;

@@ -8,21 +8,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const uint8_t *cfg_bytes, *meta_bytes;
-    size_t n_cfg, n_meta;
-    fuzz_split2(data, size, &cfg_bytes, &n_cfg, &meta_bytes, &n_meta);
-    fuzz_reset();
-    const char *path = fuzz_write(0, "config.json", cfg_bytes, n_cfg);
-    if (!path) return 0;
+    const char *path, *meta;
+    size_t n_meta;
+    if (fuzz_write_split(data, size, "config.json", "gqla_meta.json", &path, &meta, &n_meta) != 0) return 0;
     gq_config cfg;
     gq_error err = {0};
     int rc = gq_config_load_json(&cfg, path, &err);
     fuzz_note("config", rc, &err);
     if (rc != GQ_OK) return 0;
-    if (n_meta) {
-        const char *meta = fuzz_write(1, "gqla_meta.json", meta_bytes, n_meta);
-        if (meta && gq_config_load_source_meta(&cfg, meta, &err) != GQ_OK) return 0;
-    }
+    if (n_meta && gq_config_load_source_meta(&cfg, meta, &err) != GQ_OK) return 0;
     if (gq_config_validate(&cfg, path, &err) != GQ_OK) return 0;
     gq_config_kv_elems_per_token_layer(&cfg);
     gq_config_source_cache_elems(&cfg, NULL);

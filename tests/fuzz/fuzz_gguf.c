@@ -13,16 +13,6 @@
 #include "gq_error.h"
 #include "tokenizer.h"
 
-static void widen_small(const gq_tensor_ref *t)
-{
-    if (!t || t->n_elems == 0 || t->n_elems > (1u << 16)) return;
-    float *dst = malloc((size_t)t->n_elems * sizeof *dst);
-    if (!dst) return;
-    gq_error err = {0};
-    gq_tensor_load_f32(t, dst, &err);
-    free(dst);
-}
-
 static void keys(const gq_gguf *g)
 {
     gq_error err = {0};
@@ -72,14 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_note("gguf", rc, &err);
     if (rc == GQ_OK) {
         keys(g);
-        for (size_t i = 0; i < gq_gguf_tensor_count(g); i++) widen_small(gq_gguf_tensor(g, i));
+        for (size_t i = 0; i < gq_gguf_tensor_count(g); i++) fuzz_widen_small(gq_gguf_tensor(g, i));
         gq_gguf_find(g, "token_embd.weight");
         tokenize(g);
         gq_gguf_close(g);
     }
     gq_checkpoint *ck = NULL;
     if (gq_checkpoint_open(&ck, path, &err) == GQ_OK) {
-        for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) widen_small(gq_checkpoint_tensor(ck, i));
+        for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) fuzz_widen_small(gq_checkpoint_tensor(ck, i));
         gq_checkpoint_close(ck);
     }
     return 0;

@@ -23,16 +23,6 @@ static const char config_json[] =
     " \"max_position_embeddings\": 64, \"tie_word_embeddings\": false, \"bos_token_id\": 1,"
     " \"eos_token_id\": 2}";
 
-static void widen_small(const gq_tensor_ref *t)
-{
-    if (!t || t->n_elems == 0 || t->n_elems > (1u << 16)) return;
-    float *dst = malloc((size_t)t->n_elems * sizeof *dst);
-    if (!dst) return;
-    gq_error err = {0};
-    gq_tensor_load_f32(t, dst, &err);
-    free(dst);
-}
-
 static void open_checkpoint(void)
 {
     gq_checkpoint *ck = NULL;
@@ -40,7 +30,7 @@ static void open_checkpoint(void)
     int rc = gq_checkpoint_open(&ck, fuzz_dir(), &err);
     fuzz_note("checkpoint", rc, &err);
     if (rc != GQ_OK) return;
-    for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) widen_small(gq_checkpoint_tensor(ck, i));
+    for (size_t i = 0; i < gq_checkpoint_tensor_count(ck); i++) fuzz_widen_small(gq_checkpoint_tensor(ck, i));
     gq_checkpoint_find(ck, "model.embed_tokens.weight");
     gq_checkpoint_close(ck);
 }
@@ -56,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gq_safetensors *st = NULL;
         gq_error err = {0};
         if (gq_safetensors_open(&st, path, &err) == GQ_OK) {
-            for (size_t i = 0; i < gq_safetensors_count(st); i++) widen_small(gq_safetensors_tensor(st, i));
+            for (size_t i = 0; i < gq_safetensors_count(st); i++) fuzz_widen_small(gq_safetensors_tensor(st, i));
             gq_safetensors_find(st, "lm_head.weight");
             gq_safetensors_close(st);
         }

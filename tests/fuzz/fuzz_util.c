@@ -1,6 +1,7 @@
 /* fuzz_util.c — the scratch folder and input splitting of fuzz_util.h. */
 #define _XOPEN_SOURCE 700
 #include "fuzz_util.h"
+#include "checkpoint.h"
 #include "gq_error.h"
 
 #include <errno.h>
@@ -105,4 +106,26 @@ void fuzz_note(const char *what, int rc, const struct gq_error *err)
     static int verbose = -1;
     if (verbose < 0) verbose = getenv("FUZZ_REPLAY_VERBOSE") != NULL;
     if (verbose) fprintf(stderr, "  %s: %s\n", what, rc == GQ_OK ? "ok" : err->msg);
+}
+
+void fuzz_widen_small(const struct gq_tensor_ref *t)
+{
+    if (!t || t->n_elems == 0 || t->n_elems > (1u << 16)) return;
+    float *dst = malloc((size_t)t->n_elems * sizeof *dst);
+    if (!dst) return;
+    gq_error err = {0};
+    gq_tensor_load_f32(t, dst, &err);
+    free(dst);
+}
+
+int fuzz_write_split(const uint8_t *data, size_t size, const char *name_a, const char *name_b, const char **path_a,
+                     const char **path_b, size_t *n_b)
+{
+    const uint8_t *a, *b;
+    size_t na;
+    fuzz_split2(data, size, &a, &na, &b, n_b);
+    fuzz_reset();
+    *path_a = fuzz_write(0, name_a, a, na);
+    *path_b = fuzz_write(1, name_b, b, *n_b);
+    return *path_a && *path_b ? 0 : -1;
 }

@@ -43,6 +43,17 @@ void fuzz_split2(const uint8_t *data, size_t size, const uint8_t **a, size_t *na
 struct gq_error;
 void fuzz_note(const char *what, int rc, const struct gq_error *err);
 
+/* Widen a tensor of at most 64 Ki elements to float32 (gq_tensor_load_f32),
+ * reading every byte its header promised; larger ones are skipped. */
+struct gq_tensor_ref;
+void fuzz_widen_small(const struct gq_tensor_ref *t);
+
+/* fuzz_reset, then part 0 of the input into name_a and part 1 into name_b
+ * (fuzz_split2; paths in slots 0 and 1, *n_b = part 1's size).  0, or -1 when
+ * a file could not be written. */
+int fuzz_write_split(const uint8_t *data, size_t size, const char *name_a, const char *name_b, const char **path_a,
+                     const char **path_b, size_t *n_b);
+
 /* A NUL-terminated heap copy (free with free()); NULL on OOM. */
 char *fuzz_strndup(const uint8_t *data, size_t n);
 
