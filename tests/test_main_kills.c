@@ -99,6 +99,7 @@ static int kills(const char *ref)
             int code = test_run_cli(args, &o); /* the resume that completes */
             snprintf(what, sizeof what, "%s after %d kills", out, kills_here);
             if (!test_cond("the resume exits 0", code == 0)) printf("%s\n", o ? o : "");
+            test_cond("the resume's log does not hold HF_TOKEN's value", !o || !strstr(o, SECRET));
             free(o);
             mf_same_results(ref, out, what);
             snprintf(what, sizeof what, "%s: no temp file left, HF_TOKEN's value in no file", out);
@@ -134,6 +135,7 @@ static int lock(const char *ref)
     char *o = NULL;
     int code = test_run_cli(args, &o);
     test_cond("a second run on the same folder: exit 2", code == 2);
+    test_cond("its log does not hold HF_TOKEN's value", !o || !strstr(o, SECRET));
     test_cond("... with a message naming the folder and the other run",
               test_has(o, out) && test_has(o, "another gqla-eval run is using this output folder"));
     free(o);
