@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -87,22 +88,92 @@ fail:
     return err ? (int)err->status : GQ_ERR_IO;
 }
 
+// ---- write fault injection (fileio.h) ------------------------------------------
+
+static long wfail_at = -1; /* GQ_FAIL_WRITE; 0 = never */
+static int wfail_errno = ENOSPC;
+static long wcount;
+
+/* 0 to go ahead, else the errno this write must fail with. */
+static int write_fault(const char *op, const char *path)
+{
+    if (wfail_at < 0) {
+        const char *s = getenv("GQ_FAIL_WRITE");
+        const char *e = getenv("GQ_FAIL_WRITE_ERRNO");
+        wfail_at = s ? strtol(s, NULL, 10) : 0;
+        if (wfail_at < 0) wfail_at = 0;
+        wfail_errno = e && strcmp(e, "EIO") == 0 ? EIO : ENOSPC;
+    }
+    wcount++;
+    if (wfail_at == 0 || wcount != wfail_at) return 0;
+    fprintf(stderr, "GQ_FAIL_WRITE=%ld: failing the %s of %s with %s\n", wfail_at, op, path,
+            wfail_errno == EIO ? "EIO" : "ENOSPC");
+    return wfail_errno;
+}
+
+int gq_file_write_fd(int fd, const void *data, size_t size, const char *path, gq_error *err)
+{
+    int e = write_fault("write", path);
+    if (e) return gq_error_set(err, GQ_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    const char *p = data;
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(fd, p + off, size - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return gq_error_set(err, GQ_ERR_IO, "%s: cannot write: %s", path, w < 0 ? strerror(errno) : "no progress");
+        off += (size_t)w;
+    }
+    return GQ_OK;
+}
+
+int gq_file_sync(int fd, const char *path, gq_error *err)
+{
+    int e = write_fault("fsync", path);
+    if (e || fsync(fd) != 0)
+        return gq_error_set(err, GQ_ERR_IO, "%s: cannot sync to disk: %s", path, strerror(e ? e : errno));
+    return GQ_OK;
+}
+
+int gq_file_rename(const char *from, const char *to, gq_error *err)
+{
+    int e = write_fault("rename", to);
+    if (e || rename(from, to) != 0)
+        return gq_error_set(err, GQ_ERR_IO, "%s: cannot rename %s into place: %s", to, from, strerror(e ? e : errno));
+    return GQ_OK;
+}
+
+/* Best effort: make a rename durable (a failure loses nothing but the
+ * guarantee, so it is not an error). */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 int gq_file_write_atomic(const char *path, const void *data, size_t size, gq_error *err)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return gq_error_set(err, GQ_ERR_USAGE, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return gq_error_set(err, GQ_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    int ok = fwrite(data, 1, size, f) == size;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return gq_error_set(err, GQ_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    int rc = gq_file_write_fd(fd, data, size, path, err);
+    if (rc == GQ_OK) rc = gq_file_sync(fd, path, err);
+    if (close(fd) != 0 && rc == GQ_OK) rc = gq_error_set(err, GQ_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    if (rc == GQ_OK) rc = gq_file_rename(tmp, path, err);
+    if (rc != GQ_OK) {
         unlink(tmp);
-        return gq_error_set(err, GQ_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+        return rc;
     }
+    sync_parent(path);
     return GQ_OK;
 }
 

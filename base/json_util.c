@@ -24,6 +24,27 @@ int gq_json_parse(cJSON **out, const char *text, size_t len, const char *what, g
     }
     if (len == 0)
         return gq_error_set(err, GQ_ERR_FORMAT, "%s: not valid JSON: the file is empty", what);
+    /* cJSON refuses nesting deeper than CJSON_NESTING_LIMIT (no stack
+     * overflow on a hostile file); say so rather than "not valid". */
+    size_t depth = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < pos; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '[' || ch == '{') {
+            depth++;
+        } else if ((ch == ']' || ch == '}') && depth) {
+            depth--;
+        }
+    }
+    if (depth >= CJSON_NESTING_LIMIT)
+        return gq_error_set(err, GQ_ERR_FORMAT,
+                            "%s: JSON nested deeper than %d levels at line %zu, column %zu (byte %zu); refused", what,
+                            CJSON_NESTING_LIMIT, line, col, pos);
     return gq_error_set(err, GQ_ERR_FORMAT,
                         "%s: not valid JSON near line %zu, column %zu (byte %zu of %zu)", what,
                         line, col, pos, len);

@@ -14,6 +14,7 @@
  * It is not a general CSV library: no other delimiters, no header handling.
  * Tested by tests/test_datasets_local.c (case csv).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "ds_internal.h"
@@ -150,5 +151,10 @@ int ds_csv_next(ds_csv *c, const char *path, gq_error *err)
                             "(truncated file?)",
                             path, c->record, c->record_line, c->n_fields, quote_line);
     if (field_end(c, err) != GQ_OK) return GQ_ERR_NOMEM;
+    if (c->buf_len > DS_MAX_ROW_BYTES) {
+        char loc[700];
+        snprintf(loc, sizeof loc, "%s: record %zu (line %zu)", path, c->record, c->record_line);
+        return ds_check_row_size(c->buf_len, loc, err);
+    }
     return 1;
 }

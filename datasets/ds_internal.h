@@ -22,6 +22,16 @@
 #include "dataset.h"
 #include "gq_error.h"
 
+// ---- bounds -----------------------------------------------------------------
+
+/* The largest row (a JSONL line, a CSV record, an element of a JSON array,
+ * a HellaSwag item line) a dataset file may hold.  The biggest real rows of
+ * the six benchmarks are a few KiB; a 10 MB line is a broken or hostile file
+ * and is refused with a message instead of being parsed (tests/test_bounds.c). */
+#define DS_MAX_ROW_BYTES ((size_t)1 << 20)
+/* GQ_ERR_FORMAT "LOC: the row is N bytes, more than ..." when n > DS_MAX_ROW_BYTES. */
+int ds_check_row_size(size_t n, const char *loc, gq_error *err);
+
 // ---- row builder ---------------------------------------------------------
 
 /* Rows in split order with their "where" strings; turns into a gq_rows. */

@@ -74,6 +74,7 @@ static int read_jsonl(ds_rows_builder *b, const char *path, jsonl_row_fn fn, voi
         if (k == len) continue;
         snprintf(loc, sizeof loc, "%s: line %zu", path, it.lineno);
         snprintf(where, sizeof where, "%s:line %zu", path, it.lineno);
+        if ((rc = ds_check_row_size(len, loc, err)) != GQ_OK) goto fail;
         const char *stop = NULL;
         obj = cJSON_ParseWithLengthOpts(line, len, &stop, 0);
         if (obj && stop)
@@ -490,6 +491,8 @@ static int read_hellaswag_txt(ds_rows_builder *b, const char *path, gq_error *er
         size_t first = it.lineno - got + 1;
         snprintf(loc, sizeof loc, "%s: line %zu", path, first);
         snprintf(where, sizeof where, "%s:line %zu", path, first);
+        for (size_t k = 0; k < got; k++)
+            if ((rc = ds_check_row_size(len[k], loc, err)) != GQ_OK) goto fail;
         if (got < 6) {
             rc = gq_error_set(err, GQ_ERR_FORMAT,
                               "%s: the last item has %zu of its 6 lines (query, label, 4 endings); truncated file?",

@@ -308,6 +308,12 @@ int ds_json_array_next(ds_json_array_iter *it, cJSON **elem, size_t *elem_line, 
                             it->path, it->lineno, it->index);
     const char *stop = NULL;
     cJSON *v = cJSON_ParseWithLengthOpts(it->p, (size_t)(it->end - it->p), &stop, 0);
+    if (v && stop && (size_t)(stop - it->p) > DS_MAX_ROW_BYTES) {
+        char loc[700];
+        snprintf(loc, sizeof loc, "%s: line %zu (row %zu)", it->path, it->lineno, it->index);
+        cJSON_Delete(v);
+        return ds_check_row_size((size_t)(stop - it->p), loc, err);
+    }
     if (!v) {
         size_t line = it->lineno;
         const char *q = it->p;
@@ -322,4 +328,13 @@ int ds_json_array_next(ds_json_array_iter *it, cJSON **elem, size_t *elem_line, 
     it->index++;
     *elem = v;
     return 1;
+}
+
+int ds_check_row_size(size_t n, const char *loc, gq_error *err)
+{
+    if (n <= DS_MAX_ROW_BYTES) return GQ_OK;
+    return gq_error_set(err, GQ_ERR_FORMAT,
+                        "%s: the row is %zu bytes, more than the %zu KiB a dataset row may have (a broken file, or "
+                        "not this dataset's format?)",
+                        loc, n, DS_MAX_ROW_BYTES >> 10);
 }

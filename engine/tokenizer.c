@@ -191,7 +191,18 @@ int gq_tok_set_token(gq_tokenizer *t, int32_t id, const char *s, size_t len, gq_
     if (!c) return GQ_ERR_NOMEM;
     memcpy(c, s, len);
     c[len] = '\0';
-    gq_free(t->tok_text[id]);
+    if (t->tok_text[id]) {
+        /* The vocab map may borrow the old text as a key (a normalized added
+         * token re-set in gq_tok_finish): keep it alive (fuzz_tokenizer found
+         * the use after free). */
+        char **nr = gq_realloc(t->retired, (t->n_retired + 1) * sizeof *nr, "token text", err);
+        if (!nr) {
+            gq_free(c);
+            return GQ_ERR_NOMEM;
+        }
+        t->retired = nr;
+        t->retired[t->n_retired++] = t->tok_text[id];
+    }
     t->tok_text[id] = c;
     t->tok_len[id] = (uint32_t)len;
     return GQ_OK;
@@ -220,6 +231,18 @@ static int added_cmp(const void *a, const void *b)
     const gq_added_token *x = a, *y = b;
     if (x->len != y->len) return x->len > y->len ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int gq_tok_regex_error(int m, const char *source, const char *what, size_t pos, gq_error *err)
+{
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(m, msg, sizeof msg);
+    int budget = m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT || m == PCRE2_ERROR_HEAPLIMIT;
+    return gq_error_set(err, GQ_ERR_INVALID, "%s: the %s failed at byte %zu of the text: %s%s", source, what, pos,
+                        (const char *)msg,
+                        budget ? " ---> HINT: the pattern backtracks without bound on this text (nested "
+                                 "quantifiers such as (a+)+); is this tokenizer.json from a trusted source?"
+                               : "");
 }
 
 int gq_tok_finish(gq_tokenizer *t, gq_error *err)
@@ -275,6 +298,8 @@ void gq_tokenizer_free(gq_tokenizer *t)
     if (!t) return;
     for (size_t i = 0; i < t->n_vocab && t->tok_text; i++) gq_free(t->tok_text[i]);
     gq_free(t->tok_text);
+    for (size_t i = 0; i < t->n_retired; i++) gq_free(t->retired[i]);
+    gq_free(t->retired);
     gq_free(t->tok_len);
     gq_free(t->tok_special);
     gq_strmap_free(&t->vocab);
@@ -512,12 +537,7 @@ static int split_regex(enc_ctx *c, const gq_pre_step *st, const char *s, size_t 
     while (pos <= n) {
         int m = pcre2_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, c->md, NULL);
         if (m == PCRE2_ERROR_NOMATCH) break;
-        if (m < 0) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(m, msg, sizeof msg);
-            return gq_error_set(err, GQ_ERR_INVALID, "%s: split regex failed: %s", c->t->source,
-                                (const char *)msg);
-        }
+        if (m < 0) return gq_tok_regex_error(m, c->t->source, "pre-tokenizer Split regex", pos, err);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         size_t ms = ov[0], me = ov[1];
         if (me == ms) { /* an empty match splits nothing: step over one char */
@@ -715,7 +735,8 @@ static void sv_free(strvec *v)
     memset(v, 0, sizeof *v);
 }
 
-#define SV_STR(v, i) ((v)->b.p + (v)->off[i])
+/* "" for a vector that never held a byte (b.p NULL: NULL + 0 is UB; fuzz_tokenizer found it). */
+#define SV_STR(v, i) ((v)->b.p ? (const char *)(v)->b.p + (v)->off[i] : "")
 #define SV_LEN(v, i) ((v)->off[(i) + 1] - (v)->off[i])
 
 /* Rust's String::from_utf8_lossy. */
@@ -724,6 +745,7 @@ static int add_lossy(strvec *v, const unsigned char *s, size_t n, gq_error *err)
     static const char fffd[] = "\xEF\xBF\xBD";
     size_t i = 0, run = 0;
     int rc;
+    if (!s) s = (const unsigned char *)""; /* an empty byte buffer is NULL; NULL + 0 is UB (fuzz_tokenizer) */
     while (i < n) {
         size_t k;
         if (gq_utf8_next((const char *)s + i, n - i, &k) >= 0) {

@@ -161,7 +161,9 @@ struct gq_tokenizer {
     char **tok_text;
     uint32_t *tok_len;
     uint8_t *tok_special;         /* 1 = special (skipped by skip_special) */
-    gq_strmap vocab;              /* token text -> id (model vocab + added) */
+    gq_strmap vocab;              /* token text -> id (model vocab + added); borrows the keys */
+    char **retired;               /* [n_retired] texts replaced by gq_tok_set_token that the */
+    size_t n_retired;             /* vocab map may still borrow: freed with the tokenizer */
 
     /* BPE model */
     gq_pairmap merges;            /* rank-based (tokenizer.json, GGUF gpt2) */
@@ -218,6 +220,13 @@ int gq_tok_finish(gq_tokenizer *t, gq_error *err);
 /* Compile a split regex (PCRE2 UTF+UCP, JIT when available). */
 int gq_tok_compile_regex(pcre2_code **out, const char *pattern, size_t len, const char *where,
                          gq_error *err);
+/* The error of a failed pcre2_match (m < 0, not NOMATCH) at byte pos of the
+ * text: PCRE2's own budget (its default match limit, 10 million steps, and
+ * heap limit) bounds the time and memory one match of a pathological
+ * pattern such as "(a|aa)+$" may take; hitting it is bad input
+ * (GQ_ERR_INVALID naming the file, the regex's role and the offset), not a
+ * hang.  tests/test_bounds.c (tokenizer_regex). */
+int gq_tok_regex_error(int m, const char *source, const char *what, size_t pos, gq_error *err);
 /* Append a pre-tokenizer regex split step. */
 int gq_tok_add_split(gq_tokenizer *t, const char *pattern, gq_split_behavior b, int invert,
                      const char *where, gq_error *err);

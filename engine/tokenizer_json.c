@@ -89,6 +89,7 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
 
     cJSON_ArrayForEach(it, vocab) {
         int32_t id = (int32_t)it->valuedouble;
+        /* Two tokens on one id: both map to it, the later one decodes (gq_tok_set_token keeps the first alive). */
         if ((rc = gq_tok_set_token(t, id, it->string, strlen(it->string), err))) return rc;
         if ((rc = gq_strmap_put(&t->vocab, t->tok_text[id], t->tok_len[id], id, err))) return rc;
     }

@@ -337,7 +337,7 @@ static int replace_regex(const gq_norm_step *st, const char *s, size_t n, gq_sbu
         int m = pcre2_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, md, NULL);
         if (m == PCRE2_ERROR_NOMATCH) break;
         if (m < 0) {
-            rc = gq_error_set(err, GQ_ERR_INVALID, "normalizer Replace: the regex failed (PCRE2 error %d)", m);
+            rc = gq_tok_regex_error(m, "tokenizer.json", "normalizer Replace regex", pos, err);
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

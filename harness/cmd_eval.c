@@ -25,6 +25,7 @@
 #include "progress.h"
 #include "report.h"
 #include "results.h"
+#include "run_lock.h"
 #include "score.h"
 
 static const char *eval_help =
@@ -489,6 +490,7 @@ static int eval_main(int argc, char **argv, eval_args e)
     size_t n_tasks = 0;
     char *journal_dir = NULL;
     gq_run_clock clock = {0};
+    int lock_fd = -1;
     int rc = GQ_EXIT_ERROR, usage_rc = 0, check_failed = 0, gate_failed = 0;
 
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
@@ -499,6 +501,8 @@ static int eval_main(int argc, char **argv, eval_args e)
         }
         goto fail;
     }
+    /* One run per output folder: locked before anything in it is touched. */
+    if (e.out_dir && gq_run_lock_acquire(e.out_dir, &lock_fd, &err) != GQ_OK) goto fail;
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
     if (e.out_dir && !(journal_dir = gq_path_join(e.out_dir, "journal", &err))) goto fail;
@@ -521,5 +525,6 @@ done:
     gq_prepared_tasks_free(tasks, n_tasks);
     gq_free(journal_dir);
     gq_run_clock_free(&clock);
+    gq_run_lock_release(lock_fd);
     return rc;
 }

@@ -2,6 +2,7 @@
  * cache read by decode attention, per decoding path and number of queries
  * s_q, against the ridge point of a GPU (formulas: reports/report.h,
  * gq_roofline_point). */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -173,8 +173,7 @@ int gq_demo_model_write(const char *dir, gq_error *err)
         goto done;
     }
     if ((rc = gq_byte_tokenizer_write(p, 0, err)) != GQ_OK) goto done;
-    if (rename(tmp, dir) != 0)
-        rc = gq_error_set(err, GQ_ERR_IO, "%s: cannot rename %s into place: %s", dir, tmp, strerror(errno));
+    rc = gq_file_rename(tmp, dir, err);
 done:
     gq_random_tensors_free(w);
     gq_free(w);

@@ -174,20 +174,13 @@ int gq_journal_append(gq_journal *j, const size_t *idx, size_t n, const double *
     long die_at = kill_after(&torn);
     batches_written++;
     if (die_at && batches_written == die_at && torn) len = len / 2 + 1; /* a write cut short by the kill */
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(j->fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            int e = errno;
-            gq_free(buf);
-            return gq_error_set(err, GQ_ERR_IO, "%s: cannot append to the journal: %s", j->path, strerror(e));
-        }
-        off += (size_t)w;
-    }
+    int rc = gq_file_write_fd(j->fd, buf, len, j->path, err);
     gq_free(buf);
-    if (fsync(j->fd) != 0)
-        return gq_error_set(err, GQ_ERR_IO, "%s: cannot sync the journal: %s", j->path, strerror(errno));
+    if (rc == GQ_OK) rc = gq_file_sync(j->fd, j->path, err);
+    if (rc != GQ_OK) {
+        gq_error_prefix(err, "journal: ");
+        return rc;
+    }
     if (die_at && batches_written == die_at) raise(SIGKILL); /* test hook (journal.h) */
     return GQ_OK;
 }

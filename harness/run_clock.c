@@ -19,16 +19,17 @@
 
 #define CLOCK_FORMAT "gqla-clock"
 
-/* A number of clock.json that must be finite and >= lo. */
-static int clock_number(const cJSON *root, const char *path, const char *key, double lo, double *out,
+/* A number of clock.json that must be in [lo, hi] (hi keeps the casts to
+ * int and int64_t defined: fuzz_run_clock found a 1e57-byte peak RSS). */
+static int clock_number(const cJSON *root, const char *path, const char *key, double lo, double hi, double *out,
                         gq_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo)
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
         return gq_error_set(err, GQ_ERR_INVALID,
-                            "%s: key %s: expected a number >= %g, found %s; remove the file to resume without "
-                            "the earlier invocations' time",
-                            path, key, lo, v ? gq_json_kind(v) : "nothing");
+                            "%s: key %s: expected a number in [%g, %g], found %s; remove the file to resume "
+                            "without the earlier invocations' time",
+                            path, key, lo, hi, v ? gq_json_kind(v) : "nothing");
     *out = v->valuedouble;
     return GQ_OK;
 }
@@ -47,10 +48,10 @@ static int clock_read(gq_run_clock *c, gq_error *err)
                           "%s: not a version 1 \"" CLOCK_FORMAT "\" file (keys format, version); remove it to "
                           "resume without the earlier invocations' time",
                           c->path);
-    if (rc == GQ_OK) rc = clock_number(root, c->path, "started_unix", 0.0, &started, err);
-    if (rc == GQ_OK) rc = clock_number(root, c->path, "invocations", 1.0, &inv, err);
-    if (rc == GQ_OK) rc = clock_number(root, c->path, "wall_seconds", 0.0, &secs, err);
-    if (rc == GQ_OK) rc = clock_number(root, c->path, "peak_rss_bytes", 0.0, &peak, err);
+    if (rc == GQ_OK) rc = clock_number(root, c->path, "started_unix", 0.0, 1e11, &started, err);
+    if (rc == GQ_OK) rc = clock_number(root, c->path, "invocations", 1.0, 1e9, &inv, err);
+    if (rc == GQ_OK) rc = clock_number(root, c->path, "wall_seconds", 0.0, 1e12, &secs, err);
+    if (rc == GQ_OK) rc = clock_number(root, c->path, "peak_rss_bytes", 0.0, 1e18, &peak, err);
     if (rc == GQ_OK && (inv != floor(inv) || inv > 1e9))
         rc = gq_error_set(err, GQ_ERR_INVALID, "%s: key invocations: expected a whole number, found %g", c->path,
                           inv);

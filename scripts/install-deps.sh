@@ -10,6 +10,7 @@ packages=(
   libopenblas-openmp-dev liblapacke-dev
   python3 python3-pip unzip ca-certificates
   chromium    # headless, for tests/test_report_html.c (report.html rendered)
+  clang libclang-rt-dev libomp-dev   # scripts/fuzz.sh: libFuzzer, ASan/UBSan runtimes, OpenMP for clang
 )
 
 missing=()

@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -123,4 +127,75 @@ cJSON *mf_read_json(const char *dir, const char *name)
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     free(text);
     return j;
+}
+
+/* Drop what legitimately differs between two runs: time, memory, command. */
+void mf_strip_volatile(cJSON *j)
+{
+    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
+                                 "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
+                                 "end_time", "gqla_eval"};
+    if (!j) return;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
+    for (cJSON *c = j->child; c; c = c->next)
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) mf_strip_volatile(c);
+}
+
+int mf_same_results(const char *ref, const char *out, const char *what)
+{
+    int ok = 1;
+    const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
+                           "results_converted_absorb.json"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
+        if (i > 0) { /* the results files: their lm-eval "results" block */
+            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
+            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+            a = ra;
+            b = rb;
+        }
+        mf_strip_volatile(a);
+        mf_strip_volatile(b);
+        int eq = a && b && cJSON_Compare(a, b, 1);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s equals the uninterrupted run's", what, files[i]);
+        test_cond(msg, eq);
+        if (!eq) {
+            char *ta = a ? cJSON_Print(a) : NULL, *tb = b ? cJSON_Print(b) : NULL;
+            printf("--- uninterrupted:\n%.3000s\n--- resumed:\n%.3000s\n", ta ? ta : "(none)", tb ? tb : "(none)");
+            free(ta);
+            free(tb);
+        }
+        ok &= eq;
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    return ok;
+}
+
+double mf_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int mf_run_and_kill(const char *args, double delay)
+{
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", getenv("GQ_CLI"), args);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
 }

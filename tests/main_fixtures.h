@@ -41,6 +41,20 @@ struct cJSON *mf_read_json(const char *dir, const char *name);
 /* o[key] as a number, NAN when absent or not a number (so every
  * comparison with it fails). */
 double mf_num(const struct cJSON *o, const char *key);
+/* Delete what legitimately differs between two runs of the same command
+ * from j, recursively: time, memory, invocations, command, dates. */
+void mf_strip_volatile(struct cJSON *j);
+/* 1 when out's gqla_run.json and the "results" blocks of its
+ * results_{original,converted_gqa,converted_absorb}.json equal ref's after
+ * mf_strip_volatile (test_cond records one check per file; a difference
+ * prints both sides).  `what` names the case in the messages. */
+int mf_same_results(const char *ref, const char *out, const char *what);
+/* Monotonic seconds. */
+double mf_now(void);
+/* Start the CLI (`gqla-eval ARGS`, output discarded), SIGKILL it after
+ * delay seconds; returns 1 if it was killed (0 if it had already finished,
+ * -1 if it could not start). */
+int mf_run_and_kill(const char *args, double delay);
 /* The repo's datasets/samples (from $GQ_FIXTURES/../../datasets/samples). */
 const char *mf_samples_dir(void);
 

@@ -38,53 +38,6 @@ static void args_for(char *buf, size_t n, const char *out)
              orig, conv, TASKS, mf_samples_dir(), out);
 }
 
-/* Drop what legitimately differs between two runs: time, memory, command. */
-static void strip_volatile(cJSON *j)
-{
-    static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
-                                 "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
-                                 "end_time", "gqla_eval"};
-    if (!j) return;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
-    for (cJSON *c = j->child; c; c = c->next)
-        if (cJSON_IsObject(c) || cJSON_IsArray(c)) strip_volatile(c);
-}
-
-/* 1 when out's results and manifest equal ref's. */
-static int same_results(const char *ref, const char *out, const char *what)
-{
-    int ok = 1;
-    const char *files[] = {"gqla_run.json", "results_original.json", "results_converted_gqa.json",
-                           "results_converted_absorb.json"};
-    for (size_t i = 0; i < 4; i++) {
-        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
-        if (i > 0) { /* the results files: their lm-eval "results" block */
-            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
-            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
-            cJSON_Delete(a);
-            cJSON_Delete(b);
-            a = ra;
-            b = rb;
-        }
-        strip_volatile(a);
-        strip_volatile(b);
-        int eq = a && b && cJSON_Compare(a, b, 1);
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s equals the uninterrupted run's", what, files[i]);
-        test_cond(msg, eq);
-        if (!eq) {
-            char *ta = a ? cJSON_Print(a) : NULL, *tb = b ? cJSON_Print(b) : NULL;
-            printf("--- uninterrupted:\n%.3000s\n--- resumed:\n%.3000s\n", ta ? ta : "(none)", tb ? tb : "(none)");
-            free(ta);
-            free(tb);
-        }
-        ok &= eq;
-        cJSON_Delete(a);
-        cJSON_Delete(b);
-    }
-    return ok;
-}
-
 /* After the rerun of a killed run: the manifest counts the killed
  * invocation (its clock as saved when it died) and the rerun. */
 static void check_clock(const char *out, const cJSON *killed_clock, const char *what)
@@ -109,33 +62,6 @@ static void check_clock(const char *out, const cJSON *killed_clock, const char *
     cJSON_Delete(m);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Start the CLI, SIGKILL it after delay seconds; returns 1 if it was killed
- * (0 if it had already finished). */
-static int run_and_kill(const char *args, double delay)
-{
-    char cmd[20000];
-    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", getenv("GQ_CLI"), args);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
-}
-
 int main(void)
 {
     snprintf(root, sizeof root, "%s", test_tmpdir("main_resume"));
@@ -145,9 +71,9 @@ int main(void)
     char ref[4400], out[4400], args[16384];
     snprintf(ref, sizeof ref, "%s/ref", root);
     args_for(args, sizeof args, ref);
-    double t0 = now_s();
+    double t0 = mf_now();
     int code = test_run_cli(args, NULL);
-    double t_ref = now_s() - t0;
+    double t_ref = mf_now() - t0;
     test_cond("uninterrupted run: exit 0", code == 0);
     printf("uninterrupted run: %.2f s\n", t_ref);
 
@@ -177,7 +103,7 @@ int main(void)
             test_cond("the rerun reports resumed documents", o && strstr(o, "resumed"));
         if (strstr(kills[i], "torn")) test_cond("a torn batch is scored again (rerun completes)", code == 0);
         free(o);
-        same_results(ref, out, what);
+        mf_same_results(ref, out, what);
         check_clock(out, killed_clock, what);
         cJSON_Delete(killed_clock);
     }
@@ -215,9 +141,9 @@ int main(void)
             remove(clock);
         }
         char *o = NULL;
-        double t_rerun = now_s();
+        double t_rerun = mf_now();
         code = test_run_cli(args, &o);
-        t_rerun = now_s() - t_rerun;
+        t_rerun = mf_now() - t_rerun;
         if (bad == 2) {
             cJSON *m = mf_read_json(out, "gqla_run.json");
             double w = mf_num(m, "wall_seconds");
@@ -264,13 +190,13 @@ int main(void)
         double delay = t_ref * (0.1 + 0.8 * rand() / (double)RAND_MAX);
         snprintf(out, sizeof out, "%s/random%d", root, i);
         args_for(args, sizeof args, out);
-        int killed = run_and_kill(args, delay);
+        int killed = mf_run_and_kill(args, delay);
         char what[128];
         snprintf(what, sizeof what, "random kill after %.3f s (%s)", delay, killed ? "killed" : "had finished");
         printf("%s\n", what);
         code = test_run_cli(args, NULL);
         test_cond("the rerun: exit 0", code == 0);
-        same_results(ref, out, what);
+        mf_same_results(ref, out, what);
     }
     return test_report("main_resume");
 }

@@ -307,9 +307,8 @@ int gq_out_commit(gq_convert_out *o, gq_error *err)
 {
     if (gq_path_exists(o->final_dir))
         return gq_error_set(err, GQ_ERR_IO, "%s: appeared while converting; the result stays unwritten", o->final_dir);
-    if (rename(o->tmp_dir, o->final_dir) != 0)
-        return gq_error_set(err, GQ_ERR_IO, "%s: cannot rename %s to it: %s", o->final_dir, o->tmp_dir,
-                            strerror(errno));
+    int rc = gq_file_rename(o->tmp_dir, o->final_dir, err);
+    if (rc != GQ_OK) return rc;
     o->committed = 1;
     remove_handlers();
     return GQ_OK;
