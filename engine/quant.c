@@ -25,10 +25,6 @@ int gq_dequant_supported(gq_dtype t)
     }
 }
 
-/* Built for AVX2 too (picked at load time by the CPU): the widening sits on
- * the hot path of every product now.  ISO C keeps -ffp-contract=off, so no
- * clone fuses Q4_1's multiply and add. */
-__attribute__((target_clones("avx2", "default")))
 int gq_dequant_row(gq_dtype t, const void *src, float *dst, size_t n, gq_error *err)
 {
     const unsigned char *p = src;
