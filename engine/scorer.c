@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gq_alloc.h"
+#include "gq_array.h"
 #include "model_internal.h"
 #include "score.h"
 
@@ -29,14 +30,16 @@ static int cmp_entry(const void *a, const void *b)
 
 struct gq_batch {
     int T, lcp, keep, n_seq, n_entries;
-    int cap_rows, cap_seq, cap_entries;
-    int32_t *tok;
+    int32_t *tok;            /* [rows] each array with its capacity (gq_array_reserve) */
     int *pos, *seg;
-    gq_batch_seq *seq;
-    score_entry *entries;
+    size_t cap_tok, cap_pos, cap_seg;
+    gq_batch_seq *seq;       /* [sequences] */
+    size_t cap_seq;
+    score_entry *entries;    /* [entries] */
     int *rows;
     int32_t *targets;
     gq_score *scores;
+    size_t cap_entries, cap_rows, cap_targets, cap_scores;
     const int32_t *keep_src; /* job 0's input, for the token history */
 };
 
@@ -223,42 +226,18 @@ static int feed(gq_scorer *s, int lcp, int L, int first_scored, int n_score, int
 
 static int batch_reserve(struct gq_batch *b, int rows, int seqs, int entries, gq_error *err)
 {
-    if (rows > b->cap_rows) {
-        int c = rows > 2 * b->cap_rows ? rows : 2 * b->cap_rows;
-        int32_t *t = gq_realloc(b->tok, (size_t)c * sizeof *t, "batch tokens", err);
-        if (!t) return GQ_ERR_NOMEM;
-        b->tok = t;
-        int *p = gq_realloc(b->pos, (size_t)c * sizeof *p, "batch positions", err);
-        if (!p) return GQ_ERR_NOMEM;
-        b->pos = p;
-        int *g = gq_realloc(b->seg, (size_t)c * sizeof *g, "batch tree mask", err);
-        if (!g) return GQ_ERR_NOMEM;
-        b->seg = g;
-        b->cap_rows = c;
-    }
-    if (seqs > b->cap_seq) {
-        int c = seqs > 2 * b->cap_seq ? seqs : 2 * b->cap_seq;
-        gq_batch_seq *q = gq_realloc(b->seq, (size_t)c * sizeof *q, "batch sequences", err);
-        if (!q) return GQ_ERR_NOMEM;
-        b->seq = q;
-        b->cap_seq = c;
-    }
-    if (entries > b->cap_entries) {
-        int c = entries > 2 * b->cap_entries ? entries : 2 * b->cap_entries;
-        score_entry *e = gq_realloc(b->entries, (size_t)c * sizeof *e, "batch scores", err);
-        if (!e) return GQ_ERR_NOMEM;
-        b->entries = e;
-        int *r = gq_realloc(b->rows, (size_t)c * sizeof *r, "batch score rows", err);
-        if (!r) return GQ_ERR_NOMEM;
-        b->rows = r;
-        int32_t *t = gq_realloc(b->targets, (size_t)c * sizeof *t, "batch score targets", err);
-        if (!t) return GQ_ERR_NOMEM;
-        b->targets = t;
-        gq_score *sc = gq_realloc(b->scores, (size_t)c * sizeof *sc, "batch score results", err);
-        if (!sc) return GQ_ERR_NOMEM;
-        b->scores = sc;
-        b->cap_entries = c;
-    }
+    size_t r = (size_t)rows, q = (size_t)seqs, e = (size_t)entries;
+    int rc;
+    if ((rc = gq_array_reserve(&b->tok, &b->cap_tok, r, sizeof *b->tok, 512, "batch tokens", err)) ||
+        (rc = gq_array_reserve(&b->pos, &b->cap_pos, r, sizeof *b->pos, 512, "batch positions", err)) ||
+        (rc = gq_array_reserve(&b->seg, &b->cap_seg, r, sizeof *b->seg, 512, "batch tree mask", err)) ||
+        (rc = gq_array_reserve(&b->seq, &b->cap_seq, q, sizeof *b->seq, 16, "batch sequences", err)) ||
+        (rc = gq_array_reserve(&b->entries, &b->cap_entries, e, sizeof *b->entries, 256, "batch scores", err)) ||
+        (rc = gq_array_reserve(&b->rows, &b->cap_rows, e, sizeof *b->rows, 256, "batch score rows", err)) ||
+        (rc = gq_array_reserve(&b->targets, &b->cap_targets, e, sizeof *b->targets, 256, "batch score targets",
+                               err)) ||
+        (rc = gq_array_reserve(&b->scores, &b->cap_scores, e, sizeof *b->scores, 256, "batch score results", err)))
+        return rc;
     return GQ_OK;
 }
 
