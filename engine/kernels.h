@@ -105,18 +105,22 @@ static inline GQ_HD void gq_swiglu_row(float *gate, const float *up, int n)
     }
 }
 
+/* First index of the maximum of x[0..n) (torch.argmax's tie rule). */
+static inline GQ_HD int gq_argmax_row(const float *x, int n)
+{
+    int am = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[am]) am = i;
+    return am;
+}
+
 /* log-softmax of logits[n] at index `target`, in float64; also the argmax
  * (first index of the maximum, as torch.argmax) and its log-prob. */
 static inline GQ_HD double gq_logsoftmax_gather_row(const float *logits, int n, int target,
                                                     int *argmax, double *max_logprob)
 {
-    int am = 0;
-    float mx = logits[0];
-    for (int i = 1; i < n; i++)
-        if (logits[i] > mx) {
-            mx = logits[i];
-            am = i;
-        }
+    int am = gq_argmax_row(logits, n);
+    float mx = logits[am];
     double sum = 0.0;
     for (int i = 0; i < n; i++) sum += exp((double)logits[i] - (double)mx);
     double lse = (double)mx + log(sum);
@@ -136,13 +140,8 @@ static inline GQ_HD double gq_logsoftmax_gather_row(const float *logits, int n, 
 static inline GQ_HD void gq_vocab_block_partial(const float *logits, int nv, int v0, float *mx_out, int *arg_out,
                                                 double *sum_out)
 {
-    int am = 0;
-    float mx = logits[0];
-    for (int v = 1; v < nv; v++)
-        if (logits[v] > mx) {
-            mx = logits[v];
-            am = v;
-        }
+    int am = gq_argmax_row(logits, nv);
+    float mx = logits[am];
     /* expf of the float difference, summed in float64: the terms that
      * matter have |l - max| small, where the difference is exact and expf
      * is within an ulp, so the log-sum-exp moves by ~1e-7 at most, and it
