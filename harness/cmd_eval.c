@@ -329,8 +329,7 @@ static int score_runs(eval_plan *p, gq_eval_opts *o, const gq_prepared_task *tas
 {
     gq_eval_overall overall = {0};
     for (size_t t = 0; t < n_tasks; t++)
-        for (size_t d = 0; d < tasks[t].n_docs; d++)
-            overall.total += (double)p->n_runs * gq_eval_doc_work(&tasks[t], d);
+        overall.total += (double)p->n_runs * gq_eval_part_work(&tasks[t], o->part_index, o->n_parts);
     overall.n_tasks_total = p->n_runs * n_tasks;
     overall.t_start = gq_now();
     o->overall = &overall;

@@ -279,6 +279,7 @@ static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_pre
     gq_journal_key_str(&k, gq_path_name(run->path));
     gq_journal_key_i64(&k, run_sq(o, run->path));
     gq_journal_key_i64(&k, GQ_JOURNAL_BATCH_DOCS);
+    gq_journal_key_i64(&k, o->batch_tokens); /* packing moves numbers within the scorer's bound */
     gq_journal_key_str(&k, t->task->name);
     gq_journal_key_i64(&k, (int64_t)t->n_docs);
     for (size_t d = 0; d <= t->n_docs; d++) gq_journal_key_i64(&k, (int64_t)t->req_start[d]);
@@ -367,23 +368,97 @@ static void overall_task_done(gq_eval_overall *ov, const gq_eval_run *run, const
             ov->n_tasks_total, run->id, t->task->name, ov->total > 0 ? 100.0 * ov->done / ov->total : 100.0, buf);
 }
 
+size_t gq_eval_n_batches(const gq_prepared_task *t)
+{
+    return (t->n_docs + GQ_JOURNAL_BATCH_DOCS - 1) / GQ_JOURNAL_BATCH_DOCS;
+}
+
+void gq_eval_batch_docs(const gq_prepared_task *t, size_t b, size_t *d0, size_t *d1)
+{
+    *d0 = b * GQ_JOURNAL_BATCH_DOCS;
+    *d1 = *d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? *d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
+}
+
+static double batch_work(const gq_prepared_task *t, size_t b)
+{
+    size_t d0, d1;
+    gq_eval_batch_docs(t, b, &d0, &d1);
+    double w = 0;
+    for (size_t d = d0; d < d1; d++) w += gq_eval_doc_work(t, d);
+    return w;
+}
+
+int gq_eval_deal_batches(const gq_prepared_task *t, int n_parts, int *owner, gq_error *err)
+{
+    size_t nb = gq_eval_n_batches(t);
+    if (n_parts <= 1) {
+        for (size_t b = 0; b < nb; b++) owner[b] = 0;
+        return GQ_OK;
+    }
+    double *work = gq_malloc((nb ? nb : 1) * sizeof *work, "batch deal", err);
+    double *load = gq_calloc((size_t)n_parts, sizeof *load, "batch deal", err);
+    unsigned char *dealt = gq_calloc(nb ? nb : 1, 1, "batch deal", err);
+    if (!work || !load || !dealt) {
+        gq_free(work);
+        gq_free(load);
+        gq_free(dealt);
+        return GQ_ERR_NOMEM;
+    }
+    for (size_t b = 0; b < nb; b++) work[b] = batch_work(t, b);
+    /* Longest-processing-time first; a quadratic pick is fine for the few
+     * hundred batches of the largest task (HellaSwag: 314). */
+    for (size_t k = 0; k < nb; k++) {
+        size_t best = nb;
+        for (size_t b = 0; b < nb; b++)
+            if (!dealt[b] && (best == nb || work[b] > work[best])) best = b;
+        int part = 0;
+        for (int p = 1; p < n_parts; p++)
+            if (load[p] < load[part]) part = p;
+        owner[best] = part;
+        load[part] += work[best];
+        dealt[best] = 1;
+    }
+    gq_free(work);
+    gq_free(load);
+    gq_free(dealt);
+    return GQ_OK;
+}
+
+double gq_eval_part_work(const gq_prepared_task *t, int part, int n_parts)
+{
+    size_t nb = gq_eval_n_batches(t);
+    double w = 0;
+    int *owner = n_parts > 1 ? gq_malloc((nb ? nb : 1) * sizeof *owner, "batch deal", NULL) : NULL;
+    if (n_parts > 1 && (!owner || gq_eval_deal_batches(t, n_parts, owner, NULL) != GQ_OK)) {
+        gq_free(owner);
+        return 0; /* out of memory: only the progress line's ETA suffers */
+    }
+    for (size_t b = 0; b < nb; b++)
+        if (!owner || owner[b] == part) w += batch_work(t, b);
+    gq_free(owner);
+    return w;
+}
+
 static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, gq_task_scores *s,
                       const char *journal_dir, gq_error *err)
 {
-    size_t nq = t->n_req ? t->n_req : 1, nd = t->n_docs ? t->n_docs : 1;
+    size_t nq = t->n_req ? t->n_req : 1, nd = t->n_docs ? t->n_docs : 1, nb = gq_eval_n_batches(t);
+    int parts = o->n_parts > 1 ? o->n_parts : 1, me = parts > 1 ? o->part_index : 0;
     s->ll = gq_calloc(nq, sizeof *s->ll, "log-likelihoods", err);
     s->greedy = gq_calloc(nq, sizeof *s->greedy, "greedy flags", err);
     s->acc = gq_calloc(nd, sizeof *s->acc, "acc", err);
     s->acc_norm = gq_calloc(nd, sizeof *s->acc_norm, "acc_norm", err);
     unsigned char *done = gq_calloc(nq, 1, "journal flags", err);
     size_t *idx = gq_calloc(nq, sizeof *idx, "journal batch", err);
+    int *owner = gq_calloc(nb ? nb : 1, sizeof *owner, "batch deal", err);
     char *jpath = NULL;
     gq_journal *j = NULL;
     int rc = GQ_OK;
-    if (!s->ll || !s->greedy || !s->acc || !s->acc_norm || !done || !idx) {
+    if (!s->ll || !s->greedy || !s->acc || !s->acc_norm || !done || !idx || !owner) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
+    if ((rc = gq_eval_deal_batches(t, parts, owner, err)) != GQ_OK) goto done;
     if (journal_dir) {
         size_t n = strlen(journal_dir) + strlen(run->id) + strlen(t->task->name) + 16;
         if (!(jpath = gq_malloc(n, "journal path", err))) {
@@ -400,26 +475,33 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared
             fprintf(stderr, "%s %s: the journal %s was written for other requests, another model or path: "
                             "starting this task over\n", run->id, t->task->name, jpath);
     }
-    char label[96];
-    size_t n_batches = (t->n_docs + GQ_JOURNAL_BATCH_DOCS - 1) / GQ_JOURNAL_BATCH_DOCS;
     /* A batch counts as done only when all its requests are in the journal. */
-    for (size_t b = 0; b < n_batches; b++) {
-        size_t d0 = b * GQ_JOURNAL_BATCH_DOCS, d1 = d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
+    size_t my_docs = 0, resumed = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t d0, d1;
+        gq_eval_batch_docs(t, b, &d0, &d1);
         int all = 1;
         for (size_t q = t->req_start[d0]; q < t->req_start[d1]; q++) all &= done[q];
-        if (all) s->n_docs_resumed += d1 - d0;
-        else memset(done + t->req_start[d0], 0, t->req_start[d1] - t->req_start[d0]);
+        if (!all) memset(done + t->req_start[d0], 0, t->req_start[d1] - t->req_start[d0]);
+        if (owner[b] != me) continue;
+        my_docs += d1 - d0;
+        if (all) resumed += d1 - d0;
     }
-    if (s->n_docs_resumed)
-        snprintf(label, sizeof label, "%s %s (%zu resumed)", run->id, t->task->name, s->n_docs_resumed);
+    s->n_docs_resumed = resumed;
+    char label[96];
+    if (resumed)
+        snprintf(label, sizeof label, "%s %s (%zu resumed)", run->id, t->task->name, resumed);
     else
         snprintf(label, sizeof label, "%s %s", run->id, t->task->name);
     gq_progress pr;
-    gq_progress_start(&pr, label, "docs", t->n_docs, o->quiet);
-    gq_progress_set_resumed(&pr, s->n_docs_resumed);
+    gq_progress_start(&pr, label, "docs", my_docs, o->quiet);
+    gq_progress_set_resumed(&pr, resumed);
     double t0 = gq_now();
-    for (size_t b = 0; b < n_batches; b++) {
-        size_t d0 = b * GQ_JOURNAL_BATCH_DOCS, d1 = d0 + GQ_JOURNAL_BATCH_DOCS < t->n_docs ? d0 + GQ_JOURNAL_BATCH_DOCS : t->n_docs;
+    size_t docs_done = 0;
+    for (size_t b = 0; b < nb; b++) {
+        if (owner[b] != me) continue;
+        size_t d0, d1;
+        gq_eval_batch_docs(t, b, &d0, &d1);
         int from_journal = t->req_start[d1] > t->req_start[d0] && done[t->req_start[d0]];
         if (t->req_start[d1] > t->req_start[d0] && !from_journal) {
             size_t n_idx = 0;
@@ -427,19 +509,37 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared
             if (j && (rc = gq_journal_append(j, idx, n_idx, s->ll, s->greedy, err)) != GQ_OK) goto done;
             if (j && o->clock) gq_run_clock_tick(o->clock);
         }
-        for (size_t d = d0; d < d1; d++) {
-            gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);
-            if (o->overall) {
-                double w = gq_eval_doc_work(t, d);
-                o->overall->done += w;
-                if (from_journal) o->overall->resumed += w;
-            }
+        if (o->overall) {
+            double w = batch_work(t, b);
+            o->overall->done += w;
+            if (from_journal) o->overall->resumed += w;
         }
-        gq_progress_update(&pr, d1);
+        docs_done += d1 - d0;
+        gq_progress_update(&pr, docs_done);
     }
     gq_progress_finish(&pr);
-    if (o->overall) overall_task_done(o->overall, run, t, o->quiet);
     s->seconds = gq_now() - t0;
+    int complete = parts == 1 || (o->gather && me == 0);
+    if (parts > 1 && o->gather) {
+        if ((rc = o->gather(o->gather_ctx, t, owner, s, err)) != GQ_OK) goto done;
+        /* Part 0's journal gets every part's records, so that the output
+         * folder's journal is a whole run's. */
+        if (me == 0 && j) {
+            size_t n_idx = 0;
+            for (size_t b = 0; b < nb; b++) {
+                size_t d0, d1;
+                gq_eval_batch_docs(t, b, &d0, &d1);
+                if (owner[b] == 0 || (t->req_start[d1] > t->req_start[d0] && done[t->req_start[d0]])) continue;
+                for (size_t q = t->req_start[d0]; q < t->req_start[d1]; q++) idx[n_idx++] = q;
+            }
+            if (n_idx && (rc = gq_journal_append(j, idx, n_idx, s->ll, s->greedy, err)) != GQ_OK) goto done;
+        }
+    }
+    if (o->overall) overall_task_done(o->overall, run, t, o->quiet);
+    for (size_t d = 0; d < t->n_docs; d++) {
+        if (complete) gq_doc_metrics(&t->docs[d], s->ll + t->req_start[d], &s->acc[d], &s->acc_norm[d]);
+        else s->acc[d] = s->acc_norm[d] = NAN;
+    }
     s->acc_mean = gq_mean(s->acc, t->n_docs, 1);
     s->acc_stderr = gq_stderr(s->acc, t->n_docs, 1);
     s->acc_norm_mean = gq_mean(s->acc_norm, t->n_docs, 1);
@@ -449,6 +549,7 @@ done:
     gq_free(jpath);
     gq_free(done);
     gq_free(idx);
+    gq_free(owner);
     return rc;
 }
 

@@ -43,6 +43,9 @@ typedef struct gq_eval_overall {
     size_t n_tasks_total, n_tasks_done;
 } gq_eval_overall;
 
+struct gq_prepared_task;
+struct gq_task_scores;
+
 typedef struct gq_eval_opts {
     const char *tasks;       /* comma-separated task list */
     long limit;              /* first N documents per task (lm-eval --limit); 0 = all */
@@ -54,6 +57,18 @@ typedef struct gq_eval_opts {
     int batch_tokens;        /* rows per batched forward (sq 0); 0: the model's default */
     gq_eval_overall *overall;/* NULL: no overall progress line */
     const gq_run_clock *clock; /* NULL: none; saved after every journal batch */
+    /* A share of the work (data parallel, --shard): every task's journal
+     * batches are dealt to n_parts parts (gq_eval_deal_batches) and this
+     * process scores those of part_index only.  n_parts 0 or 1: all. */
+    int part_index, n_parts;
+    /* Called after a task's own batches are scored, before its metrics:
+     * brings the other parts' results in (the MPI gather).  On return part
+     * 0 must hold every request's ll and greedy flag; parts > 0 keep their
+     * own only and compute no metrics.  NULL with n_parts > 1 (a shard):
+     * no part computes metrics (acc and acc_norm are left NAN). */
+    int (*gather)(void *ctx, const struct gq_prepared_task *t, const int *owner, struct gq_task_scores *s,
+                  gq_error *err);
+    void *gather_ctx;
 } gq_eval_opts;
 
 /* One leaf task, prepared: documents and tokenized requests. */
@@ -70,6 +85,24 @@ typedef struct gq_prepared_task {
 
 /* Work units of one document (see gq_eval_overall). */
 double gq_eval_doc_work(const gq_prepared_task *t, size_t doc);
+
+/* Journal batches of a task (GQ_JOURNAL_BATCH_DOCS documents each) and
+ * their documents [*d0, *d1). */
+size_t gq_eval_n_batches(const gq_prepared_task *t);
+void gq_eval_batch_docs(const gq_prepared_task *t, size_t b, size_t *d0, size_t *d1);
+
+/* Deal t's batches to n_parts parts, balanced by work (gq_eval_doc_work):
+ * heaviest batch first (ties: lower index), each to the part with the
+ * least work so far (ties: lower part).  owner[b] = the part of batch b
+ * (an array of gq_eval_n_batches(t)).  Deterministic: every process of a
+ * run (MPI ranks, --shard jobs) computes the same deal from the same
+ * requests.  Whole batches keep every number equal to a one-process run's
+ * (the scorer starts afresh at each batch). */
+int gq_eval_deal_batches(const gq_prepared_task *t, int n_parts, int *owner, gq_error *err);
+
+/* Work units of t's documents that part `part` of n_parts scores (all of
+ * them when n_parts <= 1). */
+double gq_eval_part_work(const gq_prepared_task *t, int part, int n_parts);
 
 /* The numbers of one task under one run. */
 typedef struct gq_task_scores {

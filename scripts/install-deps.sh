@@ -11,6 +11,7 @@ packages=(
   python3 python3-pip unzip ca-certificates
   chromium    # headless, for tests/test_report_html.c (report.html rendered)
   clang libclang-rt-dev libomp-dev   # scripts/fuzz.sh: libFuzzer, ASan/UBSan runtimes, OpenMP for clang
+  libopenmpi-dev openmpi-bin         # data-parallel and tensor-parallel runs (mpirun), tests/mpi.cmake
 )
 
 missing=()
