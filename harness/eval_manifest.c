@@ -174,6 +174,20 @@ int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error
     add_num(root, "limit", mi->o->limit > 0 ? (double)mi->o->limit : NAN);
     add_num(root, "num_fewshot", mi->o->num_fewshot);
     cJSON_AddBoolToObject(root, "arc_split", mi->arc_split);
+    cJSON *par = cJSON_AddObjectToObject(root, "parallel");
+    if (!par) goto fail;
+    const gq_parallel_layout *pl = &mi->parallel;
+    add_num(par, "world_size", pl->world_size > 0 ? pl->world_size : 1);
+    add_num(par, "data_parallel", pl->data_parallel > 0 ? pl->data_parallel : 1);
+    add_num(par, "tp", pl->tp > 0 ? pl->tp : 1);
+    if (pl->shard_n > 0) {
+        char shard[32];
+        snprintf(shard, sizeof shard, "%d/%d", pl->shard_k, pl->shard_n);
+        add_str(par, "shard", shard);
+    } else {
+        add_str(par, "shard", NULL);
+    }
+    add_num(par, "merged_shards", pl->merged_shards);
     if (!(models = cJSON_AddObjectToObject(root, "models"))) goto fail;
     const gq_eval_model *ms[2] = {mi->original, mi->converted};
     const char *names[2] = {"original", "converted"};

@@ -16,6 +16,15 @@
 #include <stdint.h>
 #include "eval.h"
 
+/* How the run's work was spread (recorded as "parallel" in the manifest). */
+typedef struct gq_parallel_layout {
+    int world_size;          /* MPI ranks (1 without mpirun) */
+    int data_parallel;       /* ranks dealing documents (world_size / tp) */
+    int tp;                  /* tensor-parallel ranks per model (1: none) */
+    int shard_k, shard_n;    /* --shard K/N (1-based K); shard_n 0: not a shard */
+    int merged_shards;       /* gqla-eval merge: the number of shards merged; 0 otherwise */
+} gq_parallel_layout;
+
 typedef struct gq_manifest_info {
     const char *command;              /* argv joined by spaces */
     const char *note;                 /* NULL -> null */
@@ -31,6 +40,7 @@ typedef struct gq_manifest_info {
     size_t n_runs;
     const gq_prepared_task *tasks;
     size_t n_tasks;
+    gq_parallel_layout parallel;      /* zeroes: one process (written as world 1, tp 1, no shard) */
 } gq_manifest_info;
 
 int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error *err);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "world.h"
 
 static const char *usage_text =
     "gqla-eval " GQLA_VERSION " — log-likelihood evaluation of GQA models and their GQLA conversions\n"
@@ -48,7 +49,32 @@ static const char *usage_text =
     "Exit status: 0 ok, 1 a check or gate failed, 2 an error (the message says which\n"
     "file and where).\n";
 
+static void print_version(void)
+{
+    printf("gqla-eval %s\n", GQLA_VERSION);
+#ifdef GQLA_WITH_CUDA
+    printf("backends: cpu, cuda (compiled in; --device cuda needs a GPU at run time)\n");
+#else
+    printf("backends: cpu (no CUDA: nvcc was not found at build time)\n");
+#endif
+    printf("mpi: %s\n", gq_world_mpi_compiled() ? "yes (mpirun -np N gqla-eval ...: data parallel)" : "no");
+}
+
+static int run_command(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    gq_error err = {0};
+    if (gq_world_init(&argc, &argv, &err) != GQ_OK) return cli_fail(&err);
+    int rc = run_command(argc, argv);
+    gq_world_finalize();
+    return rc;
+}
+
+/* Commands that know how to share work over ranks. */
+static int runs_on_ranks(const char *cmd) { return !strcmp(cmd, "eval") || (cmd[0] == '-' && cmd[1] == '-'); }
+
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -60,8 +86,14 @@ int main(int argc, char **argv)
         return GQ_EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("gqla-eval %s\n", GQLA_VERSION);
+        if (gq_world_get()->rank == 0) print_version();
         return GQ_EXIT_OK;
+    }
+    if (gq_world_get()->size > 1 && !runs_on_ranks(cmd)) {
+        if (gq_world_get()->rank == 0)
+            fprintf(stderr, "gqla-eval: error: '%s' runs in one process; under mpirun only the evaluation "
+                            "(gqla-eval [eval] ...) shares its work over ranks\n", cmd);
+        return GQ_EXIT_ERROR;
     }
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (cmd[0] == '-' && cmd[1] == '-') return cmd_eval(argc - 1, argv + 1); /* eval is the default */
