@@ -26,6 +26,8 @@
 #include "report.h"
 #include "results.h"
 #include "run_lock.h"
+#include "eval_ranks.h"
+#include "world.h"
 #include "score.h"
 
 static const char *eval_help =
@@ -328,12 +330,14 @@ static int score_runs(eval_plan *p, gq_eval_opts *o, const gq_prepared_task *tas
                       const char *journal_dir, gq_error *err)
 {
     gq_eval_overall overall = {0};
-    for (size_t t = 0; t < n_tasks; t++)
-        overall.total += (double)p->n_runs * gq_eval_part_work(&tasks[t], o->part_index, o->n_parts);
+    gq_eval_deal deal;
+    int rc = gq_eval_deal_make(tasks, n_tasks, o->n_parts, &deal, err);
+    if (rc != GQ_OK) return rc;
+    overall.total = (double)p->n_runs * gq_eval_deal_work(&deal, tasks, o->n_parts > 1 ? o->part_index : 0);
+    gq_eval_deal_free(&deal);
     overall.n_tasks_total = p->n_runs * n_tasks;
     overall.t_start = gq_now();
     o->overall = &overall;
-    int rc = GQ_OK;
     for (size_t r = 0; r < p->n_runs && rc == GQ_OK; r++) {
         rc = gq_eval_score_run(&p->runs[r], o, tasks, n_tasks, journal_dir, err);
         if (rc == GQ_OK && (r + 1 == p->n_runs || p->runs[r + 1].model != p->runs[r].model))
@@ -409,6 +413,7 @@ static int write_outputs(const eval_args *e, const eval_plan *p, const gq_prepar
             .n_runs = p->n_runs,
             .tasks = tasks,
             .n_tasks = n_tasks,
+            .parallel = {.world_size = gq_world_get()->size, .data_parallel = gq_world_get()->size, .tp = 1},
         };
         rc = gq_eval_write_manifest(e->out_dir, &mi, err);
     }
@@ -451,6 +456,20 @@ static int run_gate(const eval_args *e, int *gate_failed, gq_error *err)
 
 static int eval_main(int argc, char **argv, eval_args e);
 
+/* DIR/journal for rank 0 (it ends up holding every rank's records); rank r
+ * of N > 1 journals its own share in DIR/journal/rank-r-of-N, so a rerun
+ * of the same command resumes every rank where it stopped. */
+static char *rank_journal_dir(const char *out_dir, const gq_world *w, gq_error *err)
+{
+    char *dir = gq_path_join(out_dir, "journal", err);
+    if (!dir || w->rank == 0) return dir;
+    char sub[64];
+    snprintf(sub, sizeof sub, "rank-%d-of-%d", w->rank, w->size);
+    char *r = gq_path_join(dir, sub, err);
+    gq_free(dir);
+    return r;
+}
+
 /* Parses, resolves MODEL and GQLA (Hub ids through the cache), runs. */
 int cmd_eval(int argc, char **argv)
 {
@@ -492,6 +511,16 @@ static int eval_main(int argc, char **argv, eval_args e)
     int lock_fd = -1;
     int rc = GQ_EXIT_ERROR, usage_rc = 0, check_failed = 0, gate_failed = 0;
 
+    /* Under mpirun: rank r scores the batches dealt to part r, rank 0
+     * gathers, prints and writes; the others stay quiet. */
+    const gq_world *w = gq_world_get();
+    if (w->size > 1) {
+        e.o.part_index = w->rank;
+        e.o.n_parts = w->size;
+        e.o.gather = gq_eval_ranks_gather;
+        if (!e.threads) e.threads = gq_eval_ranks_default_threads();
+        if (w->rank > 0) e.o.quiet = e.o.data.quiet = 1;
+    }
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
     if (plan_runs(&e, &plan, &usage_rc, &err) != GQ_OK) {
         if (usage_rc) {
@@ -500,15 +529,23 @@ static int eval_main(int argc, char **argv, eval_args e)
         }
         goto fail;
     }
-    /* One run per output folder: locked before anything in it is touched. */
-    if (e.out_dir && gq_run_lock_acquire(e.out_dir, &lock_fd, &err) != GQ_OK) goto fail;
+    /* One run per output folder: locked before anything in it is touched
+     * (by rank 0; the other ranks wait for it, and a refusal ends them all). */
+    if (e.out_dir && w->rank == 0 && gq_run_lock_acquire(e.out_dir, &lock_fd, &err) != GQ_OK) goto fail;
+    gq_world_barrier();
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
-    if (e.out_dir && !(journal_dir = gq_path_join(e.out_dir, "journal", &err))) goto fail;
+    if (e.out_dir && !(journal_dir = rank_journal_dir(e.out_dir, w, &err))) goto fail;
     /* Time and memory over every invocation on this folder (a resumed run). */
-    if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
-    e.o.clock = &clock;
+    if (w->rank == 0) {
+        if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
+        e.o.clock = &clock;
+    }
     if (score_runs(&plan, &e.o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
+    if (w->rank > 0) {
+        rc = GQ_EXIT_OK;
+        goto done;
+    }
     if (print_results(&e, &plan, tasks, n_tasks, &check_failed, &err) != GQ_OK) goto fail;
     if (e.out_dir) {
         if (write_outputs(&e, &plan, tasks, n_tasks, argc, argv, &clock, date_id, started_unix, &err) != GQ_OK)
@@ -518,6 +555,12 @@ static int eval_main(int argc, char **argv, eval_args e)
     rc = check_failed || gate_failed ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
     goto done;
 fail:
+    if (w->size > 1) {
+        /* One rank's failure ends the job: the others may wait in a gather. */
+        fprintf(stderr, "gqla-eval: rank %d of %d: ", w->rank, w->size);
+        cli_fail(&err);
+        gq_world_abort(GQ_EXIT_ERROR);
+    }
     rc = cli_fail(&err);
 done:
     plan_free(&plan);

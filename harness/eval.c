@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -388,59 +389,76 @@ static double batch_work(const gq_prepared_task *t, size_t b)
     return w;
 }
 
-int gq_eval_deal_batches(const gq_prepared_task *t, int n_parts, int *owner, gq_error *err)
+typedef struct deal_item {
+    double work;
+    size_t task, batch;
+} deal_item;
+
+static int deal_item_cmp(const void *pa, const void *pb)
 {
-    size_t nb = gq_eval_n_batches(t);
+    const deal_item *a = pa, *b = pb;
+    if (a->work != b->work) return a->work > b->work ? -1 : 1;
+    if (a->task != b->task) return a->task < b->task ? -1 : 1;
+    return a->batch < b->batch ? -1 : a->batch > b->batch;
+}
+
+void gq_eval_deal_free(gq_eval_deal *deal)
+{
+    gq_free(deal->owner);
+    gq_free(deal->first);
+    memset(deal, 0, sizeof *deal);
+}
+
+int gq_eval_deal_make(const gq_prepared_task *tasks, size_t n_tasks, int n_parts, gq_eval_deal *deal, gq_error *err)
+{
+    memset(deal, 0, sizeof *deal);
+    deal->n_tasks = n_tasks;
+    if (!(deal->first = gq_calloc(n_tasks + 1, sizeof *deal->first, "batch deal", err))) return GQ_ERR_NOMEM;
+    for (size_t t = 0; t < n_tasks; t++) deal->first[t + 1] = deal->first[t] + gq_eval_n_batches(&tasks[t]);
+    size_t nb = deal->first[n_tasks];
+    deal_item *items = NULL;
+    double *load = NULL;
+    int rc = GQ_ERR_NOMEM;
+    if (!(deal->owner = gq_calloc(nb ? nb : 1, sizeof *deal->owner, "batch deal", err))) goto done;
     if (n_parts <= 1) {
-        for (size_t b = 0; b < nb; b++) owner[b] = 0;
-        return GQ_OK;
+        rc = GQ_OK;
+        goto done;
     }
-    double *work = gq_malloc((nb ? nb : 1) * sizeof *work, "batch deal", err);
-    double *load = gq_calloc((size_t)n_parts, sizeof *load, "batch deal", err);
-    unsigned char *dealt = gq_calloc(nb ? nb : 1, 1, "batch deal", err);
-    if (!work || !load || !dealt) {
-        gq_free(work);
-        gq_free(load);
-        gq_free(dealt);
-        return GQ_ERR_NOMEM;
-    }
-    for (size_t b = 0; b < nb; b++) work[b] = batch_work(t, b);
-    /* Longest-processing-time first; a quadratic pick is fine for the few
-     * hundred batches of the largest task (HellaSwag: 314). */
+    items = gq_malloc((nb ? nb : 1) * sizeof *items, "batch deal", err);
+    load = gq_calloc((size_t)n_parts, sizeof *load, "batch deal", err);
+    if (!items || !load) goto done;
+    for (size_t t = 0, k = 0; t < n_tasks; t++)
+        for (size_t b = 0; b < gq_eval_n_batches(&tasks[t]); b++, k++)
+            items[k] = (deal_item){batch_work(&tasks[t], b), t, b};
+    /* Longest processing time first: within 4/3 of the best deal. */
+    qsort(items, nb, sizeof *items, deal_item_cmp);
     for (size_t k = 0; k < nb; k++) {
-        size_t best = nb;
-        for (size_t b = 0; b < nb; b++)
-            if (!dealt[b] && (best == nb || work[b] > work[best])) best = b;
         int part = 0;
         for (int p = 1; p < n_parts; p++)
             if (load[p] < load[part]) part = p;
-        owner[best] = part;
-        load[part] += work[best];
-        dealt[best] = 1;
+        deal->owner[deal->first[items[k].task] + items[k].batch] = part;
+        load[part] += items[k].work;
     }
-    gq_free(work);
+    rc = GQ_OK;
+done:
+    gq_free(items);
     gq_free(load);
-    gq_free(dealt);
-    return GQ_OK;
+    if (rc != GQ_OK) gq_eval_deal_free(deal);
+    return rc;
 }
 
-double gq_eval_part_work(const gq_prepared_task *t, int part, int n_parts)
+double gq_eval_deal_work(const gq_eval_deal *deal, const gq_prepared_task *tasks, int part)
 {
-    size_t nb = gq_eval_n_batches(t);
     double w = 0;
-    int *owner = n_parts > 1 ? gq_malloc((nb ? nb : 1) * sizeof *owner, "batch deal", NULL) : NULL;
-    if (n_parts > 1 && (!owner || gq_eval_deal_batches(t, n_parts, owner, NULL) != GQ_OK)) {
-        gq_free(owner);
-        return 0; /* out of memory: only the progress line's ETA suffers */
-    }
-    for (size_t b = 0; b < nb; b++)
-        if (!owner || owner[b] == part) w += batch_work(t, b);
-    gq_free(owner);
+    for (size_t t = 0; t < deal->n_tasks; t++)
+        for (size_t b = 0; b < gq_eval_n_batches(&tasks[t]); b++)
+            if (deal->owner[deal->first[t] + b] == part) w += batch_work(&tasks[t], b);
     return w;
 }
 
-static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, gq_task_scores *s,
-                      const char *journal_dir, gq_error *err)
+/* Score the batches of t dealt to this part (owner: t's slice of the deal). */
+static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t, const int *owner,
+                      gq_task_scores *s, const char *journal_dir, gq_error *err)
 {
     size_t nq = t->n_req ? t->n_req : 1, nd = t->n_docs ? t->n_docs : 1, nb = gq_eval_n_batches(t);
     int parts = o->n_parts > 1 ? o->n_parts : 1, me = parts > 1 ? o->part_index : 0;
@@ -450,16 +468,17 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared
     s->acc_norm = gq_calloc(nd, sizeof *s->acc_norm, "acc_norm", err);
     unsigned char *done = gq_calloc(nq, 1, "journal flags", err);
     size_t *idx = gq_calloc(nq, sizeof *idx, "journal batch", err);
-    int *owner = gq_calloc(nb ? nb : 1, sizeof *owner, "batch deal", err);
     char *jpath = NULL;
     gq_journal *j = NULL;
     int rc = GQ_OK;
-    if (!s->ll || !s->greedy || !s->acc || !s->acc_norm || !done || !idx || !owner) {
+    if (!s->ll || !s->greedy || !s->acc || !s->acc_norm || !done || !idx) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
-    if ((rc = gq_eval_deal_batches(t, parts, owner, err)) != GQ_OK) goto done;
-    if (journal_dir) {
+    int owns_any = 0;
+    for (size_t b = 0; b < nb; b++) owns_any |= owner[b] == me;
+    /* A part > 0 with no batch of this task keeps no journal for it. */
+    if (journal_dir && (me == 0 || owns_any)) {
         size_t n = strlen(journal_dir) + strlen(run->id) + strlen(t->task->name) + 16;
         if (!(jpath = gq_malloc(n, "journal path", err))) {
             rc = GQ_ERR_NOMEM;
@@ -549,7 +568,6 @@ done:
     gq_free(jpath);
     gq_free(done);
     gq_free(idx);
-    gq_free(owner);
     return rc;
 }
 
@@ -562,10 +580,13 @@ int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared
     run->n_tasks = n_tasks;
     int rc = gq_model_check_path(run->model->info, run->path, err);
     if (rc != GQ_OK) return rc;
+    gq_eval_deal deal;
+    if ((rc = gq_eval_deal_make(tasks, n_tasks, o->n_parts, &deal, err)) != GQ_OK) return rc;
     double t0 = gq_now();
     for (size_t i = 0; i < n_tasks && rc == GQ_OK; i++)
-        rc = score_task(run, o, &tasks[i], &run->scores[i], journal_dir, err);
+        rc = score_task(run, o, &tasks[i], deal.owner + deal.first[i], &run->scores[i], journal_dir, err);
     run->seconds = gq_now() - t0;
+    gq_eval_deal_free(&deal);
     return rc;
 }
 

@@ -58,7 +58,7 @@ typedef struct gq_eval_opts {
     gq_eval_overall *overall;/* NULL: no overall progress line */
     const gq_run_clock *clock; /* NULL: none; saved after every journal batch */
     /* A share of the work (data parallel, --shard): every task's journal
-     * batches are dealt to n_parts parts (gq_eval_deal_batches) and this
+     * batches are dealt to n_parts parts (gq_eval_deal_make) and this
      * process scores those of part_index only.  n_parts 0 or 1: all. */
     int part_index, n_parts;
     /* Called after a task's own batches are scored, before its metrics:
@@ -91,18 +91,24 @@ double gq_eval_doc_work(const gq_prepared_task *t, size_t doc);
 size_t gq_eval_n_batches(const gq_prepared_task *t);
 void gq_eval_batch_docs(const gq_prepared_task *t, size_t b, size_t *d0, size_t *d1);
 
-/* Deal t's batches to n_parts parts, balanced by work (gq_eval_doc_work):
- * heaviest batch first (ties: lower index), each to the part with the
- * least work so far (ties: lower part).  owner[b] = the part of batch b
- * (an array of gq_eval_n_batches(t)).  Deterministic: every process of a
- * run (MPI ranks, --shard jobs) computes the same deal from the same
- * requests.  Whole batches keep every number equal to a one-process run's
- * (the scorer starts afresh at each batch). */
-int gq_eval_deal_batches(const gq_prepared_task *t, int n_parts, int *owner, gq_error *err);
+/* The journal batches of every task dealt to n_parts parts, balanced by
+ * work (gq_eval_doc_work) over the whole task list: heaviest batch first
+ * (ties: lower task, then lower batch), each to the part with the least
+ * work so far (ties: lower part).  Deterministic: every process of a run
+ * (MPI ranks, --shard jobs) computes the same deal from the same requests.
+ * Whole batches keep every number equal to a one-process run's (the
+ * scorer starts afresh at each batch).  The owner of batch b of task t is
+ * owner[first[t] + b]; n_parts <= 1 deals everything to part 0. */
+typedef struct gq_eval_deal {
+    int *owner;              /* [first[n_tasks]] */
+    size_t *first;           /* [n_tasks + 1] */
+    size_t n_tasks;
+} gq_eval_deal;
 
-/* Work units of t's documents that part `part` of n_parts scores (all of
- * them when n_parts <= 1). */
-double gq_eval_part_work(const gq_prepared_task *t, int part, int n_parts);
+int gq_eval_deal_make(const gq_prepared_task *tasks, size_t n_tasks, int n_parts, gq_eval_deal *deal, gq_error *err);
+void gq_eval_deal_free(gq_eval_deal *deal);
+/* Work units of the batches dealt to `part`. */
+double gq_eval_deal_work(const gq_eval_deal *deal, const gq_prepared_task *tasks, int part);
 
 /* The numbers of one task under one run. */
 typedef struct gq_task_scores {

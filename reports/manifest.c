@@ -268,6 +268,17 @@ static int read_manifest(reader *r, const cJSON *root, gq_manifest *m)
     if (split && !cJSON_IsNull(split) && !cJSON_IsBool(split)) return bad_key(r, "", "arc_split", "a boolean", split);
     m->arc_split = cJSON_IsTrue(split);
 
+    const cJSON *par;
+    m->world_size = m->data_parallel = m->tp = m->merged_shards = -1;
+    if ((rc = get_object(r, root, "", "parallel", 0, &par)) != GQ_OK) return rc;
+    if (par) {
+        if ((rc = get_count(r, par, "parallel.", "world_size", &m->world_size)) != GQ_OK) return rc;
+        if ((rc = get_count(r, par, "parallel.", "data_parallel", &m->data_parallel)) != GQ_OK) return rc;
+        if ((rc = get_count(r, par, "parallel.", "tp", &m->tp)) != GQ_OK) return rc;
+        if ((rc = get_count(r, par, "parallel.", "merged_shards", &m->merged_shards)) != GQ_OK) return rc;
+        if ((rc = get_string(r, par, "parallel.", "shard", 0, &m->shard)) != GQ_OK) return rc;
+    }
+
     const cJSON *models;
     if ((rc = get_object(r, root, "", "models", 0, &models)) != GQ_OK) return rc;
     if ((rc = read_model(r, models, "original", &m->original)) != GQ_OK) return rc;
@@ -372,6 +383,7 @@ void gq_manifest_free(gq_manifest *m)
     gq_free(m->pairs);
     free_model(&m->original);
     free_model(&m->converted);
+    gq_free(m->shard);
     gq_free(m->file);
     gq_free(m->tool);
     gq_free(m->command);

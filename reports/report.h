@@ -144,6 +144,9 @@ typedef struct gq_manifest {
     int64_t limit;                      /* -1 = full (null) */
     int64_t num_fewshot;                /* -1 when null */
     int arc_split;
+    /* "parallel" (optional; absent in older manifests: -1 / NULL) */
+    int64_t world_size, data_parallel, tp, merged_shards;
+    char *shard;                        /* "K/N" of a --shard run, else NULL */
     gq_manifest_model original, converted;
     gq_manifest_run *runs;
     size_t n_runs;

@@ -425,6 +425,17 @@ static int build_info(builder *b, const gq_manifest *m, gq_report_model *r)
     add_info(b, r, "Peak memory",
              m->peak_rss_bytes >= 0 ? cell(b, "%.1f MiB", (double)m->peak_rss_bytes / (1024.0 * 1024.0))
                                     : cell(b, "unknown"));
+    /* How the work was spread, when it was (one process adds no line). */
+    if (m->world_size > 1 || m->tp > 1 || m->merged_shards > 0 || m->shard) {
+        if (m->merged_shards > 0)
+            add_info(b, r, "Parallel", cell(b, "%lld shards merged", (long long)m->merged_shards));
+        else if (m->shard)
+            add_info(b, r, "Parallel", cell(b, "shard %s", m->shard));
+        else
+            add_info(b, r, "Parallel", cell(b, "%lld MPI ranks (%lld data parallel, tp %lld)", (long long)m->world_size,
+                                            (long long)(m->data_parallel > 0 ? m->data_parallel : 1),
+                                            (long long)(m->tp > 0 ? m->tp : 1)));
+    }
     if (m->tool) add_info(b, r, "Tool", cell(b, "%s", m->tool));
     if (m->command) add_info(b, r, "Command", cell(b, "%s", m->command));
     if (m->note) add_info(b, r, "Note", cell(b, "%s", m->note));

@@ -32,3 +32,15 @@ target_link_libraries(test_main_demo PRIVATE gqla_main_fixtures)
 add_dependencies(test_main_demo gqla-eval)
 add_test(NAME main_demo COMMAND test_main_demo)
 set_tests_properties(main_demo PROPERTIES ENVIRONMENT "${GQLA_MAIN_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 1800)
+
+# Data parallel under mpirun (issue 17): np 2 and 3 give one process's files;
+# a killed rank fails the job and the rerun resumes.  Only with MPI compiled in.
+if(GQLA_HAVE_MPI)
+  add_executable(test_main_mpi test_main_mpi.c)
+  target_link_libraries(test_main_mpi PRIVATE gqla_main_fixtures)
+  add_dependencies(test_main_mpi gqla-eval)
+  add_test(NAME main_mpi COMMAND test_main_mpi)
+  set_tests_properties(main_mpi PROPERTIES
+    ENVIRONMENT "${GQLA_MAIN_ENV};GQ_MPIRUN=${MPIEXEC_EXECUTABLE};GQ_MODELS=${GQLA_MODELS_DIR};GQ_SHARED_DATA=${CMAKE_SOURCE_DIR}/../shared/datasets"
+    SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS mpi)
+endif()

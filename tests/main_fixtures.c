@@ -134,7 +134,7 @@ void mf_strip_volatile(cJSON *j)
 {
     static const char *keys[] = {"started_unix", "wall_seconds", "peak_rss_bytes", "invocations", "earlier_untimed",
                                  "command", "seconds", "date", "total_evaluation_time_seconds", "start_time",
-                                 "end_time", "gqla_eval"};
+                                 "end_time", "gqla_eval", "parallel" /* how the work was spread */};
     if (!j) return;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cJSON_DeleteItemFromObjectCaseSensitive(j, keys[i]);
     for (cJSON *c = j->child; c; c = c->next)
