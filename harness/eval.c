@@ -290,6 +290,12 @@ static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_pre
     gq_journal_key_final(&k, key);
 }
 
+void gq_eval_task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t,
+                      unsigned char key[32])
+{
+    task_key(run, o, t, key);
+}
+
 static void stats_add(gq_scorer_stats *acc, gq_scorer_stats after, gq_scorer_stats before)
 {
     acc->requests += after.requests - before.requests;
