@@ -17,7 +17,9 @@
  * (no gqla_run.json, no journal/): a missing shard, a duplicated shard, a
  * shard of another command (--limit), a shard whose journal lost its
  * records, a shard of another model (the converted model re-written between
- * shards), and a model that changed after the shards ran.
+ * shards), and a model that changed after the shards ran.  A gate in the
+ * command (--max-drop, --junit) is skipped by the shards and applied by the
+ * merge (exit 1).
  * Usage: test_main_shard (no arguments). */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
@@ -389,6 +391,25 @@ int main(void)
     o = NULL;
     test_cond("merge of a folder without gqla_shard.json: exit 2 naming the folder",
               test_run_cli(args, &o) == 2 && test_has(o, "holds no finished shard"));
+    free(o);
+    /* A gate in the command: the shards skip it, the merge applies it
+     * (this random "conversion" drops far more than 5 points: exit 1). */
+    char g[2][1200], junit[1200];
+    snprintf(junit, sizeof junit, "%s/junit.xml", root);
+    for (int k = 1; k <= 2; k++) {
+        snprintf(g[k - 1], sizeof g[k - 1], "%s/gate%d", root, k);
+        if (snprintf(args, sizeof args, "--model '%s' --converted '%s' --tasks arc_easy --limit 40 --data-dir '%s' "
+                     "--quiet --max-drop 5 --junit '%s' --shard %d/2 --output-dir '%s'", orig, conv, data, junit, k,
+                     g[k - 1]) >= (int)sizeof args)
+            return 1;
+        test_cond("gated shard: exit 0 (the gate waits for the merge)", test_run_cli(args, NULL) == 0);
+    }
+    test_cond("gated shards: no JUnit file yet", !exists(root, "junit.xml"));
+    snprintf(args, sizeof args, "merge '%s' '%s' --output-dir '%s/gated'", g[0], g[1], root);
+    o = NULL;
+    code = test_run_cli(args, &o);
+    test_cond("gated merge: exit 1, the gate's verdict, and the JUnit file written",
+              code == 1 && test_has(o, "gate: FAIL max_drop") && exists(root, "junit.xml"));
     free(o);
     return test_report("main_shard");
 }
