@@ -7,7 +7,11 @@
  * (reports/report.h); resumes a killed run from its journal.
  * With --model alone it keeps the single-model behaviour (results.json,
  * requests/docs/summary.tsv, --path both with its --max-path-diff check).
- * Tests: tests/test_eval_cli.c, tests/test_main_cmd.c, tests/test_main_resume.c. */
+ * --shard K/N scores one part of the work into DIR (journal + gqla_shard.json,
+ * no results); cmd_eval_merged is the same command run by `gqla-eval merge`
+ * over the shards' journals (harness/shard.h).
+ * Tests: tests/test_eval_cli.c, tests/test_main_cmd.c, tests/test_main_resume.c,
+ * tests/test_main_shard.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
