@@ -4,6 +4,7 @@
 #ifndef GQ_CLI_H
 #define GQ_CLI_H
 
+#include <stddef.h>
 #include "gq_error.h"
 
 #define GQ_EXIT_OK 0
@@ -23,6 +24,14 @@ int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_roofline(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* The main command run for gqla-eval merge (harness/cmd_merge.c): argv is
+ * the shards' recorded command plus --output-dir OUT; the shards' journals
+ * are merged into OUT/journal (shard.h) before the run, which then finds
+ * every request there and records merged_shards = n in the manifest. */
+struct gq_shard_record;
+int cmd_eval_merged(int argc, char **argv, const struct gq_shard_record *recs, size_t n);
 
 /* Print "gqla-eval: error: <msg>" to stderr and return GQ_EXIT_ERROR. */
 int cli_fail(const gq_error *err);

@@ -7,7 +7,11 @@
  * (reports/report.h); resumes a killed run from its journal.
  * With --model alone it keeps the single-model behaviour (results.json,
  * requests/docs/summary.tsv, --path both with its --max-path-diff check).
- * Tests: tests/test_eval_cli.c, tests/test_main_cmd.c, tests/test_main_resume.c. */
+ * --shard K/N scores one part of the work into DIR (journal + gqla_shard.json,
+ * no results); cmd_eval_merged is the same command run by `gqla-eval merge`
+ * over the shards' journals (harness/shard.h).
+ * Tests: tests/test_eval_cli.c, tests/test_main_cmd.c, tests/test_main_resume.c,
+ * tests/test_main_shard.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +33,8 @@
 #include "eval_ranks.h"
 #include "world.h"
 #include "score.h"
+#include "shard.h"
+#include "world.h"
 
 static const char *eval_help =
     "Usage: gqla-eval [eval] --model ORIG [--converted GQLA] --tasks LIST [options]\n"
@@ -75,6 +81,10 @@ static const char *eval_help =
     "  --output-dir DIR     write the results there; rerunning the same command on the\n"
     "                       same DIR resumes from DIR/journal (only missing work is done);\n"
     "                       the report's wall time and peak memory cover every invocation\n"
+    "  --shard K/N          score only part K of N (1 <= K <= N) of the work: one job of a\n"
+    "                       job array.  DIR gets its journal and gqla_shard.json, no results;\n"
+    "                       `gqla-eval merge DIR1 ... DIRN --output-dir OUT` then writes what\n"
+    "                       one run would (and runs the gate, if any); needs --output-dir\n"
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores)\n"
@@ -161,6 +171,8 @@ typedef struct eval_args {
     long threads;
     int log_samples, arc_split, has_max_path_diff, has_max_drop;
     int gate;                 /* a gate option was given */
+    int shard_k, shard_n;     /* --shard K/N; shard_n 0: not a shard */
+    int merged_shards;        /* set by gqla-eval merge (cmd_eval_merged): the shards merged */
     double max_path_diff, max_drop;
 } eval_args;
 
@@ -221,6 +233,14 @@ static int parse_args(int argc, char **argv, eval_args *e)
             e->note = argv[++i];
         } else if (!strcmp(a, "--output-dir") && has) {
             e->out_dir = argv[++i];
+        } else if (!strcmp(a, "--shard") && has) {
+            long k = 0, n = 0;
+            char kb[32] = "", *slash = strchr(argv[++i], '/');
+            if (slash && (size_t)(slash - argv[i]) < sizeof kb) memcpy(kb, argv[i], (size_t)(slash - argv[i]));
+            if (!slash || cli_parse_int(kb, 1, 1000000, &k) || cli_parse_int(slash + 1, 1, 1000000, &n) || k > n)
+                return cli_usage_error("eval", "--shard takes K/N with 1 <= K <= N (got '%s')", argv[i]);
+            e->shard_k = (int)k;
+            e->shard_n = (int)n;
         } else if (!strcmp(a, "--log-samples")) {
             e->log_samples = 1;
         } else if (!strcmp(a, "--threads") && has) {
@@ -241,6 +261,13 @@ static int parse_args(int argc, char **argv, eval_args *e)
     e->gate = e->has_max_drop || e->junit || (e->converted && e->has_max_path_diff);
     if (e->gate && !e->out_dir)
         return cli_usage_error("eval", "the gate (--max-drop, --max-path-diff, --junit) needs --output-dir");
+    if (e->shard_n && !e->out_dir)
+        return cli_usage_error("eval", "--shard needs --output-dir (the shard's journal goes there)");
+    if (e->shard_n && gq_world_get()->size > 1)
+        return cli_usage_error("eval", "--shard runs in one process (under mpirun the ranks share the work)");
+    /* A shard scores its batches only (gather NULL: no metrics, eval.h). */
+    o->part_index = e->shard_n ? e->shard_k - 1 : 0;
+    o->n_parts = e->shard_n;
     o->sq = (int)sq;
     o->batch_tokens = (int)batch_tokens;
     return 0;
@@ -413,7 +440,10 @@ static int write_outputs(const eval_args *e, const eval_plan *p, const gq_prepar
             .n_runs = p->n_runs,
             .tasks = tasks,
             .n_tasks = n_tasks,
-            .parallel = {.world_size = gq_world_get()->size, .data_parallel = gq_world_get()->size, .tp = 1},
+            .parallel = {.world_size = gq_world_get()->size,
+                         .data_parallel = gq_world_get()->size,
+                         .tp = 1,
+                         .merged_shards = e->merged_shards},
         };
         rc = gq_eval_write_manifest(e->out_dir, &mi, err);
     }
@@ -454,7 +484,13 @@ static int run_gate(const eval_args *e, int *gate_failed, gq_error *err)
 
 // ---- the command -----------------------------------------------------------------------------------
 
-static int eval_main(int argc, char **argv, eval_args e);
+/* gqla-eval merge's shards (shard.h); NULL for a plain run. */
+typedef struct eval_merge {
+    const gq_shard_record *recs;
+    size_t n;
+} eval_merge;
+
+static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge);
 
 /* DIR/journal for rank 0 (it ends up holding every rank's records); rank r
  * of N > 1 journals its own share in DIR/journal/rank-r-of-N, so a rerun
@@ -471,12 +507,13 @@ static char *rank_journal_dir(const char *out_dir, const gq_world *w, gq_error *
 }
 
 /* Parses, resolves MODEL and GQLA (Hub ids through the cache), runs. */
-int cmd_eval(int argc, char **argv)
+static int eval_command(int argc, char **argv, const eval_merge *merge)
 {
     eval_args e;
     int prc = parse_args(argc, argv, &e);
     if (prc < 0) return GQ_EXIT_OK;  /* --help */
     if (prc > 0) return prc;
+    if (merge) e.merged_shards = (int)merge->n;
     gq_error err = {0};
     char *model = NULL, *converted = NULL;
     int rc;
@@ -486,14 +523,68 @@ int cmd_eval(int argc, char **argv)
     } else {
         e.model = model;
         if (converted) e.converted = converted;
-        rc = eval_main(argc, argv, e);
+        rc = eval_main(argc, argv, e, merge);
     }
     gq_free(model);
     gq_free(converted);
     return rc;
 }
 
-static int eval_main(int argc, char **argv, eval_args e)
+int cmd_eval(int argc, char **argv) { return eval_command(argc, argv, NULL); }
+
+int cmd_eval_merged(int argc, char **argv, const gq_shard_record *recs, size_t n)
+{
+    const eval_merge m = {recs, n};
+    return eval_command(argc, argv, &m);
+}
+
+// ---- shards --------------------------------------------------------------------------------------
+
+/* A shard's end: DIR/gqla_shard.json (its journal is already complete) and
+ * what to do next. */
+static int finish_shard(const eval_args *e, const eval_plan *p, const gq_prepared_task *tasks, size_t n_tasks,
+                        int argc, char **argv, const gq_run_clock *clock, gq_error *err)
+{
+    gq_shard_record r;
+    int rc = gq_shard_record_build(&r, e->out_dir, e->shard_k, e->shard_n, argc, argv, &p->orig,
+                                   e->converted ? &p->conv : NULL, &e->o, p->runs, p->n_runs, tasks, n_tasks, err);
+    if (rc == GQ_OK) rc = gq_run_clock_save(clock, err);
+    if (rc == GQ_OK) rc = gq_shard_write(&r, err);
+    gq_shard_record_free(&r);
+    if (rc != GQ_OK) return rc;
+    printf("shard %d/%d: its part of %zu run(s) x %zu task(s) is in %s/journal; wrote %s/" GQ_SHARD_FILE "\n"
+           "when all %d shards are done: gqla-eval merge DIR1 ... DIR%d --output-dir OUT\n",
+           e->shard_k, e->shard_n, p->n_runs, n_tasks, e->out_dir, e->out_dir, e->shard_n, e->shard_n);
+    return GQ_OK;
+}
+
+/* A shard's earlier record names other work once this run starts writing
+ * DIR/journal: it goes until this shard finishes. */
+static int drop_shard_record(const char *dir, gq_error *err)
+{
+    char *path = gq_path_join(dir, GQ_SHARD_FILE, err);
+    if (!path) return GQ_ERR_NOMEM;
+    int rc = GQ_OK;
+    if (gq_path_exists(path) && remove(path) != 0)
+        rc = gq_error_set(err, GQ_ERR_IO, "%s: cannot remove the earlier shard record", path);
+    gq_free(path);
+    return rc;
+}
+
+/* gqla-eval merge: the shards' journals into DIR/journal, checked against
+ * the command's requests as the files are now (shard.h). */
+static int merge_shards(const eval_args *e, const eval_plan *p, const gq_prepared_task *tasks, size_t n_tasks,
+                        int argc, char **argv, const eval_merge *merge, const char *journal_dir, gq_error *err)
+{
+    gq_shard_record now;
+    int rc = gq_shard_record_build(&now, e->out_dir, 1, 1, argc, argv, &p->orig, e->converted ? &p->conv : NULL,
+                                   &e->o, p->runs, p->n_runs, tasks, n_tasks, err);
+    if (rc == GQ_OK) rc = gq_shard_merge(merge->recs, merge->n, &now, journal_dir, err);
+    gq_shard_record_free(&now);
+    return rc;
+}
+
+static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge)
 {
 
     struct timespec now;
@@ -533,9 +624,12 @@ static int eval_main(int argc, char **argv, eval_args e)
      * (by rank 0; the other ranks wait for it, and a refusal ends them all). */
     if (e.out_dir && w->rank == 0 && gq_run_lock_acquire(e.out_dir, &lock_fd, &err) != GQ_OK) goto fail;
     gq_world_barrier();
+    if (e.shard_n && drop_shard_record(e.out_dir, &err) != GQ_OK) goto fail;
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
     if (e.out_dir && !(journal_dir = rank_journal_dir(e.out_dir, w, &err))) goto fail;
+    /* Before the clock writes anything: a refused merge leaves DIR as it was. */
+    if (merge && merge_shards(&e, &plan, tasks, n_tasks, argc, argv, merge, journal_dir, &err) != GQ_OK) goto fail;
     /* Time and memory over every invocation on this folder (a resumed run). */
     if (w->rank == 0) {
         if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
@@ -544,6 +638,10 @@ static int eval_main(int argc, char **argv, eval_args e)
     if (score_runs(&plan, &e.o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
     if (w->rank > 0) {
         rc = GQ_EXIT_OK;
+        goto done;
+    }
+    if (e.shard_n) {
+        rc = finish_shard(&e, &plan, tasks, n_tasks, argc, argv, &clock, &err) == GQ_OK ? GQ_EXIT_OK : cli_fail(&err);
         goto done;
     }
     if (print_results(&e, &plan, tasks, n_tasks, &check_failed, &err) != GQ_OK) goto fail;

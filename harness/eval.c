@@ -291,6 +291,12 @@ static void task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_pre
     gq_journal_key_final(&k, key);
 }
 
+void gq_eval_task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t,
+                      unsigned char key[32])
+{
+    task_key(run, o, t, key);
+}
+
 static void stats_add(gq_scorer_stats *acc, gq_scorer_stats after, gq_scorer_stats before)
 {
     acc->requests += after.requests - before.requests;
@@ -477,8 +483,9 @@ static int score_task(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared
     }
     int owns_any = 0;
     for (size_t b = 0; b < nb; b++) owns_any |= owner[b] == me;
-    /* A part > 0 with no batch of this task keeps no journal for it. */
-    if (journal_dir && (me == 0 || owns_any)) {
+    /* A rank > 0 with no batch of this task keeps no journal for it; a
+     * shard keeps one for every task (merge reads each). */
+    if (journal_dir && (me == 0 || owns_any || !o->gather)) {
         size_t n = strlen(journal_dir) + strlen(run->id) + strlen(t->task->name) + 16;
         if (!(jpath = gq_malloc(n, "journal path", err))) {
             rc = GQ_ERR_NOMEM;

@@ -176,6 +176,13 @@ typedef struct gq_eval_run {
 
 void gq_eval_run_free(gq_eval_run *r);
 
+/* The journal key of task t under run (journal.h): SHA-256 of the model's
+ * identity, the path, the scorer settings and every request's token ids.
+ * It does not depend on the part dealt (--shard, ranks): every part of one
+ * command has the same key per (run, task). */
+void gq_eval_task_key(const gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *t,
+                      unsigned char key[32]);
+
 /* Score every task under run->path into run->scores (allocated here).
  * journal_dir NULL: no journal; else DIR/journal/<run id>/<task>.bin. */
 int gq_eval_score_run(gq_eval_run *run, const gq_eval_opts *o, const gq_prepared_task *tasks, size_t n_tasks,

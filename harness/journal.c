@@ -185,6 +185,37 @@ int gq_journal_append(gq_journal *j, const size_t *idx, size_t n, const double *
     return GQ_OK;
 }
 
+int gq_journal_read(const char *path, const unsigned char key[32], uint64_t n_req, double *ll, int *greedy,
+                    unsigned char *done, size_t *n_loaded, gq_error *err)
+{
+    char *data = NULL;
+    size_t size = 0;
+    *n_loaded = 0;
+    int rc = gq_file_read_all(path, &data, &size, err);
+    if (rc != GQ_OK) return rc;
+    unsigned char want[HEADER_SIZE];
+    header_pack(want, key, n_req);
+    if (size < HEADER_SIZE || memcmp(data, want, HEADER_SIZE) != 0) {
+        gq_free(data);
+        return gq_error_set(err, GQ_ERR_INVALID, "%s: not the journal of these requests (%s)", path,
+                            size < HEADER_SIZE ? "shorter than its header" : "its header names other requests");
+    }
+    const unsigned char *p = (const unsigned char *)data + HEADER_SIZE;
+    size_t n_rec = (size - HEADER_SIZE) / RECORD_SIZE;
+    for (size_t i = 0; i < n_rec; i++, p += RECORD_SIZE) {
+        uint64_t idx;
+        double v;
+        int g;
+        if (!record_unpack(p, n_req, &idx, &v, &g)) break; /* the valid part ends here, as in gq_journal_open */
+        ll[idx] = v;
+        greedy[idx] = g;
+        done[idx] = 1;
+        (*n_loaded)++;
+    }
+    gq_free(data);
+    return GQ_OK;
+}
+
 void gq_journal_close(gq_journal *j)
 {
     if (!j) return;

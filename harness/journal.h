@@ -71,6 +71,16 @@ int gq_journal_append(gq_journal *j, const size_t *idx, size_t n, const double *
 
 void gq_journal_close(gq_journal *j);
 
+/* Load the valid records of an existing journal without changing the file
+ * (gqla-eval merge reads the shard folders' journals this way; a shard's
+ * folder stays as its job left it).  Arrays and done as gq_journal_open;
+ * *n_loaded = valid records read (a request recorded twice counts twice,
+ * the later record wins).  GQ_ERR_IO when the file cannot be read,
+ * GQ_ERR_INVALID naming the file when it is not a journal of key and n_req
+ * (done is then all zero). */
+int gq_journal_read(const char *path, const unsigned char key[32], uint64_t n_req, double *ll, int *greedy,
+                    unsigned char *done, size_t *n_loaded, gq_error *err);
+
 /* Key naming a request set: the caller feeds its identity strings and
  * token ids through these (a SHA-256 stream). */
 typedef struct gq_journal_keyer {

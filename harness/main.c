@@ -17,6 +17,10 @@ static const char *usage_text =
     "                                   score tasks as lm-evaluation-harness (the default);\n"
     "                                   with --converted: original vs GQLA through both paths,\n"
     "                                   manifest, report, gate; resumes in the same DIR\n"
+    "         [--shard K/N]             --shard K/N: part K of N only, a job of a job array\n"
+    "  merge DIR... --output-dir OUT    the shards' folders (--shard 1/N ... N/N) into the outputs\n"
+    "                                   of one run; scores nothing (the models' configs, tokenizers,\n"
+    "                                   checkpoint headers and the data must still be readable)\n"
     "  demo [--output-dir DIR]          SmolLM2 -> GQLA -> comparison on the sample items\n"
     "  fetch NAME...                    download ahead of a run: a task's rows from the datasets-server,\n"
     "                                   or a model (NAME with a '/': ORG/NAME[@REV][:FILE.gguf])\n"
@@ -109,6 +113,7 @@ static int run_command(int argc, char **argv)
     if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "roofline")) return cmd_roofline(argc - 2, argv + 2);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
+    if (!strcmp(cmd, "merge")) return cmd_merge(argc - 2, argv + 2);
     fprintf(stderr, "gqla-eval: unknown command '%s' (see 'gqla-eval --help')\n", cmd);
     return GQ_EXIT_ERROR;
 }

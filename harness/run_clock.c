@@ -88,19 +88,25 @@ int gq_run_clock_start(gq_run_clock *c, const char *journal_dir, double started_
     return rc;
 }
 
-int gq_run_clock_save(const gq_run_clock *c, gq_error *err)
+/* clock.json with these totals (the one place that spells the format). */
+static int clock_write(const char *path, double started_unix, int invocations, double seconds, int64_t peak,
+                       int earlier_untimed, gq_error *err)
 {
-    if (!c || !c->path) return GQ_OK;
     char text[512];
-    int64_t peak = gq_run_clock_peak_rss(c);
     int n = snprintf(text, sizeof text,
                      "{\"format\": \"" CLOCK_FORMAT "\", \"version\": 1, \"started_unix\": %.3f, "
                      "\"invocations\": %d, \"wall_seconds\": %.3f, \"peak_rss_bytes\": %lld, "
                      "\"earlier_untimed\": %s}\n",
-                     c->started_unix, gq_run_clock_invocations(c), gq_run_clock_seconds(c),
-                     (long long)(peak > 0 ? peak : 0),
-                     c->earlier_untimed ? "true" : "false");
-    return gq_report_write_file(c->path, text, (size_t)n, err);
+                     started_unix, invocations, seconds, (long long)(peak > 0 ? peak : 0),
+                     earlier_untimed ? "true" : "false");
+    return gq_report_write_file(path, text, (size_t)n, err);
+}
+
+int gq_run_clock_save(const gq_run_clock *c, gq_error *err)
+{
+    if (!c || !c->path) return GQ_OK;
+    return clock_write(c->path, c->started_unix, gq_run_clock_invocations(c), gq_run_clock_seconds(c),
+                       gq_run_clock_peak_rss(c), c->earlier_untimed, err);
 }
 
 void gq_run_clock_tick(const gq_run_clock *c)
@@ -125,4 +131,39 @@ void gq_run_clock_free(gq_run_clock *c)
     if (!c) return;
     gq_free(c->path);
     c->path = NULL;
+}
+
+int gq_run_clock_read(gq_run_clock *c, const char *journal_dir, gq_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->peak_before = -1;
+    if (!(c->path = gq_path_join(journal_dir, "clock.json", err))) return GQ_ERR_NOMEM;
+    if (!gq_path_exists(c->path)) {
+        c->earlier_untimed = 1;
+        return GQ_OK;
+    }
+    return clock_read(c, err);
+}
+
+int gq_run_clock_save_merged(const char *journal_dir, const gq_run_clock *parts, size_t n, gq_error *err)
+{
+    double started = 0, seconds = 0;
+    int64_t peak = -1;
+    long long invocations = 0;
+    int untimed = 0;
+    for (size_t i = 0; i < n; i++) {
+        untimed |= parts[i].earlier_untimed;
+        if (parts[i].invocations_before <= 0) continue;
+        if (invocations == 0 || parts[i].started_unix < started) started = parts[i].started_unix;
+        invocations += parts[i].invocations_before;
+        seconds += parts[i].seconds_before;
+        if (parts[i].peak_before > peak) peak = parts[i].peak_before;
+    }
+    if (invocations == 0) return GQ_OK;
+    if (invocations > 1000000000LL) invocations = 1000000000LL; /* clock_read's bound */
+    char *path = gq_path_join(journal_dir, "clock.json", err);
+    if (!path) return GQ_ERR_NOMEM;
+    int rc = clock_write(path, started, (int)invocations, seconds, peak, untimed, err);
+    gq_free(path);
+    return rc;
 }

@@ -54,4 +54,18 @@ int64_t gq_run_clock_peak_rss(const gq_run_clock *c); /* bytes; -1 when unknown 
 int gq_run_clock_invocations(const gq_run_clock *c);  /* timed invocations, this one included */
 void gq_run_clock_free(gq_run_clock *c);
 
+/* gqla-eval merge (the shards of one job array, harness/shard.h).
+ * gq_run_clock_read: the clock of an existing journal folder, read without
+ * writing anything: started_unix, seconds_before (its wall_seconds),
+ * invocations_before, peak_before, earlier_untimed; a folder without
+ * clock.json gives 0 invocations and earlier_untimed.  Errors as
+ * gq_run_clock_start.  gq_run_clock_free afterwards.
+ * gq_run_clock_save_merged: journal_dir/clock.json of n such clocks
+ * together: the earliest start, the sum of their time and invocations, the
+ * largest peak, earlier_untimed when any has it; nothing is written when
+ * none of them was timed (the merged folder then says its earlier work was
+ * not timed, as a journal without a clock does). */
+int gq_run_clock_read(gq_run_clock *c, const char *journal_dir, gq_error *err);
+int gq_run_clock_save_merged(const char *journal_dir, const gq_run_clock *parts, size_t n, gq_error *err);
+
 #endif
