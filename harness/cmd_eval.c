@@ -87,8 +87,12 @@ static const char *eval_help =
     "                       one run would (and runs the gate, if any); needs --output-dir\n"
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
-    "  --threads N          CPU threads (default: all cores)\n"
+    "  --threads N          CPU threads (default: all cores; under mpirun, a rank's share of them)\n"
     "  --quiet              no progress lines\n"
+    "\n"
+    "Data parallel: `mpirun -np N gqla-eval ...` (built with MPI) deals the documents to\n"
+    "N ranks and writes the files one process writes (rank 0); rerun the same command to\n"
+    "resume.\n"
     "\n"
     "Exit status: 0 ok, 1 the gate or the cross-path check failed, 2 an error (bad\n"
     "input names the file, row and field).\n";
