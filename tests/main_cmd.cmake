@@ -39,8 +39,12 @@ if(GQLA_HAVE_MPI)
   add_executable(test_main_mpi test_main_mpi.c)
   target_link_libraries(test_main_mpi PRIVATE gqla_main_fixtures)
   add_dependencies(test_main_mpi gqla-eval)
-  add_test(NAME main_mpi COMMAND test_main_mpi)
-  set_tests_properties(main_mpi PROPERTIES
-    ENVIRONMENT "${GQLA_MAIN_ENV};GQ_MPIRUN=${MPIEXEC_EXECUTABLE};GQ_MODELS=${GQLA_MODELS_DIR};GQ_SHARED_DATA=${CMAKE_SOURCE_DIR}/../shared/datasets"
-    SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS mpi)
+  foreach(case fixtures smollm2)
+    add_test(NAME main_mpi.${case} COMMAND test_main_mpi ${case})
+    set_tests_properties(main_mpi.${case} PROPERTIES
+      ENVIRONMENT "${GQLA_MAIN_ENV};GQ_MPIRUN=${MPIEXEC_EXECUTABLE};GQ_MODELS=${GQLA_MODELS_DIR};GQ_SHARED_DATA=${CMAKE_SOURCE_DIR}/../shared/datasets"
+      SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS mpi)
+  endforeach()
+  # SmolLM2 under ASan would take minutes: the sanitizer build (-LE slow) runs the fixtures only.
+  set_tests_properties(main_mpi.smollm2 PROPERTIES LABELS "mpi;slow")
 endif()
