@@ -27,6 +27,7 @@
 #include "results.h"
 #include "run_lock.h"
 #include "score.h"
+#include "world.h"
 
 static const char *eval_help =
     "Usage: gqla-eval [eval] --model ORIG [--converted GQLA] --tasks LIST [options]\n"
@@ -76,6 +77,10 @@ static const char *eval_help =
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores)\n"
+    "  --tp N               tensor parallelism along KV groups over mpirun -np N ranks\n"
+    "                       (engine/tp.h; groups need not divide evenly, 1 <= N <= G);\n"
+    "                       rank 0 prints and writes.  Not yet combined with data\n"
+    "                       parallelism, and a --tp run keeps no journal (no resume)\n"
     "  --quiet              no progress lines\n"
     "\n"
     "Exit status: 0 ok, 1 the gate or the cross-path check failed, 2 an error (bad\n"
@@ -157,6 +162,8 @@ typedef struct eval_args {
     gq_eval_opts o;
     const char *model, *converted, *out_dir, *path_arg, *paths_arg, *junit, *note;
     long threads;
+    long tp;                  /* --tp N (1: none) */
+    gq_tp_comm tpc;           /* filled from the world by eval_main */
     int log_samples, arc_split, has_max_path_diff, has_max_drop;
     int gate;                 /* a gate option was given */
     double max_path_diff, max_drop;
@@ -169,6 +176,7 @@ static int parse_args(int argc, char **argv, eval_args *e)
     gq_eval_opts *o = &e->o;
     long shots = 0, sq = -1, batch_tokens = 0;
     e->max_path_diff = 1e-4;
+    e->tp = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -223,6 +231,8 @@ static int parse_args(int argc, char **argv, eval_args *e)
             e->log_samples = 1;
         } else if (!strcmp(a, "--threads") && has) {
             if (cli_parse_int(argv[++i], 0, 1024, &e->threads)) return cli_usage_error("eval", "--threads takes a count");
+        } else if (!strcmp(a, "--tp") && has) {
+            if (cli_parse_int(argv[++i], 1, 4096, &e->tp)) return cli_usage_error("eval", "--tp takes a rank count >= 1");
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
             o->data.quiet = 1;
@@ -277,8 +287,10 @@ static int plan_runs(const eval_args *e, eval_plan *p, int *usage_rc, gq_error *
     int rc;
     *usage_rc = 0;
     if ((rc = gq_eval_model_open(&p->orig, e->model, (int)e->threads, err)) != GQ_OK) return rc;
+    p->orig.tp = &e->tpc;
     if (e->converted) {
         if ((rc = gq_eval_model_open(&p->conv, e->converted, (int)e->threads, err)) != GQ_OK) return rc;
+        p->conv.tp = &e->tpc;
         if ((rc = gq_eval_check_same_tokenizer(&p->orig, &p->conv, err)) != GQ_OK) return rc;
     }
     const gq_config *ocfg = gq_model_config(p->orig.info);
@@ -409,6 +421,7 @@ static int write_outputs(const eval_args *e, const eval_plan *p, const gq_prepar
             .n_runs = p->n_runs,
             .tasks = tasks,
             .n_tasks = n_tasks,
+            .parallel = {.world_size = gq_world_get()->size, .data_parallel = 1, .tp = e->tpc.size},
         };
         rc = gq_eval_write_manifest(e->out_dir, &mi, err);
     }
@@ -492,6 +505,22 @@ static int eval_main(int argc, char **argv, eval_args e)
     int lock_fd = -1;
     int rc = GQ_EXIT_ERROR, usage_rc = 0, check_failed = 0, gate_failed = 0;
 
+    if (gq_world_tp_comm((int)e.tp, &e.tpc, &err) != GQ_OK) { /* the same on every rank: rank 0 says it */
+        if (gq_world_get()->rank == 0) cli_fail(&err);
+        return GQ_EXIT_ERROR;
+    }
+    /* --tp: every rank computes every score; rank 0 alone prints and
+     * writes.  No journal: a resumed rank 0 would skip batches the other
+     * ranks still run, and the all-reduces would no longer pair up. */
+    const int rank0 = e.tpc.rank == 0, tp_on = e.tpc.size > 1;
+    if (!rank0) {
+        e.out_dir = NULL;
+        e.junit = NULL;
+        e.gate = 0;
+        e.log_samples = 0;
+        e.o.quiet = 1;
+        e.o.data.quiet = 1;
+    }
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
     if (plan_runs(&e, &plan, &usage_rc, &err) != GQ_OK) {
         if (usage_rc) {
@@ -504,12 +533,12 @@ static int eval_main(int argc, char **argv, eval_args e)
     if (e.out_dir && gq_run_lock_acquire(e.out_dir, &lock_fd, &err) != GQ_OK) goto fail;
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
-    if (e.out_dir && !(journal_dir = gq_path_join(e.out_dir, "journal", &err))) goto fail;
+    if (e.out_dir && !tp_on && !(journal_dir = gq_path_join(e.out_dir, "journal", &err))) goto fail;
     /* Time and memory over every invocation on this folder (a resumed run). */
     if (gq_run_clock_start(&clock, journal_dir, started_unix, t_start, &err) != GQ_OK) goto fail;
     e.o.clock = &clock;
     if (score_runs(&plan, &e.o, tasks, n_tasks, journal_dir, &err) != GQ_OK) goto fail;
-    if (print_results(&e, &plan, tasks, n_tasks, &check_failed, &err) != GQ_OK) goto fail;
+    if (rank0 && print_results(&e, &plan, tasks, n_tasks, &check_failed, &err) != GQ_OK) goto fail;
     if (e.out_dir) {
         if (write_outputs(&e, &plan, tasks, n_tasks, argc, argv, &clock, date_id, started_unix, &err) != GQ_OK)
             goto fail;
@@ -518,6 +547,10 @@ static int eval_main(int argc, char **argv, eval_args e)
     rc = check_failed || gate_failed ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
     goto done;
 fail:
+    if (tp_on) { /* the other ranks may wait in an all-reduce: end them all */
+        fprintf(stderr, "gqla-eval: error: rank %d of %d: %s\n", e.tpc.rank, e.tpc.size, err.msg);
+        gq_world_abort(GQ_EXIT_ERROR);
+    }
     rc = cli_fail(&err);
 done:
     plan_free(&plan);

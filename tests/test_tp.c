@@ -13,6 +13,10 @@
  *    in one process (tp 1) and under `mpirun -np N ... --tp N` (N = 2, 3);
  *    every per-position log-likelihood within 1e-5 of tp 1.
  * 3. `score --tp 2` without mpirun and `kvcache --tp` on the fixture.
+ * 4. The main command: `gqla-eval --model GQLA --path gqa|absorb --tp 2` under
+ *    mpirun -np 2 on the 2-group fixture of main_fixtures.c against one
+ *    process: every request's log-likelihood (requests.tsv, written by
+ *    rank 0 alone) within 1e-5.
  * argv[1]: the mpirun executable (tests/tp.cmake passes MPIEXEC_EXECUTABLE). */
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "main_fixtures.h"
 #include "mla_fixtures.h"
 #include "model.h"
 #include "score.h"
@@ -207,6 +212,61 @@ static void check_scores(const fx *f, const char *dir, const char *mpirun)
     }
 }
 
+/* The log-likelihood column of DIR/requests.tsv; -1 when unreadable. */
+static int read_lls(const char *dir, double *ll, int max)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/requests.tsv", dir);
+    char *text = test_read_file(path, NULL);
+    if (!text) return -1;
+    int n = 0;
+    for (char *line = text; line && *line && n < max;) {
+        char *tab = line;
+        for (int f = 0; f < 3 && tab; f++) tab = strchr(tab, '\t') ? strchr(tab, '\t') + 1 : NULL;
+        if (tab && line[0] != '#') ll[n++] = strtod(tab, NULL);
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    free(text);
+    return n;
+}
+
+static void check_eval(const char *mpirun)
+{
+    char model[4200], cmd[16384], common[8400], *out = NULL;
+    snprintf(model, sizeof model, "%s", test_tmpdir("tp-eval-model"));
+    test_cond("main fixture written", mf_write_gqla(model, 3, 0) == 0);
+    const char *cli = getenv("GQ_CLI") ? getenv("GQ_CLI") : "gqla-eval";
+    const char *paths[2] = {"gqa", "absorb"};
+    for (int p = 0; p < 2; p++) {
+        char one[4200], two[4200], name[64];
+        snprintf(name, sizeof name, "tp-eval-%s-1", paths[p]);
+        snprintf(one, sizeof one, "%s", test_tmpdir(name));
+        snprintf(name, sizeof name, "tp-eval-%s-2", paths[p]);
+        snprintf(two, sizeof two, "%s", test_tmpdir(name));
+        snprintf(common, sizeof common, "--model '%s' --path %s --tasks arc_easy,piqa --limit 4 --data-dir '%s' "
+                 "--quiet --threads 1", model, paths[p], mf_samples_dir());
+        snprintf(cmd, sizeof cmd, "'%s' %s --output-dir '%s'", cli, common, one);
+        int rc = run_shell(cmd, &out);
+        if (rc != 0) printf("--- %s (exit %d)\n%s\n", cmd, rc, out ? out : "");
+        free(out);
+        test_cond("eval in one process", rc == 0);
+        snprintf(cmd, sizeof cmd, "'%s' %s--oversubscribe -np 2 '%s' %s --output-dir '%s' --tp 2", mpirun,
+                 geteuid() == 0 ? "--allow-run-as-root " : "", cli, common, two);
+        rc = run_shell(cmd, &out);
+        printf("--- %s (exit %d)\n%s\n", cmd, rc, out ? out : "");
+        test_cond("eval --tp 2 under mpirun -np 2", rc == 0);
+        test_cond("rank 0 alone prints: one results table", test_count(out, "prefix sharing:") == 1);
+        free(out);
+        double a[256], b[256];
+        int na = read_lls(one, a, 256), nb = read_lls(two, b, 256);
+        double worst = na == nb && na > 0 ? 0.0 : INFINITY;
+        for (int j = 0; j < na && na == nb; j++) worst = fmax(worst, fabs(a[j] - b[j]));
+        printf("eval path %-6s tp 2: %d requests, max |tp2 - tp1| = %.3g\n", paths[p], nb, worst);
+        test_cond("eval --tp 2: every request's log-likelihood within 1e-5 of one process", worst <= TOL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *mpirun = argc > 1 ? argv[1] : "mpirun";
@@ -236,5 +296,6 @@ int main(int argc, char **argv)
         }
     }
     mlafix_clear(&tensors);
+    check_eval(mpirun);
     return test_report("test_tp");
 }

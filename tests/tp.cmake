@@ -4,7 +4,7 @@
 # with MPI compiled in (the numbers must go through real ranks).
 if(GQLA_HAVE_MPI)
   gqla_add_test(test_tp test_tp.c ${MPIEXEC_EXECUTABLE})
-  target_link_libraries(test_tp PRIVATE gqla_mlafix)
+  target_link_libraries(test_tp PRIVATE gqla_mlafix gqla_main_fixtures)
   add_dependencies(test_tp gqla-eval)
   set_tests_properties(test_tp PROPERTIES TIMEOUT 300)
 endif()
