@@ -58,6 +58,11 @@ static void print_version(void)
 #else
     printf("backends: cpu (no CUDA: nvcc was not found at build time)\n");
 #endif
+#ifdef GQLA_WITH_NCCL
+    printf("nccl: yes (engine/collective_nccl.cu: the tensor-parallel all-reduce on GPUs)\n");
+#else
+    printf("nccl: no\n");
+#endif
     printf("mpi: %s\n", gq_world_mpi_compiled() ? "yes (mpirun -np N gqla-eval ...: data parallel; score/eval --tp N: tensor parallel)" : "no");
 }
 

@@ -8,3 +8,10 @@ if(GQLA_HAVE_MPI)
   add_dependencies(test_tp gqla-eval)
   set_tests_properties(test_tp PROPERTIES TIMEOUT 300)
 endif()
+
+# The NCCL all-reduce (engine/collective_nccl.cu): built and linked where
+# NCCL is found; runs on one rank where a GPU is, else skipped (77).
+if(GQLA_HAVE_NCCL AND TARGET gqla_cuda)
+  gqla_add_test(test_nccl test_nccl.c)
+  target_link_libraries(test_nccl PRIVATE CUDA::cudart)
+endif()
