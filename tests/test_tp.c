@@ -13,7 +13,8 @@
  *    in one process (tp 1) and under `mpirun -np N ... --tp N` (N = 2, 3);
  *    every per-position log-likelihood within 1e-5 of tp 1.
  * 3. `score --tp 2` without mpirun and `kvcache --tp` on the fixture.
- * 4. The main command: `gqla-eval --model GQLA --path gqa|absorb --tp 2` under
+ * 4. A GQA model's native path under tp 2 (k/v rows split by KV head).
+ * 5. The main command: `gqla-eval --model GQLA --path gqa|absorb --tp 2` under
  *    mpirun -np 2 on the 2-group fixture of main_fixtures.c against one
  *    process: every request's log-likelihood (requests.tsv, written by
  *    rank 0 alone) within 1e-5.
@@ -267,6 +268,25 @@ static void check_eval(const char *mpirun)
     }
 }
 
+/* A GQA model (main_fixtures.c's LLaMA, 2 KV heads) on its native path:
+ * q/k/v rows and o_proj columns split the same way. */
+static void check_native(const char *mpirun)
+{
+    char root[4200], dir[4300], *out = NULL;
+    double ref[MAX_SCORES], lp[MAX_SCORES];
+    snprintf(root, sizeof root, "%s", test_tmpdir("tp-native"));
+    test_cond("GQA fixture written", mf_write_original(root) == 0);
+    snprintf(dir, sizeof dir, "%s", root); /* the header says dir/original; it writes dir itself */
+    int n = score(mpirun, dir, "native", 1, ref, &out);
+    free(out);
+    int m = n > 0 ? score(mpirun, dir, "native", 2, lp, &out) : -1;
+    if (n > 0) free(out);
+    double worst = m == n && n > 0 ? 0.0 : INFINITY;
+    for (int j = 0; j < n && m == n; j++) worst = fmax(worst, fabs(lp[j] - ref[j]));
+    printf("llama-gqa        path native tp 2: %d log-likelihoods, max |tp2 - tp1| = %.3g\n", m, worst);
+    test_cond("GQA native path: tp 2 within 1e-5 of tp 1", worst <= TOL);
+}
+
 int main(int argc, char **argv)
 {
     const char *mpirun = argc > 1 ? argv[1] : "mpirun";
@@ -296,6 +316,7 @@ int main(int argc, char **argv)
         }
     }
     mlafix_clear(&tensors);
+    check_native(mpirun);
     check_eval(mpirun);
     return test_report("test_tp");
 }
