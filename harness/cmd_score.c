@@ -142,7 +142,10 @@ int cmd_score(int argc, char **argv)
     int rc = GQ_EXIT_ERROR;
     gq_tp_comm tpc;
     const int rank0 = gq_world_get()->rank == 0;
-    if (gq_world_tp_comm((int)tp, &tpc, &err) != GQ_OK) { /* the same on every rank: rank 0 says it */
+    if (gq_world_get()->size > 1 && tp == 1)
+        gq_error_set(&err, GQ_ERR_USAGE, "score under mpirun -np %d needs --tp %d (score has no data parallelism)",
+                     gq_world_get()->size, gq_world_get()->size);
+    if (err.msg[0] || gq_world_tp_comm((int)tp, &tpc, &err) != GQ_OK) { /* the same on every rank: rank 0 says it */
         if (rank0) cli_fail(&err);
         return GQ_EXIT_ERROR;
     }

@@ -305,6 +305,18 @@ int main(int argc, char **argv)
             test_cond("--tp 2 without mpirun: exit 2, says to run mpirun -np 2",
                       rc == 2 && test_has(out, "--tp 2 needs 2 ranks") && test_has(out, "mpirun -np 2"));
             free(out);
+            const char *cli = getenv("GQ_CLI") ? getenv("GQ_CLI") : "gqla-eval";
+            char cmd[8192];
+            static const char *bad[2][2] = {{"1", "needs --tp 2"}, {"3", "--tp 3 needs 3 ranks, but this run has 2"}};
+            for (int b = 0; b < 2; b++) {
+                snprintf(cmd, sizeof cmd, "'%s' %s--oversubscribe -np 2 '%s' score '%s' --ids %s --threads 1 --tp %s",
+                         mpirun, geteuid() == 0 ? "--allow-run-as-root " : "", cli, dir, ids, bad[b][0]);
+                rc = run_shell(cmd, &out);
+                printf("--- %s (exit %d)\n%s", cmd, rc, out ? out : "");
+                test_cond("mpirun -np 2 with another --tp: exit 2, said once (rank 0)",
+                          rc == 2 && test_has(out, bad[b][1]) && test_count(out, bad[b][1]) == 1);
+                free(out);
+            }
             snprintf(args, sizeof args, "kvcache --config '%s' --tp 2", dir);
             rc = test_run_cli(args, &out);
             printf("--- kvcache --tp 2 (exit %d)\n%s", rc, out ? out : "");
