@@ -17,6 +17,10 @@
  *   its softmax-scale factor when configured.
  * Tokens are processed in chunks of at most rs.max_tokens rows; a chunk's
  * keys/values go straight into the cache rows they belong to.
+ * Tensor parallelism (tp.h): the weights hold this rank's heads, groups and
+ * MLP rows (m->share), the cache only its groups (absorb: the whole latent),
+ * and the partial outputs of o_proj and down_proj are all-reduced before
+ * each residual add; everything else runs the same on every rank.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #include "kernels.h"
 #include "model_internal.h"
 #include "score.h"
+#include "tp.h"
 
 struct gq_kv_cache {
     gq_path path;
@@ -36,6 +41,7 @@ struct gq_kv_cache {
     int n_layers;
     int kv_dim;       /* native: Hkv * Dh */
     int row;          /* MLA paths: floats per token per layer (conversion.md §2.4) */
+    size_t bytes;     /* the arena's size, as allocated */
     float *arena;     /* one allocation */
     float *k;         /* native: [L, capacity, kv_dim] */
     float *v;         /* native: [L, capacity, kv_dim] */
@@ -137,20 +143,26 @@ int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, gq_path path, int cap
     c->capacity = capacity;
     c->n_layers = (int)m->cfg->num_hidden_layers;
     size_t total;
+    /* This rank's groups only (m->share); absorb keeps the whole latent. */
     if (path == GQ_PATH_NATIVE) {
-        c->kv_dim = (int)(m->cfg->num_key_value_heads * m->cfg->head_dim);
+        c->kv_dim = (int)(m->share.ng * m->cfg->head_dim);
         total = 2 * (size_t)c->n_layers * (size_t)capacity * (size_t)c->kv_dim;
     } else {
-        c->row = (int)gq_config_path_cache_elems(m->cfg, path);
-        total = (size_t)c->n_layers * (size_t)capacity * (size_t)c->row;
+        const int dn = (int)m->cfg->qk_nope_head_dim, dr = (int)m->cfg->qk_rope_head_dim;
+        const int dv = (int)m->cfg->v_head_dim, N = m->share.ng;
+        c->row = path == GQ_PATH_ABSORB ? (int)m->cfg->kv_lora_rank + dr
+                 : path == GQ_PATH_GQA  ? N * (dn + dv) + dr
+                                        : N * (dn + dr + dv);
     }
     char what[64];
     snprintf(what, sizeof what, "kv cache (%s path)", gq_path_name(path));
+    if (path != GQ_PATH_NATIVE) total = (size_t)c->n_layers * (size_t)capacity * (size_t)c->row;
     c->arena = gq_malloc(total * sizeof(float), what, err);
     if (!c->arena) {
         gq_free(c);
         return GQ_ERR_NOMEM;
     }
+    c->bytes = total * sizeof(float);
     if (path == GQ_PATH_NATIVE) {
         c->k = c->arena;
         c->v = c->arena + total / 2;
@@ -179,10 +191,21 @@ int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c)
 {
     return c->path == GQ_PATH_NATIVE ? 2 * (int64_t)c->kv_dim : (int64_t)c->row;
 }
+size_t gq_kv_cache_bytes(const gq_kv_cache *c) { return c->bytes; }
+
+/* Sum a partial [T, D] output over the tensor-parallel ranks. */
+static int tp_allreduce(gq_model *m, float *x, int T, gq_error *err)
+{
+    if (m->tp.size <= 1) return GQ_OK;
+    int rc = m->tp.allreduce_sum(m->tp.ctx, x, (size_t)T * (size_t)m->cfg->hidden_size, err);
+    if (rc != GQ_OK) gq_error_prefix(err, "%s: tensor-parallel rank %d of %d: ", m->path, m->tp.rank, m->tp.size);
+    return rc;
+}
 
 /* MLA / GQLA attention of layer l for T tokens at cache rows pos0..: reads
  * the normed input rs.xb, writes the path's cache rows, leaves W_o·o (+b_o)
- * in rs.xb (conversion.md §1.4, §2).  pos/seg/shared_end: a tree batch as
+ * in rs.xb (conversion.md §1.4, §2); under tp the heads and groups are this
+ * rank's (m->share) and rs.xb is its partial sum.  pos/seg/shared_end: a tree batch as
  * in forward_chunk (pos NULL: rows at positions pos0.., causal). */
 static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, int l, int T, int pos0,
                           const int *pos, const gq_batch_seq *seqs, int n_seq)
@@ -190,7 +213,7 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
     const gq_layer_weights *lw = &m->w.layers[l];
-    const int H = (int)cfg->num_attention_heads, N = (int)cfg->num_key_value_heads;
+    const int H = m->share.nh, N = m->share.ng;
     const int dn = (int)cfg->qk_nope_head_dim, dr = (int)cfg->qk_rope_head_dim, dv = (int)cfg->v_head_dim;
     const int r = (int)cfg->kv_lora_rank, rq = (int)cfg->q_lora_rank, qk = dn + dr, Qd = H * qk;
     const int il = cfg->rope_interleave;
@@ -254,14 +277,16 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
 /* Run one chunk of T <= max_tokens rows into cache rows c->len ..; leaves
  * the final-layer residual stream in rs.x.  pos NULL: the rows are one
  * causal sequence at positions c->len ..; else row t is at position pos[t]
- * and seqs[0..n_seq) say which rows form which sequence (gq_batch_seq). */
-static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, const int32_t *tokens,
-                          int T, const int *pos, const gq_batch_seq *seqs, int n_seq)
+ * and seqs[0..n_seq) say which rows form which sequence (gq_batch_seq).
+ * Fails only when a tensor-parallel all-reduce does (the cache length is
+ * then unchanged). */
+static int forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, const int32_t *tokens,
+                         int T, const int *pos, const gq_batch_seq *seqs, int n_seq, gq_error *err)
 {
     const gq_config *cfg = m->cfg;
     gq_run_state *rs = &m->rs;
-    int D = (int)cfg->hidden_size;
-    int H = (int)cfg->num_attention_heads, Hkv = (int)cfg->num_key_value_heads;
+    int D = (int)cfg->hidden_size, I = m->share.ni, rc;
+    int H = m->share.nh, Hkv = m->share.ng; /* this rank's heads and KV heads */
     int Dh = (int)cfg->head_dim, L = (int)cfg->num_hidden_layers;
     int qd = H * Dh, kd = Hkv * Dh, pos0 = c->len;
     float eps = (float)cfg->rms_norm_eps;
@@ -305,16 +330,19 @@ static void forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
         } else {
             mla_attention(m, be, c, l, T, pos0, pos, seqs, n_seq);
         }
+        if ((rc = tp_allreduce(m, rs->xb, T, err)) != GQ_OK) return rc;
         be->add(rs->x, rs->xb, T, D);
 
         be->rmsnorm(rs->xb, rs->x, lw->mlp_norm, T, D, eps);
-        be->matmul_w(rs->hb, (int)cfg->intermediate_size, rs->xb, &lw->w_gate, NULL, T);
-        be->matmul_w(rs->hb2, (int)cfg->intermediate_size, rs->xb, &lw->w_up, NULL, T);
-        be->swiglu(rs->hb, rs->hb2, T, (int)cfg->intermediate_size);
+        be->matmul_w(rs->hb, I, rs->xb, &lw->w_gate, NULL, T);
+        be->matmul_w(rs->hb2, I, rs->xb, &lw->w_up, NULL, T);
+        be->swiglu(rs->hb, rs->hb2, T, I);
         be->matmul_w(rs->xb, D, rs->hb, &lw->w_down, NULL, T);
+        if ((rc = tp_allreduce(m, rs->xb, T, err)) != GQ_OK) return rc;
         be->add(rs->x, rs->xb, T, D);
     }
     c->len += T;
+    return GQ_OK;
 }
 
 /* Score entries j < n of the chunk's final residual stream: row rows[j]
@@ -391,7 +419,7 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
     int j = 0;
     for (int start = 0; start < T; start += m->rs.max_tokens) {
         int n = T - start < m->rs.max_tokens ? T - start : m->rs.max_tokens;
-        forward_chunk(m, be, c, tokens + start, n, NULL, NULL, 0);
+        if ((rc = forward_chunk(m, be, c, tokens + start, n, NULL, NULL, 0, err)) != GQ_OK) return rc;
         /* Scores whose rows fall in this chunk, rebased to the chunk. */
         int j0 = j;
         while (j < n_score && rows[j] < start + n) j++;
@@ -427,7 +455,7 @@ int gq_forward_batch(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, 
         return gq_error_set(err, GQ_ERR_USAGE, "cannot keep %d cache rows of %d", keep, c->len + T);
     const gq_backend_ops *be = gq_backend_cpu();
     gq_backend_cpu_set_threads(m->n_threads);
-    forward_chunk(m, be, c, tokens, T, pos, seqs, n_seq);
+    if ((rc = forward_chunk(m, be, c, tokens, T, pos, seqs, n_seq, err)) != GQ_OK) return rc;
     score_rows(m, be, rows, targets, n_score, out);
     c->len = keep;
     return GQ_OK;

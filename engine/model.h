@@ -15,6 +15,7 @@
 #include "config.h"
 #include "gq_error.h"
 #include "tokenizer.h"
+#include "tp.h"
 
 typedef struct gq_model gq_model;
 
@@ -24,6 +25,8 @@ typedef struct gq_open_opts {
     int max_tokens;     /* rows one forward chunk may hold; 0: default 512 */
     int weights_f32;    /* 1: widen every matrix to float32 at load (the converter's decompositions
                            need that); 0: keep them in the checkpoint's encoding (wmat.h) */
+    const gq_tp_comm *tp; /* tensor parallelism (tp.h): this rank's share of the model; NULL or
+                             size 1: the whole model.  Copied; tp->ctx must outlive the model */
 } gq_open_opts;
 
 int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq_error *err);

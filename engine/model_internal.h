@@ -16,7 +16,10 @@
  * has none.  GQA models fill wq..bo;
  * MLA / GQLA models (conversion.md §1.4; Q = H*(d_n+d_r), N = num KV heads:
  * H for MLA, G for GQLA) fill wq/bq (when r_q is null) or wq_a..bq_b,
- * and wkv_a..wkv_b, wo, bo. */
+ * and wkv_a..wkv_b, wo, bo.
+ * Under tensor parallelism (tp.h) the split tensors hold this rank's block
+ * only (gq_tp_share): H, Hkv/N and I below are then the rank's counts, and
+ * bo is NULL on every rank but 0 (it enters the all-reduced sum once). */
 typedef struct gq_layer_weights {
     const float *attn_norm;  /* [D] input_layernorm */
     gq_wmat wq;              /* [H*Dh, D]; MLA: [Q, D], absent when q is low-rank */
@@ -78,6 +81,16 @@ typedef struct gq_run_state {
     int rope_positions;      /* rows in the rope tables */
 } gq_run_state;
 
+/* This rank's share of the model under tensor parallelism (tp.h); the
+ * whole model when tp.size is 1.  Heads follow their groups: group g's
+ * heads are [g*gs, (g+1)*gs) with gs = H/G, so the local head -> group map
+ * is gq_kv_head_of on the local counts. */
+typedef struct gq_tp_share {
+    int h0, nh;              /* query heads [h0, h0 + nh) */
+    int g0, ng;              /* KV groups (KV heads; MLA: heads) [g0, g0 + ng) */
+    int i0, ni;              /* MLP intermediate rows [i0, i0 + ni) */
+} gq_tp_share;
+
 struct gq_model {
     char *path;
     gq_checkpoint *ck;       /* NULL for a tokenizer-only folder */
@@ -89,6 +102,8 @@ struct gq_model {
     int weights_f32;         /* every matrix widened to float32 (gq_open_opts.weights_f32) */
     gq_weights w;
     gq_run_state rs;
+    gq_tp_comm tp;           /* size 1 without tensor parallelism */
+    gq_tp_share share;       /* set by gq_model_load_weights */
 };
 
 /* One sequence (a document's tree) of a batched forward.  Its rows are

@@ -11,6 +11,7 @@
 #ifndef GQ_SCORE_H
 #define GQ_SCORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "gq_error.h"
 #include "model.h"
@@ -35,8 +36,12 @@ gq_path gq_kv_cache_path(const gq_kv_cache *c);
 /* Forget positions n.. (n <= length). */
 void gq_kv_cache_truncate(gq_kv_cache *c, int n);
 /* Float elements the cache stores per token per layer: equals
- * gq_config_path_cache_elems(cfg, path) (conversion.md §2.4). */
+ * gq_config_path_cache_elems(cfg, path) (conversion.md §2.4); under tensor
+ * parallelism this rank's share, gq_tp_cache_elems (tp.h). */
 int64_t gq_kv_cache_elems_per_token_layer(const gq_kv_cache *c);
+/* Bytes of the cache's one allocation (capacity x layers x the row above x
+ * 4): what a rank really holds, measured, not derived from the config. */
+size_t gq_kv_cache_bytes(const gq_kv_cache *c);
 
 typedef struct gq_score {
     double logprob;          /* log P(target | everything before it), float64 log-softmax */

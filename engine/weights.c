@@ -8,7 +8,14 @@
  * Norm weights, biases and kv_b_proj (read by the absorb path's attention,
  * not by a product with activations) are widened to float32 into one small
  * arena.  weights_f32 (the converter) widens the matrices too, as before.
- * Every weight is checked finite at load either way. */
+ * Every weight is checked finite at load either way.
+ *
+ * Tensor parallelism (tp.h): a rank keeps only its block of each split
+ * tensor.  A block of whole rows (q, k/v, gate/up, kv_b_proj, biases) stays
+ * a view at a row offset; a block of columns (o_proj, down_proj) is not
+ * contiguous in any encoding (GGUF blocks span 32 or 256 columns), so it
+ * is widened to float32 into the arena — more bytes for those two matrices
+ * than their stored encoding, in exchange for one code path. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +23,7 @@
 #include "gq_alloc.h"
 #include "backend.h"
 #include "model_internal.h"
+#include "tp.h"
 
 #define GQ_DEFAULT_MAX_TOKENS 512
 
@@ -25,7 +33,10 @@ typedef struct weight_slot {
     int optional;            /* biases: absent is fine */
     const float **dst;       /* a float32 tensor: where the loaded pointer goes */
     gq_wmat *mat;            /* or a matrix of `rows` rows, kept encoded unless weights_f32 */
-    int rows;
+    int rows;                /* rows of the whole tensor (a vector: n_elems rows of one column) */
+    /* The block this rank keeps: rows [r0, r0 + nr), columns [c0, c0 + nc)
+     * (tensor parallelism); the whole tensor otherwise. */
+    int r0, nr, c0, nc;
 } weight_slot;
 
 static void add_slot(weight_slot *slots, int *n, const char *name, size_t n_elems, int optional,
@@ -36,6 +47,8 @@ static void add_slot(weight_slot *slots, int *n, const char *name, size_t n_elem
     s->n_elems = n_elems;
     s->optional = optional;
     s->dst = dst;
+    s->rows = s->nr = (int)n_elems;
+    s->nc = 1;
 }
 
 static void add_mat(weight_slot *slots, int *n, const char *name, size_t rows, size_t cols, gq_wmat *mat)
@@ -44,8 +57,27 @@ static void add_mat(weight_slot *slots, int *n, const char *name, size_t rows, s
     snprintf(s->name, sizeof s->name, "%s", name);
     s->n_elems = rows * cols;
     s->mat = mat;
-    s->rows = (int)rows;
+    s->rows = s->nr = (int)rows;
+    s->nc = (int)cols;
 }
+
+/* Keep rows [r0, r0 + n) / columns [c0, c0 + n) of the slot added last. */
+static void slice_rows(weight_slot *slots, int n_slots, int64_t r0, int64_t n)
+{
+    slots[n_slots - 1].r0 = (int)r0;
+    slots[n_slots - 1].nr = (int)n;
+}
+
+static void slice_cols(weight_slot *slots, int n_slots, int64_t c0, int64_t n)
+{
+    slots[n_slots - 1].c0 = (int)c0;
+    slots[n_slots - 1].nc = (int)n;
+}
+
+static int slot_cols(const weight_slot *s) { return (int)(s->n_elems / (size_t)s->rows); }
+static int slot_whole(const weight_slot *s) { return s->nr == s->rows && s->nc == slot_cols(s); }
+/* A matrix that stays in its encoding: a view of whole rows. */
+static int slot_stored(const weight_slot *s, int widen_all) { return s->mat && !widen_all && s->nc == slot_cols(s); }
 
 /* Float32 view of a widened matrix. */
 static gq_wmat f32_mat(const float *x, int rows, int cols)
@@ -54,8 +86,9 @@ static gq_wmat f32_mat(const float *x, int rows, int cols)
     return w;
 }
 
-/* Make slot s's matrix from tensor t in its stored encoding: a view, or an
- * encoded copy at *owned (advanced) when rows must be un-permuted. */
+/* Make slot s's matrix (its rows r0 .. r0+nr) from tensor t in its stored
+ * encoding: a view, or a view on an encoded copy at *owned (advanced) when
+ * rows must be un-permuted. */
 static int stored_mat(const weight_slot *s, const gq_tensor_ref *t, unsigned char **owned, gq_weights *w,
                       gq_error *err)
 {
@@ -66,15 +99,15 @@ static int stored_mat(const weight_slot *s, const gq_tensor_ref *t, unsigned cha
         if ((rc = gq_tensor_copy_unpermuted(t, *owned, err)) != GQ_OK) return rc;
         data = *owned;
         *owned += (t->nbytes + 63) / 64 * 64;
-    } else {
-        w->mapped_bytes += t->nbytes;
     }
     gq_wmat *m = s->mat;
     m->dtype = t->dtype;
-    m->data = data;
-    m->rows = s->rows;
-    m->cols = (int)(s->n_elems / (size_t)s->rows);
     m->row_bytes = t->nbytes / (size_t)s->rows;
+    m->data = (const unsigned char *)data + (size_t)s->r0 * m->row_bytes;
+    m->rows = s->nr;
+    m->cols = slot_cols(s);
+    if (t->rope_unpermute_heads <= 0) w->mapped_bytes += (size_t)s->nr * m->row_bytes;
+    data = m->data;
     m->f32 = t->dtype == GQ_DTYPE_F32 && ((uintptr_t)data % sizeof(float)) == 0 ? data : NULL;
     return GQ_OK;
 }
@@ -85,6 +118,7 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
 {
     const gq_config *c = m->cfg;
     int rc = GQ_OK;
+    float *scratch = NULL; /* a whole tensor, widened, while this rank's block is copied out */
     const int mla = is_mla(c);
     if (!mla && c->arch != GQ_ARCH_LLAMA && c->arch != GQ_ARCH_MISTRAL && c->arch != GQ_ARCH_QWEN2 &&
         c->arch != GQ_ARCH_QWEN3 && c->arch != GQ_ARCH_PHI3)
@@ -102,6 +136,18 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     size_t Dh = (size_t)c->head_dim, L = (size_t)c->num_hidden_layers;
     size_t dn = (size_t)c->qk_nope_head_dim, dr = (size_t)c->qk_rope_head_dim, dv = (size_t)c->v_head_dim;
     size_t r = (size_t)c->kv_lora_rank, rq = (size_t)c->q_lora_rank, Qd = H * (dn + dr);
+    /* This rank's share (tp.h): groups [g0, g0+Gl), their heads, MLP rows. */
+    gq_tp_comm tp = {0, 1, NULL, NULL};
+    if (opts->tp && opts->tp->size > 1) tp = *opts->tp;
+    if ((rc = gq_tp_check(c, tp.rank, tp.size, m->path, err)) != GQ_OK) return rc;
+    if (tp.size > 1 && !tp.allreduce_sum)
+        return gq_error_set(err, GQ_ERR_USAGE, "%s: tensor parallelism over %d ranks without an all-reduce", m->path,
+                            tp.size);
+    int64_t g0, g1, i0, i1;
+    gq_tp_range((int64_t)Hkv, tp.rank, tp.size, &g0, &g1);
+    gq_tp_range((int64_t)I, tp.rank, tp.size, &i0, &i1);
+    const int64_t gs = (int64_t)(H / Hkv), Gl = g1 - g0, h0 = g0 * gs, Hl = Gl * gs, Il = i1 - i0;
+    const int64_t qk = (int64_t)(dn + dr), blk = (int64_t)(dn + dv);
     int n_slots_max = 3 + 20 * (int)L, n_slots = 0;
     weight_slot *slots = gq_calloc((size_t)n_slots_max, sizeof *slots, "weight table", err);
     m->w.layers = gq_calloc(L, sizeof *m->w.layers, "layer table", err);
@@ -123,35 +169,60 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
 #define MAT(suffix, rows, cols, field)                                    \
         snprintf(nm, sizeof nm, "%s%s", p, suffix);                      \
         add_mat(slots, &n_slots, nm, (rows), (cols), &lw->field)
+#define ROWS(r0, n) slice_rows(slots, n_slots, (r0), (n))
+#define COLS(c0, n) slice_cols(slots, n_slots, (c0), (n))
         SLOT("input_layernorm.weight", D, 0, attn_norm);
         if (mla) {
             /* Shapes were checked by checkpoint.c; optional slots are the
              * biases and (qk_latent_layernorm false) the latent norms. */
+            /* Under tp: this rank's heads' query rows, its groups' kv_b
+             * blocks, its heads' o_proj columns; the latent projection
+             * (q_a, kv_a) is replicated. */
             if (rq == 0) {
                 MAT("self_attn.q_proj.weight", Qd, D, wq);
+                ROWS(h0 * qk, Hl * qk);
                 SLOT("self_attn.q_proj.bias", Qd, 1, bq);
+                ROWS(h0 * qk, Hl * qk);
             } else {
                 MAT("self_attn.q_a_proj.weight", rq, D, wq_a);
                 SLOT("self_attn.q_a_proj.bias", rq, 1, bq_a);
                 SLOT("self_attn.q_a_layernorm.weight", rq, 1, q_a_norm);
                 MAT("self_attn.q_b_proj.weight", Qd, rq, wq_b);
+                ROWS(h0 * qk, Hl * qk);
                 SLOT("self_attn.q_b_proj.bias", Qd, 1, bq_b);
+                ROWS(h0 * qk, Hl * qk);
             }
             MAT("self_attn.kv_a_proj_with_mqa.weight", r + dr, D, wkv_a);
             SLOT("self_attn.kv_a_proj_with_mqa.bias", r + dr, 1, bkv_a);
             SLOT("self_attn.kv_a_layernorm.weight", r, 1, kv_a_norm);
             SLOT("self_attn.kv_b_proj.weight", Hkv * (dn + dv) * r, 0, wkv_b);
+            slots[n_slots - 1].rows = (int)(Hkv * blk); /* kv_b: [N*(d_n+d_v), r], whole rows per block */
+            slots[n_slots - 1].nc = (int)r;
+            ROWS(g0 * blk, Gl * blk);
             MAT("self_attn.o_proj.weight", D, H * dv, wo);
-            SLOT("self_attn.o_proj.bias", D, 1, bo);
+            COLS(h0 * (int64_t)dv, Hl * (int64_t)dv);
+            /* o_proj's bias enters the sum of the ranks' partial outputs once: rank 0's. */
+            if (tp.rank == 0) {
+                SLOT("self_attn.o_proj.bias", D, 1, bo);
+            }
         } else {
             MAT("self_attn.q_proj.weight", H * Dh, D, wq);
+            ROWS(h0 * (int64_t)Dh, Hl * (int64_t)Dh);
             SLOT("self_attn.q_proj.bias", H * Dh, 1, bq);
+            ROWS(h0 * (int64_t)Dh, Hl * (int64_t)Dh);
             MAT("self_attn.k_proj.weight", Hkv * Dh, D, wk);
+            ROWS(g0 * (int64_t)Dh, Gl * (int64_t)Dh);
             SLOT("self_attn.k_proj.bias", Hkv * Dh, 1, bk);
+            ROWS(g0 * (int64_t)Dh, Gl * (int64_t)Dh);
             MAT("self_attn.v_proj.weight", Hkv * Dh, D, wv);
+            ROWS(g0 * (int64_t)Dh, Gl * (int64_t)Dh);
             SLOT("self_attn.v_proj.bias", Hkv * Dh, 1, bv);
+            ROWS(g0 * (int64_t)Dh, Gl * (int64_t)Dh);
             MAT("self_attn.o_proj.weight", D, H * Dh, wo);
-            SLOT("self_attn.o_proj.bias", D, 1, bo);
+            COLS(h0 * (int64_t)Dh, Hl * (int64_t)Dh);
+            if (tp.rank == 0) {
+                SLOT("self_attn.o_proj.bias", D, 1, bo);
+            }
             if (c->qk_norm) {
                 SLOT("self_attn.q_norm.weight", Dh, 0, q_norm);
                 SLOT("self_attn.k_norm.weight", Dh, 0, k_norm);
@@ -159,15 +230,20 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
         }
         SLOT("post_attention_layernorm.weight", D, 0, mlp_norm);
         MAT("mlp.gate_proj.weight", I, D, w_gate);
+        ROWS(i0, Il);
         MAT("mlp.up_proj.weight", I, D, w_up);
+        ROWS(i0, Il);
         MAT("mlp.down_proj.weight", D, I, w_down);
+        COLS(i0, Il);
 #undef SLOT
 #undef MAT
+#undef ROWS
+#undef COLS
     }
     /* One float32 arena for what is widened, one block for encoded copies:
      * sum the sizes of the tensors that exist. */
     const int widen_all = opts->weights_f32;
-    size_t total = 0, owned = 0;
+    size_t total = 0, owned = 0, scratch_n = 0;
     for (int i = 0; i < n_slots; i++) {
         const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
         if (!t) {
@@ -181,8 +257,16 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
                               slots[i].name, (unsigned long long)t->n_elems, slots[i].n_elems);
             goto done;
         }
-        if (!slots[i].mat || widen_all) total += slots[i].n_elems;
-        else if (t->rope_unpermute_heads > 0) owned += (t->nbytes + 63) / 64 * 64;
+        if (!slot_stored(&slots[i], widen_all)) {
+            total += (size_t)slots[i].nr * (size_t)slots[i].nc;
+            if (!slot_whole(&slots[i]) && slots[i].n_elems > scratch_n) scratch_n = slots[i].n_elems;
+        } else if (t->rope_unpermute_heads > 0) {
+            owned += (t->nbytes + 63) / 64 * 64;
+        }
+    }
+    if (scratch_n && !(scratch = gq_malloc(scratch_n * sizeof(float), "weight slicing scratch", err))) {
+        rc = GQ_ERR_NOMEM;
+        goto done;
     }
     m->w.arena = gq_malloc((total ? total : 1) * sizeof(float), "model weights (float32)", err);
     m->w.owned = owned ? gq_malloc(owned, "model weights (un-permuted RoPE rows)", err) : NULL;
@@ -197,16 +281,25 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     for (int i = 0; i < n_slots; i++) {
         const gq_tensor_ref *t = gq_checkpoint_find(m->ck, slots[i].name);
         if (!t) continue;
-        if (slots[i].mat && !widen_all) {
-            if ((rc = stored_mat(&slots[i], t, &next_owned, &m->w, err)) != GQ_OK) goto done;
+        const weight_slot *s = &slots[i];
+        if (slot_stored(s, widen_all)) {
+            if ((rc = stored_mat(s, t, &next_owned, &m->w, err)) != GQ_OK) goto done;
             continue;
         }
         float *dst = m->w.arena + off;
-        rc = gq_tensor_load_f32(t, dst, err);
+        if (slot_whole(s)) {
+            rc = gq_tensor_load_f32(t, dst, err);
+        } else { /* widen it all, keep the block */
+            rc = gq_tensor_load_f32(t, scratch, err);
+            const int cols = slot_cols(s);
+            for (int rr = 0; rc == GQ_OK && rr < s->nr; rr++)
+                memcpy(dst + (size_t)rr * s->nc, scratch + (size_t)(s->r0 + rr) * cols + s->c0,
+                       (size_t)s->nc * sizeof(float));
+        }
         if (rc != GQ_OK) goto done;
-        if (slots[i].mat) *slots[i].mat = f32_mat(dst, slots[i].rows, (int)(slots[i].n_elems / (size_t)slots[i].rows));
-        else *slots[i].dst = dst;
-        off += slots[i].n_elems;
+        if (s->mat) *s->mat = f32_mat(dst, s->nr, s->nc);
+        else *s->dst = dst;
+        off += (size_t)s->nr * (size_t)s->nc;
     }
     if (c->tie_word_embeddings) m->w.lm_head = m->w.embed;
 
@@ -217,8 +310,10 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
     rs->rope_width = (int)(mla ? dr : Dh);
     size_t T = (size_t)rs->max_tokens, half = (size_t)rs->rope_width / 2;
-    size_t qcols = mla ? Qd : H * Dh, kvcols = mla ? 0 : Hkv * Dh, ocols = mla ? H * dv : H * Dh;
-    size_t sizes[] = {T * D, T * D, T * qcols, T * kvcols, T * kvcols, T * ocols, T * I, T * I,
+    /* q, k/v, attention output and the MLP rows: this rank's share. */
+    size_t qcols = (size_t)Hl * (mla ? (size_t)qk : Dh), kvcols = mla ? 0 : (size_t)Gl * Dh;
+    size_t ocols = (size_t)Hl * (mla ? dv : Dh), Ir = (size_t)Il;
+    size_t sizes[] = {T * D, T * D, T * qcols, T * kvcols, T * kvcols, T * ocols, T * Ir, T * Ir,
                       (size_t)rs->rope_positions * half,
                       (size_t)rs->rope_positions * half, T * rq, T * (r + dr), T * r};
     float **ptrs[] = {&rs->x, &rs->xb, &rs->q, &rs->k, &rs->v, &rs->att_out, &rs->hb, &rs->hb2,
@@ -238,9 +333,12 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     rc = gq_forward_init_rope(m, err);
     if (rc != GQ_OK) goto done;
     m->n_threads = opts->n_threads;
+    m->tp = tp;
+    m->share = (gq_tp_share){(int)h0, (int)Hl, (int)g0, (int)Gl, (int)i0, (int)Il};
     m->weights_loaded = 1;
     m->weights_f32 = widen_all;
 done:
+    gq_free(scratch);
     gq_free(slots);
     return rc;
 }
@@ -250,8 +348,9 @@ int gq_model_widen_weights(gq_model *m, gq_error *err)
     if (!m->weights_loaded)
         return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
     if (m->weights_f32) return GQ_OK;
+    gq_tp_comm tp = m->tp;
     gq_open_opts o = {.load_weights = 1, .n_threads = m->n_threads, .max_tokens = m->rs.max_tokens,
-                      .weights_f32 = 1};
+                      .weights_f32 = 1, .tp = &tp};
     gq_model_free_weights(m);
     int rc = gq_model_load_weights(m, &o, err);
     if (rc != GQ_OK) gq_model_free_weights(m);

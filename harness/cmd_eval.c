@@ -88,6 +88,10 @@ static const char *eval_help =
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores; under mpirun, a rank's share of them)\n"
+    "  --tp N               tensor parallelism along KV groups over mpirun -np N ranks\n"
+    "                       (engine/tp.h; groups need not divide evenly, 1 <= N <= G);\n"
+    "                       rank 0 prints and writes.  Not yet combined with data\n"
+    "                       parallelism, and a --tp run keeps no journal (no resume)\n"
     "  --quiet              no progress lines\n"
     "\n"
     "Data parallel: `mpirun -np N gqla-eval ...` (built with MPI) deals the documents to\n"
@@ -173,6 +177,8 @@ typedef struct eval_args {
     gq_eval_opts o;
     const char *model, *converted, *out_dir, *path_arg, *paths_arg, *junit, *note;
     long threads;
+    long tp;                  /* --tp N (1: none) */
+    gq_tp_comm tpc;           /* filled from the world by eval_main */
     int log_samples, arc_split, has_max_path_diff, has_max_drop;
     int gate;                 /* a gate option was given */
     int shard_k, shard_n;     /* --shard K/N; shard_n 0: not a shard */
@@ -187,6 +193,7 @@ static int parse_args(int argc, char **argv, eval_args *e)
     gq_eval_opts *o = &e->o;
     long shots = 0, sq = -1, batch_tokens = 0;
     e->max_path_diff = 1e-4;
+    e->tp = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -249,6 +256,8 @@ static int parse_args(int argc, char **argv, eval_args *e)
             e->log_samples = 1;
         } else if (!strcmp(a, "--threads") && has) {
             if (cli_parse_int(argv[++i], 0, 1024, &e->threads)) return cli_usage_error("eval", "--threads takes a count");
+        } else if (!strcmp(a, "--tp") && has) {
+            if (cli_parse_int(argv[++i], 1, 4096, &e->tp)) return cli_usage_error("eval", "--tp takes a rank count >= 1");
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
             o->data.quiet = 1;
@@ -310,8 +319,10 @@ static int plan_runs(const eval_args *e, eval_plan *p, int *usage_rc, gq_error *
     int rc;
     *usage_rc = 0;
     if ((rc = gq_eval_model_open(&p->orig, e->model, (int)e->threads, err)) != GQ_OK) return rc;
+    p->orig.tp = &e->tpc;
     if (e->converted) {
         if ((rc = gq_eval_model_open(&p->conv, e->converted, (int)e->threads, err)) != GQ_OK) return rc;
+        p->conv.tp = &e->tpc;
         if ((rc = gq_eval_check_same_tokenizer(&p->orig, &p->conv, err)) != GQ_OK) return rc;
     }
     const gq_config *ocfg = gq_model_config(p->orig.info);
@@ -445,8 +456,8 @@ static int write_outputs(const eval_args *e, const eval_plan *p, const gq_prepar
             .tasks = tasks,
             .n_tasks = n_tasks,
             .parallel = {.world_size = gq_world_get()->size,
-                         .data_parallel = gq_world_get()->size,
-                         .tp = 1,
+                         .data_parallel = e->tpc.size > 1 ? 1 : gq_world_get()->size,
+                         .tp = e->tpc.size,
                          .merged_shards = e->merged_shards},
         };
         rc = gq_eval_write_manifest(e->out_dir, &mi, err);
@@ -606,15 +617,33 @@ static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge
     int lock_fd = -1;
     int rc = GQ_EXIT_ERROR, usage_rc = 0, check_failed = 0, gate_failed = 0;
 
-    /* Under mpirun: rank r scores the batches dealt to part r, rank 0
-     * gathers, prints and writes; the others stay quiet. */
+    if (gq_world_tp_comm((int)e.tp, &e.tpc, &err) != GQ_OK) { /* the same on every rank: rank 0 says it */
+        if (gq_world_get()->rank == 0) cli_fail(&err);
+        return GQ_EXIT_ERROR;
+    }
     const gq_world *w = gq_world_get();
-    if (w->size > 1) {
+    const int tp_on = e.tpc.size > 1;
+    if (w->size > 1 && !tp_on) {
+        /* Data parallel: rank r scores the batches dealt to part r, rank 0
+         * gathers, prints and writes; the others stay quiet. */
         e.o.part_index = w->rank;
         e.o.n_parts = w->size;
         e.o.gather = gq_eval_ranks_gather;
         if (!e.threads) e.threads = gq_eval_ranks_default_threads();
         if (w->rank > 0) e.o.quiet = e.o.data.quiet = 1;
+    } else if (tp_on && w->rank > 0) {
+        /* --tp: every rank computes every score; rank 0 alone prints and
+         * writes.  No journal: a resumed rank 0 would skip batches the other
+         * ranks still run, and the all-reduces would no longer pair up. */
+        if (!e.threads) e.threads = gq_eval_ranks_default_threads();
+        e.out_dir = NULL;
+        e.junit = NULL;
+        e.gate = 0;
+        e.log_samples = 0;
+        e.o.quiet = 1;
+        e.o.data.quiet = 1;
+    } else if (tp_on && !e.threads) {
+        e.threads = gq_eval_ranks_default_threads();
     }
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
     if (plan_runs(&e, &plan, &usage_rc, &err) != GQ_OK) {
@@ -631,7 +660,7 @@ static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge
     if (e.shard_n && drop_shard_record(e.out_dir, &err) != GQ_OK) goto fail;
     /* Requests are tokenized once, with the original's tokenizer. */
     if (gq_eval_prepare(plan.orig.info, &e.o, &tasks, &n_tasks, &err) != GQ_OK) goto fail;
-    if (e.out_dir && !(journal_dir = rank_journal_dir(e.out_dir, w, &err))) goto fail;
+    if (e.out_dir && !tp_on && !(journal_dir = rank_journal_dir(e.out_dir, w, &err))) goto fail;
     /* Before the clock writes anything: a refused merge leaves DIR as it was. */
     if (merge && merge_shards(&e, &plan, tasks, n_tasks, argc, argv, merge, journal_dir, &err) != GQ_OK) goto fail;
     /* Time and memory over every invocation on this folder (a resumed run). */
@@ -658,7 +687,7 @@ static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge
     goto done;
 fail:
     if (w->size > 1) {
-        /* One rank's failure ends the job: the others may wait in a gather. */
+        /* One rank's failure ends the job: the others may wait in a gather or an all-reduce. */
         fprintf(stderr, "gqla-eval: rank %d of %d: ", w->rank, w->size);
         cli_fail(&err);
         gq_world_abort(GQ_EXIT_ERROR);

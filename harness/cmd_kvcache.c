@@ -9,7 +9,10 @@
  *   gqa (minimal)         G*(d_n+d_v) + d_r
  *   gqa, k_pe per group   G*(d_n+d_r+d_v)  (what stock GQA kernels store)
  *   expanded              H*(d_n+d_r+d_v)  (HF's MLA cache; for GQLA its MLA view)
- * Bytes: 2 per element in bf16, 4 in f32; "model" multiplies by the layers. */
+ * Bytes: 2 per element in bf16, 4 in f32; "model" multiplies by the layers.
+ * --tp N adds what each tensor-parallel rank caches (engine/tp.h): its
+ * groups [r*G/N, (r+1)*G/N) on the gqa path (k^R on every rank), the
+ * whole latent on every rank on the absorb path. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,15 +20,20 @@
 #include "fileio.h"
 #include "gq_alloc.h"
 #include "kvcache_table.h"
+#include "tp.h"
 
 static const char *kvcache_help =
-    "Usage: gqla-eval kvcache --config CONFIG\n"
+    "Usage: gqla-eval kvcache --config CONFIG [--tp N]\n"
     "\n"
     "KV-cache cost per token of every decoding path of a model, from its config.json\n"
     "alone (no weights): elements and bytes (bf16, f32) per layer and for the whole\n"
     "model, and the ratio to the source GQA cache 2*G*d (conversion.md §2.4).\n"
     "CONFIG: a config.json, or a folder holding one.  A gqla_meta.json beside it\n"
-    "supplies the source head_dim of a converted model; without it d = qk_nope_head_dim.\n";
+    "supplies the source head_dim of a converted model; without it d = qk_nope_head_dim.\n"
+    "--tp N also prints each tensor-parallel rank's cache per path: rank r holds the\n"
+    "groups [r*G/N, (r+1)*G/N) (they need not divide evenly; 1 <= N <= G), so the gqa\n"
+    "path caches G_r*(d_n+d_v) + d_r per rank, while absorb keeps the whole latent\n"
+    "r + d_r on every rank (MLA's limitation).\n";
 
 static void row(FILE *f, const char *name, int64_t elems, int64_t L, int64_t base)
 {
@@ -84,9 +92,32 @@ void kvcache_print_table(FILE *f, const gq_config *c)
     }
 }
 
+void kvcache_print_tp_table(FILE *f, const gq_config *c, int tp)
+{
+    const int64_t L = c->num_hidden_layers;
+    fprintf(f, "per tensor-parallel rank, tp %d: rank r holds groups [r*G/%d, (r+1)*G/%d) of G %lld", tp, tp, tp,
+            (long long)c->num_key_value_heads);
+    fprintf(f, c->arch == GQ_ARCH_GQLA || c->arch == GQ_ARCH_DEEPSEEK_MLA ? "; absorb replicates the latent\n" : "\n");
+    fprintf(f, "  %-8s %-7s %-16s %8s %10s %10s %13s %13s\n", "path", "rank", "groups", "elem/lyr", "bf16 B/lyr",
+            "f32 B/lyr", "bf16 B/model", "f32 B/model");
+    for (int p = 0; p < GQ_PATH_COUNT; p++) {
+        if (!gq_config_path_supported(c, (gq_path)p)) continue;
+        for (int r = 0; r < tp; r++) {
+            int64_t g0, g1, e = gq_tp_cache_elems(c, (gq_path)p, r, tp);
+            char groups[40];
+            gq_tp_range(c->num_key_value_heads, r, tp, &g0, &g1);
+            snprintf(groups, sizeof groups, "groups [%lld, %lld)", (long long)g0, (long long)g1);
+            fprintf(f, "  %-8s rank %-2d %-16s %8lld %10lld %10lld %13lld %13lld\n", gq_path_name((gq_path)p), r,
+                    groups, (long long)e, (long long)(2 * e), (long long)(4 * e), (long long)(2 * e * L),
+                    (long long)(4 * e * L));
+        }
+    }
+}
+
 int cmd_kvcache(int argc, char **argv)
 {
     const char *arg = NULL;
+    long tp = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(kvcache_help, stdout);
@@ -94,6 +125,8 @@ int cmd_kvcache(int argc, char **argv)
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             if (arg) return cli_usage_error("kvcache", "one --config only");
             arg = argv[++i];
+        } else if (!strcmp(argv[i], "--tp") && i + 1 < argc) {
+            if (cli_parse_int(argv[++i], 1, 4096, &tp)) return cli_usage_error("kvcache", "--tp takes a rank count >= 1");
         } else {
             return cli_usage_error("kvcache", "unknown option or missing value: '%s'", argv[i]);
         }
@@ -121,7 +154,9 @@ int cmd_kvcache(int argc, char **argv)
     if (gq_path_exists(meta) && gq_config_load_source_meta(&cfg, meta, &err) != GQ_OK) goto fail;
     printf("config:              %s\n", cfg_path);
     printf("architecture:        %s (model_type %s)\n", gq_arch_name(cfg.arch), cfg.model_type);
+    if (tp > 0 && gq_tp_check(&cfg, 0, (int)tp, cfg_path, &err) != GQ_OK) goto fail;
     kvcache_print_table(stdout, &cfg);
+    if (tp > 0) kvcache_print_tp_table(stdout, &cfg, (int)tp);
     rc = GQ_EXIT_OK;
     goto done;
 fail:

@@ -4,7 +4,9 @@
  * (native path).  MLA / GQLA models decode like a server: tokens before the
  * first scored row are prefilled into the path's cache, the scored rows are
  * fed N at a time against it.  --path both runs the model's two paths and
- * compares them (exit 1 when they differ by more than 1e-4). */
+ * compares them (exit 1 when they differ by more than 1e-4).  --tp N under
+ * mpirun -np N splits the model over the ranks along its KV groups
+ * (engine/tp.h); every rank computes the same scores, rank 0 prints them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,11 @@
 #include "gq_alloc.h"
 #include "model.h"
 #include "score.h"
+#include "world.h"
 
 static const char *score_help =
     "Usage: gqla-eval score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N]\n"
-    "                       [--json] [--threads N] [--offline]\n"
+    "                       [--json] [--threads N] [--tp N] [--offline]\n"
     "\n"
     "For each position i >= max(K, 1): log P(token_i | tokens_<i) (natural log,\n"
     "float64 log-softmax over float32 logits) and whether token_i is the argmax.\n"
@@ -31,6 +34,10 @@ static const char *score_help =
     "           cache, the scored positions are then fed N at a time (default 1;\n"
     "           GQA models default to one pass over everything, which --sq 0 asks\n"
     "           for explicitly).\n"
+    "--tp N     tensor parallelism along KV groups: run under mpirun -np N (give each\n"
+    "           rank --threads); rank r holds groups [r*G/N, (r+1)*G/N) and their heads,\n"
+    "           1/N of the MLP, and caches only its groups (absorb: the whole latent).\n"
+    "           Groups need not divide evenly; 1 <= N <= G.  Rank 0 prints.\n"
     "MODEL may also be a Hub id ORG/NAME[@REV][:FILE.gguf] (the huggingface_hub cache;\n"
     "downloads what is missing; --offline or HF_HUB_OFFLINE=1: the cache only).\n";
 
@@ -86,7 +93,7 @@ static int parse_ids(const char *s, gq_tokens *out, gq_error *err)
 int cmd_score(int argc, char **argv)
 {
     const char *path = NULL, *ids_arg = NULL, *text = NULL, *path_arg = NULL;
-    long from = 0, threads = 0, sq = -1;
+    long from = 0, threads = 0, sq = -1, tp = 1;
     int json = 0, offline = 0;
     char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
@@ -101,6 +108,8 @@ int cmd_score(int argc, char **argv)
             if (cli_parse_int(argv[++i], 0, 1 << 30, &from)) return cli_usage_error("score", "--from takes a position >= 0");
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("score", "--threads takes a count");
+        } else if (!strcmp(argv[i], "--tp") && i + 1 < argc) {
+            if (cli_parse_int(argv[++i], 1, 4096, &tp)) return cli_usage_error("score", "--tp takes a rank count >= 1");
         } else if (!strcmp(argv[i], "--path") && i + 1 < argc) {
             path_arg = argv[++i];
         } else if (!strcmp(argv[i], "--sq") && i + 1 < argc) {
@@ -131,7 +140,16 @@ int cmd_score(int argc, char **argv)
     int32_t *targets = NULL;
     gq_score *scores[2] = {NULL, NULL};
     int rc = GQ_EXIT_ERROR;
-    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0};
+    gq_tp_comm tpc;
+    const int rank0 = gq_world_get()->rank == 0;
+    if (gq_world_get()->size > 1 && tp == 1)
+        gq_error_set(&err, GQ_ERR_USAGE, "score under mpirun -np %d needs --tp %d (score has no data parallelism)",
+                     gq_world_get()->size, gq_world_get()->size);
+    if (err.msg[0] || gq_world_tp_comm((int)tp, &tpc, &err) != GQ_OK) { /* the same on every rank: rank 0 says it */
+        if (rank0) cli_fail(&err);
+        return GQ_EXIT_ERROR;
+    }
+    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0, .tp = &tpc};
     if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
     path = resolved;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;
@@ -175,6 +193,8 @@ int cmd_score(int argc, char **argv)
     double max_diff = 0.0;
     for (int j = 0; n_paths == 2 && j < n_score; j++)
         max_diff = fmax(max_diff, fabs(scores[0][j].logprob - scores[1][j].logprob));
+    rc = n_paths == 2 && !(max_diff <= SCORE_PATH_TOLERANCE) ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
+    if (!rank0) goto done; /* every rank holds the same scores */
 
     if (json) printf("{\"tokens\": [");
     for (int j = 0; j < n_score; j++) {
@@ -202,12 +222,15 @@ int cmd_score(int argc, char **argv)
     else if (n_paths == 2)
         printf("paths %s / %s (columns 3 / 4), sq %ld: max |difference| %.3g (tolerance %g)\n", gq_path_name(paths[0]),
                gq_path_name(paths[1]), sq, max_diff, SCORE_PATH_TOLERANCE);
-    rc = n_paths == 2 && !(max_diff <= SCORE_PATH_TOLERANCE) ? GQ_EXIT_CHECK_FAILED : GQ_EXIT_OK;
     if (rc == GQ_EXIT_CHECK_FAILED)
         fprintf(stderr, "gqla-eval score: paths %s and %s differ by %.3g > %g\n", gq_path_name(paths[0]),
                 gq_path_name(paths[1]), max_diff, SCORE_PATH_TOLERANCE);
     goto done;
 fail:
+    if (tpc.size > 1) { /* the other ranks may wait in an all-reduce: end them all */
+        fprintf(stderr, "gqla-eval: error: rank %d of %d: %s\n", tpc.rank, tpc.size, err.msg);
+        gq_world_abort(GQ_EXIT_ERROR);
+    }
     rc = cli_fail(&err);
 done:
     gq_free(rows);

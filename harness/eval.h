@@ -148,6 +148,7 @@ typedef struct gq_eval_model {
     gq_model *info;          /* config + tokenizer, no weights */
     gq_model *weights;       /* NULL until needed; gq_eval_model_release frees it */
     int n_threads;
+    const gq_tp_comm *tp;    /* tensor parallelism for the weights (borrowed); NULL: none */
     char identity[512];      /* what names this checkpoint in journal keys: path, sizes, mtimes */
 } gq_eval_model;
 

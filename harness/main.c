@@ -28,10 +28,11 @@ static const char *usage_text =
     "  info MODEL                       architecture, sizes, dtypes, KV cache per token\n"
     "  tokenize MODEL --text T [--json] [--no-bos]\n"
     "                                   token ids of a text\n"
-    "  score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N] [--json]\n"
+    "  score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N] [--json] [--tp N]\n"
     "                                   log P(token_i | tokens_<i) for every position\n"
     "  ppl MODEL --file F [--ctx 512]   perplexity over non-overlapping windows\n"
-    "  kvcache --config CONFIG          KV cache per token of every decoding path (no weights)\n"
+    "  kvcache --config CONFIG [--tp N] KV cache per token of every decoding path (no weights);\n"
+    "                                   --tp N: also per tensor-parallel rank\n"
     "  report DIR...                    rebuild report.md/.tex/.csv/.html from DIR/gqla_run.json\n"
     "  compare BASE.json NEW.json --max-drop PP [--junit FILE]\n"
     "                                   per-task change between two results files; exit 1 on a drop\n"
@@ -61,7 +62,12 @@ static void print_version(void)
 #else
     printf("backends: cpu (no CUDA: nvcc was not found at build time)\n");
 #endif
-    printf("mpi: %s\n", gq_world_mpi_compiled() ? "yes (mpirun -np N gqla-eval ...: data parallel)" : "no");
+#ifdef GQLA_WITH_NCCL
+    printf("nccl: yes (engine/collective_nccl.cu: the tensor-parallel all-reduce on GPUs)\n");
+#else
+    printf("nccl: no\n");
+#endif
+    printf("mpi: %s\n", gq_world_mpi_compiled() ? "yes (mpirun -np N gqla-eval ...: data parallel; score/eval --tp N: tensor parallel)" : "no");
 }
 
 static int run_command(int argc, char **argv);
@@ -75,8 +81,17 @@ int main(int argc, char **argv)
     return rc;
 }
 
-/* Commands that know how to share work over ranks. */
-static int runs_on_ranks(const char *cmd) { return !strcmp(cmd, "eval") || (cmd[0] == '-' && cmd[1] == '-'); }
+/* Commands that know how to share work over ranks: the evaluation, and
+ * score with --tp (tensor parallel over the ranks). */
+static int runs_on_ranks(int argc, char **argv)
+{
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "eval") || (cmd[0] == '-' && cmd[1] == '-')) return 1;
+    if (!strcmp(cmd, "score"))
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], "--tp")) return 1;
+    return 0;
+}
 
 static int run_command(int argc, char **argv)
 {
@@ -93,10 +108,10 @@ static int run_command(int argc, char **argv)
         if (gq_world_get()->rank == 0) print_version();
         return GQ_EXIT_OK;
     }
-    if (gq_world_get()->size > 1 && !runs_on_ranks(cmd)) {
+    if (gq_world_get()->size > 1 && !runs_on_ranks(argc, argv)) {
         if (gq_world_get()->rank == 0)
             fprintf(stderr, "gqla-eval: error: '%s' runs in one process; under mpirun only the evaluation "
-                            "(gqla-eval [eval] ...) shares its work over ranks\n", cmd);
+                            "(gqla-eval [eval] ...) and 'score --tp N' share their work over ranks\n", cmd);
         return GQ_EXIT_ERROR;
     }
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);

@@ -206,3 +206,29 @@ int gq_world_allreduce_sum_f32(float *x, size_t n, gq_error *err)
     return gq_error_set(err, GQ_ERR_INVALID, "no MPI in this build");
 #endif
 }
+
+static int world_allreduce(void *ctx, float *x, size_t n, gq_error *err)
+{
+    (void)ctx;
+    return gq_world_allreduce_sum_f32(x, n, err);
+}
+
+int gq_world_tp_comm(int tp, gq_tp_comm *out, gq_error *err)
+{
+    *out = (gq_tp_comm){0, 1, NULL, NULL};
+    if (tp == 1) return GQ_OK;
+    if (tp < 1) return gq_error_set(err, GQ_ERR_USAGE, "--tp takes a rank count >= 1 (got %d)", tp);
+    if (!gq_world_mpi_compiled())
+        return gq_error_set(err, GQ_ERR_USAGE,
+                            "--tp %d needs MPI, and this gqla-eval was built without it\n"
+                            "---> HINT: install libopenmpi-dev (scripts/install-deps.sh), rebuild, and run "
+                            "mpirun -np %d gqla-eval ... --tp %d", tp, tp, tp);
+    if (world.size != tp)
+        return gq_error_set(err, GQ_ERR_USAGE,
+                            "--tp %d needs %d ranks, but this run has %d%s\n"
+                            "---> HINT: mpirun -np %d gqla-eval ... --tp %d (tensor parallelism is not yet "
+                            "combined with data parallelism: the world size must equal --tp)",
+                            tp, tp, world.size, world.mpi ? "" : " (not started by mpirun)", tp, tp);
+    *out = (gq_tp_comm){world.rank, world.size, world_allreduce, NULL};
+    return GQ_OK;
+}

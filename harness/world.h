@@ -2,7 +2,8 @@
  * (GQLA_MPI) and started by a launcher (mpirun, srun), else one process.
  *
  * Only this file and world.c know MPI.  Data parallelism (cmd_eval.c) and
- * tensor parallelism (the engine's gq_tp_comm, filled from here) go
+ * tensor parallelism (the engine's gq_tp_comm, engine/tp.h, filled by
+ * gq_world_tp_comm) go
  * through these few calls, so a build without MPI is the same program with
  * a world of size 1.
  *
@@ -18,6 +19,7 @@
 
 #include <stddef.h>
 #include "gq_error.h"
+#include "tp.h"
 
 typedef struct gq_world {
     int rank, size;          /* 0 and 1 without MPI */
@@ -51,5 +53,12 @@ int gq_world_gather_bytes(const void *buf, size_t n, void **out, size_t *counts,
  * summed in rank order on every rank so that every rank holds the same
  * bits. */
 int gq_world_allreduce_sum_f32(float *x, size_t n, gq_error *err);
+
+/* `--tp N`: fill *out for tensor parallelism over N ranks.  N = 1: size 1,
+ * no collective (any world).  N > 1 needs an MPI build started with
+ * mpirun -np N: every rank of the world is one tensor-parallel rank (data
+ * parallelism combined with tp is not there yet, so the world size must be
+ * N).  GQ_ERR_USAGE saying what to run otherwise. */
+int gq_world_tp_comm(int tp, gq_tp_comm *out, gq_error *err);
 
 #endif
