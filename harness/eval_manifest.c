@@ -10,6 +10,7 @@
 #include "gq_alloc.h"
 #include "eval_output.h"
 #include "results.h"
+#include "tp.h"
 
 /* A number, or null for NaN / infinity. */
 static void add_num(cJSON *o, const char *key, double v)
@@ -82,6 +83,14 @@ static cJSON *run_json(const gq_manifest_info *mi, const gq_eval_run *r)
     add_num(kv, "layers", (double)c->num_hidden_layers);
     if (r->path == GQ_PATH_GQA)
         add_num(kv, "elements_kpe_per_group", (double)gq_config_path_cache_elems(c, GQ_PATH_EXPANDED));
+    if (mi->parallel.tp > 1) { /* the rank holding the most groups (an uneven split) */
+        int64_t largest = 0;
+        for (int rank = 0; rank < mi->parallel.tp; rank++) {
+            int64_t e = gq_tp_cache_elems(c, r->path, rank, mi->parallel.tp);
+            if (e > largest) largest = e;
+        }
+        add_num(kv, "elements_per_token_per_layer_largest_rank", (double)largest);
+    }
     if (!(tasks = cJSON_AddObjectToObject(o, "tasks"))) goto fail;
     /* MMLU group: size-weighted over the subjects that ran (tasks.md §2.8) */
     double *v = gq_calloc(mi->n_tasks + 1, sizeof *v, "mmlu", NULL), *se = gq_calloc(mi->n_tasks + 1, sizeof *se, "mmlu", NULL),

@@ -139,7 +139,7 @@ static int read_run(reader *r, const cJSON *v, size_t index, gq_manifest_run *ru
     int rc;
     char prefix[64];
     snprintf(prefix, sizeof prefix, "runs[%zu]", index);
-    run->kv_elems = run->kv_layers = run->kv_elems_kpe_per_group = -1;
+    run->kv_elems = run->kv_layers = run->kv_elems_kpe_per_group = run->kv_elems_rank = -1;
     if (!cJSON_IsObject(v)) {
         return gq_error_set(r->err, GQ_ERR_INVALID, "%s: key %s: expected an object, got %s", r->file, prefix,
                             gq_json_kind(v));
@@ -160,6 +160,9 @@ static int read_run(reader *r, const cJSON *v, size_t index, gq_manifest_run *ru
         if ((rc = get_count(r, kv, where, "elements_per_token_per_layer", &run->kv_elems)) != GQ_OK) return rc;
         if ((rc = get_count(r, kv, where, "layers", &run->kv_layers)) != GQ_OK) return rc;
         if ((rc = get_count(r, kv, where, "elements_kpe_per_group", &run->kv_elems_kpe_per_group)) != GQ_OK)
+            return rc;
+        if ((rc = get_count(r, kv, where, "elements_per_token_per_layer_largest_rank", &run->kv_elems_rank)) !=
+            GQ_OK)
             return rc;
     }
     if ((rc = get_object(r, v, prefix, "tasks", 1, &tasks)) != GQ_OK) return rc;

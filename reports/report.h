@@ -107,6 +107,7 @@ typedef struct gq_manifest_run {
     int64_t kv_elems;       /* cache elements per token per layer; -1 when unknown */
     int64_t kv_layers;      /* -1 when unknown */
     int64_t kv_elems_kpe_per_group;  /* gqa with k_pe per group; -1 when not given */
+    int64_t kv_elems_rank;  /* under --tp: the largest rank's elements per token per layer; -1 when not given */
     gq_manifest_task *tasks;
     size_t n_tasks;
 } gq_manifest_run;

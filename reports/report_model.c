@@ -326,10 +326,13 @@ static int build_kvcache(builder *b, const gq_manifest *m, gq_report_model *r)
         if (m->runs[i].kv_elems >= 0) n_rows++;
         if (m->runs[i].kv_elems_kpe_per_group >= 0) n_rows++;
     }
-    const size_t n_cols = 5;
+    /* Under --tp N: one more column, the bytes of the rank that caches most. */
+    int per_rank = 0;
+    for (size_t i = 0; i < m->n_runs; i++) per_rank |= m->tp > 1 && m->runs[i].kv_elems_rank >= 0;
+    const size_t n_cols = per_rank ? 6 : 5;
     if (table_alloc(b, t, "kvcache", "KV cache per token", n_cols, n_rows) != GQ_OK) return GQ_ERR_NOMEM;
     static const char *heads[] = {"Model", "Elements / token / layer", "Layers", "Bytes / token (bf16)",
-                                  "vs original"};
+                                  "vs original", "Bytes / token, largest rank"};
     for (size_t c = 0; c < n_cols; c++) set_head(b, t, c, heads[c], c > 0, 0);
     r->kv_label = gq_calloc(n_rows ? n_rows : 1, sizeof *r->kv_label, "chart labels", b->err);
     r->kv_bytes = gq_calloc(n_rows ? n_rows : 1, sizeof *r->kv_bytes, "chart values", b->err);
@@ -355,12 +358,22 @@ static int build_kvcache(builder *b, const gq_manifest *m, gq_report_model *r)
             row[2] = count_cell(b, run->kv_layers);
             row[3] = isnan(bytes) ? NULL : cell(b, "%.0f", bytes);
             row[4] = isnan(bytes) || isnan(base_bytes) ? NULL : cell(b, "%.2f%%", 100.0 * bytes / base_bytes);
+            if (per_rank)
+                row[5] = !variant && run->kv_elems_rank >= 0 && run->kv_layers >= 0
+                             ? cell(b, "%.0f", 2.0 * (double)run->kv_elems_rank * (double)run->kv_layers)
+                             : NULL;
             r->kv_label[row_i] = cell(b, "%s", label);
             r->kv_bytes[row_i] = bytes;
             row_i++;
         }
     }
     add_note(b, t, "Bytes / token = elements x 2 (bf16) x layers; vs original = bytes / the original's bytes.");
+    if (per_rank) {
+        char note[256];
+        snprintf(note, sizeof note, "Largest rank: at tp %lld, the rank holding the most KV groups (gqa: its "
+                 "groups' K/V + the shared k_pe; absorb: the whole latent on every rank).", (long long)m->tp);
+        add_note(b, t, note);
+    }
     return b->failed ? GQ_ERR_NOMEM : GQ_OK;
 }
 

@@ -19,6 +19,7 @@
  *    process: every request's log-likelihood (requests.tsv, written by
  *    rank 0 alone) within 1e-5.
  * argv[1]: the mpirun executable (tests/tp.cmake passes MPIEXEC_EXECUTABLE). */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,22 @@ static void check_eval(const char *mpirun)
         for (int j = 0; j < na && na == nb; j++) worst = fmax(worst, fabs(a[j] - b[j]));
         printf("eval path %-6s tp 2: %d requests, max |tp2 - tp1| = %.3g\n", paths[p], nb, worst);
         test_cond("eval --tp 2: every request's log-likelihood within 1e-5 of one process", worst <= TOL);
+        /* The KV-cache table at tp 2: main_fixtures' G=2 groups are one per
+         * rank, so both paths cache G_r*(d_n+d_v)+d_r = 16+4 = r+d_r = 20
+         * elements per token and layer on each rank (bf16, 2 layers: 80 B). */
+        cJSON *m = mf_read_json(two, "gqla_run.json");
+        const cJSON *run0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"), 0);
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(run0, "kv_cache");
+        test_cond("eval --tp 2: gqla_run.json kv_cache gives the largest rank's 20 elements per token per layer",
+                  mf_num(kv, "elements_per_token_per_layer_largest_rank") == 20);
+        cJSON_Delete(m);
+        char rp[4400];
+        snprintf(rp, sizeof rp, "%s/report.md", two);
+        char *md = test_read_file(rp, NULL);
+        test_cond("eval --tp 2: report.md's KV-cache table has the largest rank's bytes (80) and the Parallel line",
+                  test_has(md, "Bytes / token, largest rank") && test_has(md, "| 80 |") &&
+                      test_has(md, "tp 2"));
+        free(md);
     }
 }
 
