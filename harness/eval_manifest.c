@@ -166,7 +166,7 @@ fail:
 int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error *err)
 {
     int rc = GQ_ERR_NOMEM;
-    char *text = NULL, *path = NULL, tool[64];
+    char *path = NULL, tool[64];
     cJSON *root = cJSON_CreateObject(), *models, *runs, *pairs;
     if (!root) goto fail;
     snprintf(tool, sizeof tool, "gqla-eval %s", GQLA_VERSION);
@@ -221,21 +221,13 @@ int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error
             if (!p) goto fail;
             cJSON_AddItemToArray(pairs, p);
         }
-    if (!(text = cJSON_Print(root))) goto fail;
     if (!(path = gq_path_join(dir, "gqla_run.json", err))) goto fail;
-    size_t len = strlen(text);
-    char *file = gq_malloc(len + 1, "manifest", err);
-    if (!file) goto fail;
-    memcpy(file, text, len);
-    file[len] = '\n';
-    rc = gq_report_write_file(path, file, len + 1, err);
-    gq_free(file);
+    rc = gq_report_write_json(path, root, "manifest", err);
     goto done;
 fail:
     gq_error_set(err, GQ_ERR_NOMEM, "%s/gqla_run.json: out of memory building the manifest", dir);
 done:
     cJSON_Delete(root);
-    if (text) cJSON_free(text);
     gq_free(path);
     return rc;
 }

@@ -100,7 +100,7 @@ int gq_shard_record_build(gq_shard_record *r, const char *dir, int k, int n, int
 int gq_shard_write(const gq_shard_record *r, gq_error *err)
 {
     int rc = GQ_ERR_NOMEM;
-    char *text = NULL, *path = NULL, tool[64];
+    char *path = NULL, tool[64];
     cJSON *root = cJSON_CreateObject(), *cmd, *models, *journals;
     if (!root) goto fail;
     snprintf(tool, sizeof tool, "gqla-eval %s", GQLA_VERSION);
@@ -132,21 +132,13 @@ int gq_shard_write(const gq_shard_record *r, gq_error *err)
             !cJSON_AddNumberToObject(e, "requests", (double)j->n_req) || !cJSON_AddStringToObject(e, "key", hex))
             goto fail;
     }
-    if (!(text = cJSON_Print(root))) goto fail;
     if (!(path = gq_path_join(r->dir, GQ_SHARD_FILE, err))) goto fail;
-    size_t len = strlen(text);
-    char *file = gq_malloc(len + 1, "shard record", err);
-    if (!file) goto fail;
-    memcpy(file, text, len);
-    file[len] = '\n';
-    rc = gq_report_write_file(path, file, len + 1, err);
-    gq_free(file);
+    rc = gq_report_write_json(path, root, "shard record", err);
     goto done;
 fail:
     gq_error_set(err, GQ_ERR_NOMEM, "%s/" GQ_SHARD_FILE ": out of memory building the shard record", r->dir);
 done:
     cJSON_Delete(root);
-    if (text) cJSON_free(text);
     gq_free(path);
     return rc;
 }

@@ -112,6 +112,10 @@ char *gq_report_samples_path(const char *output_path, const char *model_name,
 /* Write bytes atomically to path (temp file + rename, fileio.h), creating
  * the parent folders first (mkdir -p, mode 0777 & umask). */
 int gq_report_write_file(const char *path, const void *data, size_t len, gq_error *err);
+/* A cJSON tree as cJSON_Print formats it plus a final newline, written as
+ * above; `what` names it in the out-of-memory message. */
+struct cJSON;
+int gq_report_write_json(const char *path, const struct cJSON *root, const char *what, gq_error *err);
 
 // ---- results json ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "results.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -253,6 +254,23 @@ int gq_report_write_file(const char *path, const void *data, size_t len, gq_erro
     int rc = gq_report_mkdirs(path, err);
     if (rc != GQ_OK) return rc;
     return gq_file_write_atomic(path, data, len, err);
+}
+
+int gq_report_write_json(const char *path, const cJSON *root, const char *what, gq_error *err)
+{
+    char *text = cJSON_Print(root);
+    size_t len = text ? strlen(text) : 0;
+    char *file = text ? gq_malloc(len + 1, what, err) : NULL;
+    if (!file) {
+        if (text) cJSON_free(text);
+        return gq_error_set(err, GQ_ERR_NOMEM, "%s: out of memory building the %s", path, what);
+    }
+    memcpy(file, text, len);
+    file[len] = '\n';
+    cJSON_free(text);
+    int rc = gq_report_write_file(path, file, len + 1, err);
+    gq_free(file);
+    return rc;
 }
 
 // ---- pieces of the file ------------------------------------------------------------

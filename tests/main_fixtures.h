@@ -49,6 +49,10 @@ void mf_strip_volatile(struct cJSON *j);
  * mf_strip_volatile (test_cond records one check per file; a difference
  * prints both sides).  `what` names the case in the messages. */
 int mf_same_results(const char *ref, const char *out, const char *what);
+/* The same over the first n_files of gqla_run.json, results_original.json,
+ * results_converted_gqa.json, results_converted_absorb.json (2: a run of
+ * --model alone). */
+int mf_same_results_files(const char *ref, const char *out, const char *what, size_t n_files);
 /* Monotonic seconds. */
 double mf_now(void);
 /* Start the CLI (`gqla-eval ARGS`, output discarded), SIGKILL it after

@@ -38,30 +38,6 @@ static const char *env_or(const char *k, const char *d)
     return v && *v ? v : d;
 }
 
-/* Run a shell command line; its output in *out (heap); the exit status. */
-static int run_sh(const char *cmd, char **out)
-{
-    char full[65600];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) break;
-            buf = nb;
-        }
-    }
-    if (buf) buf[n] = '\0';
-    int st = pclose(p);
-    if (out) *out = buf;
-    else free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char mpirun_prefix[1200];
 
 static void mpi_cmd(char *buf, size_t n, int np, const char *env, const char *args)
@@ -169,30 +145,6 @@ static void same_files(const char *ref, const char *out, const char *what)
     }
 }
 
-/* --model alone: gqla_run.json and results_original.json's "results" block. */
-static void same_single(const char *ref, const char *out, const char *what)
-{
-    static const char *files[] = {"gqla_run.json", "results_original.json"};
-    for (size_t i = 0; i < 2; i++) {
-        cJSON *a = mf_read_json(ref, files[i]), *b = mf_read_json(out, files[i]);
-        if (i == 1) {
-            cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(a, "results");
-            cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(b, "results");
-            cJSON_Delete(a);
-            cJSON_Delete(b);
-            a = ra;
-            b = rb;
-        }
-        mf_strip_volatile(a);
-        mf_strip_volatile(b);
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s equals one process's", what, files[i]);
-        test_cond(msg, a && b && cJSON_Compare(a, b, 1));
-        cJSON_Delete(a);
-        cJSON_Delete(b);
-    }
-}
-
 static void check_world(const char *out, int np, const char *what)
 {
     cJSON *m = mf_read_json(out, "gqla_run.json");
@@ -218,7 +170,7 @@ static void run_case(const char *name, const char *model_args, int converted)
     snprintf(args, sizeof args, "%s --tasks %s %s --quiet --threads 1 --log-samples --output-dir '%s/one'",
              model_args, TASKS, data_args, ref);
     snprintf(cmd, sizeof cmd, "'%s' %s", env_or("GQ_CLI", "gqla-eval"), args);
-    int rc = run_sh(cmd, &log);
+    int rc = test_run_shell(cmd, &log);
     snprintf(what, sizeof what, "%s: one process exits 0", name);
     test_cond(what, rc == 0);
     if (rc != 0) printf("%s\n", log ? log : "");
@@ -231,14 +183,14 @@ static void run_case(const char *name, const char *model_args, int converted)
         snprintf(args, sizeof args, "%s --tasks %s %s --quiet --threads 1 --log-samples --output-dir '%s'",
                  model_args, TASKS, data_args, out);
         mpi_cmd(cmd, sizeof cmd, np, NULL, args);
-        rc = run_sh(cmd, &log);
+        rc = test_run_shell(cmd, &log);
         snprintf(what, sizeof what, "%s: mpirun -np %d exits 0", name, np);
         test_cond(what, rc == 0);
         if (rc != 0) printf("%s\n", log ? log : "");
         free(log);
         snprintf(what, sizeof what, "%s np %d", name, np);
         if (converted) mf_same_results(one, out, what);
-        else same_single(one, out, what);
+        else mf_same_results_files(one, out, what, 2);
         same_files(one, out, what);
         check_world(out, np, what);
     }
@@ -248,21 +200,21 @@ static void run_case(const char *name, const char *model_args, int converted)
     snprintf(args, sizeof args, "%s --tasks %s %s --quiet --threads 1 --log-samples --output-dir '%s'", model_args,
              TASKS, data_args, out);
     mpi_cmd(cmd, sizeof cmd, 3, "GQLA_TEST_KILL_AFTER_BATCHES=1", args);
-    rc = run_sh(cmd, &log);
+    rc = test_run_shell(cmd, &log);
     snprintf(what, sizeof what, "%s: a rank killed after its first batch: mpirun exits non-zero (%d) naming rank 1 or 2",
              name, rc);
     test_cond(what, rc != 0 && log && (strstr(log, "rank 1") || strstr(log, "rank 2")));
     if (rc == 0 || !log || !(strstr(log, "rank 1") || strstr(log, "rank 2"))) printf("%s\n", log ? log : "");
     free(log);
     mpi_cmd(cmd, sizeof cmd, 3, NULL, args);
-    rc = run_sh(cmd, &log);
+    rc = test_run_shell(cmd, &log);
     snprintf(what, sizeof what, "%s: the same command again resumes and exits 0", name);
     test_cond(what, rc == 0);
     if (rc != 0) printf("%s\n", log ? log : "");
     free(log);
     snprintf(what, sizeof what, "%s resumed", name);
     if (converted) mf_same_results(one, out, what);
-    else same_single(one, out, what);
+    else mf_same_results_files(one, out, what, 2);
     same_files(one, out, what);
 }
 

@@ -141,28 +141,6 @@ static void check_bytes(const fx *f, const char *dir)
 // ---------------------------------------------------------------------------
 // part 2: real ranks
 
-static int run_shell(const char *cmd, char **out)
-{
-    char full[8400];
-    snprintf(full, sizeof full, "%.8192s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p) return -1;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) break;
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf) buf[n] = '\0';
-    int st = pclose(p);
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* The "logprob" values of score --json output, in order; -1 if not one
  * JSON document. */
@@ -186,7 +164,7 @@ static int score(const char *mpirun, const char *dir, const char *path, int tp, 
                  geteuid() == 0 ? "--allow-run-as-root " : "", tp);
     snprintf(cmd, sizeof cmd, "%s'%s' score '%s' --ids %s --path %s --threads 1 --json%s%s", prefix, cli, dir, ids,
              path, tp > 1 ? " --tp " : "", tp > 1 ? (tp == 2 ? "2" : "3") : "");
-    int rc = run_shell(cmd, out);
+    int rc = test_run_shell(cmd, out);
     int n = parse_logprobs(*out, lp, MAX_SCORES);
     if (rc != 0 || n <= 0) printf("--- %s (exit %d)\n%s\n", cmd, rc, *out ? *out : "");
     return rc == 0 ? n : -1;
@@ -249,13 +227,13 @@ static void check_eval(const char *mpirun)
         snprintf(common, sizeof common, "--model '%s' --path %s --tasks arc_easy,piqa --limit 4 --data-dir '%s' "
                  "--quiet --threads 1", model, paths[p], mf_samples_dir());
         snprintf(cmd, sizeof cmd, "'%s' %s --output-dir '%s'", cli, common, one);
-        int rc = run_shell(cmd, &out);
+        int rc = test_run_shell(cmd, &out);
         if (rc != 0) printf("--- %s (exit %d)\n%s\n", cmd, rc, out ? out : "");
         free(out);
         test_cond("eval in one process", rc == 0);
         snprintf(cmd, sizeof cmd, "'%s' %s--oversubscribe -np 2 '%s' %s --output-dir '%s' --tp 2", mpirun,
                  geteuid() == 0 ? "--allow-run-as-root " : "", cli, common, two);
-        rc = run_shell(cmd, &out);
+        rc = test_run_shell(cmd, &out);
         printf("--- %s (exit %d)\n%s\n", cmd, rc, out ? out : "");
         test_cond("eval --tp 2 under mpirun -np 2", rc == 0);
         test_cond("rank 0 alone prints: one results table", test_count(out, "prefix sharing:") == 1);
@@ -328,7 +306,7 @@ int main(int argc, char **argv)
             for (int b = 0; b < 2; b++) {
                 snprintf(cmd, sizeof cmd, "'%s' %s--oversubscribe -np 2 '%s' score '%s' --ids %s --threads 1 --tp %s",
                          mpirun, geteuid() == 0 ? "--allow-run-as-root " : "", cli, dir, ids, bad[b][0]);
-                rc = run_shell(cmd, &out);
+                rc = test_run_shell(cmd, &out);
                 printf("--- %s (exit %d)\n%s", cmd, rc, out ? out : "");
                 test_cond("mpirun -np 2 with another --tp: exit 2, said once (rank 0)",
                           rc == 2 && test_has(out, bad[b][1]) && test_count(out, bad[b][1]) == 1);

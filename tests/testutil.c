@@ -60,11 +60,14 @@ const char *test_tmpdir(const char *name)
     return buf;
 }
 
-int test_run_cli(const char *args, char **output)
+int test_run_shell(const char *cmd, char **output)
 {
-    char cmd[16384];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", env_or("GQ_CLI", "gqla-eval"), args);
-    FILE *p = popen(cmd, "r");
+    size_t n_cmd = strlen(cmd) + 8;
+    char *full = malloc(n_cmd);
+    if (!full) return -1;
+    snprintf(full, n_cmd, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    free(full);
     if (!p) return -1;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
@@ -83,6 +86,13 @@ int test_run_cli(const char *args, char **output)
     if (output) *output = buf;
     else free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int test_run_cli(const char *args, char **output)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "'%s' %s", env_or("GQ_CLI", "gqla-eval"), args);
+    return test_run_shell(cmd, output);
 }
 
 int test_write_file(const char *path, const void *data, size_t n)

@@ -28,6 +28,8 @@ const char *test_tmpdir(const char *name);
  * stdout+stderr (heap string in *output, caller frees) and returns the exit
  * status (or -1 if it did not exit normally). */
 int test_run_cli(const char *args, char **output);
+/* Run a shell command line, capturing stdout+stderr the same way. */
+int test_run_shell(const char *cmd, char **output);
 
 /* 1 when text (may be NULL) contains needle; else prints "  missing: 'needle'"
  * and returns 0. */
