@@ -102,6 +102,26 @@ static int start_file(const char *path, const unsigned char key[32], uint64_t n_
     return gq_report_write_file(path, h, sizeof h, err);
 }
 
+/* Load the valid records after the header of a journal's bytes into
+ * ll/greedy/done; the first torn or bad record ends the valid part.
+ * Returns the number of valid records. */
+static size_t records_load(const char *data, size_t size, uint64_t n_req, double *ll, int *greedy,
+                           unsigned char *done)
+{
+    const unsigned char *p = (const unsigned char *)data + HEADER_SIZE;
+    size_t n_rec = (size - HEADER_SIZE) / RECORD_SIZE, n = 0;
+    for (; n < n_rec; n++, p += RECORD_SIZE) {
+        uint64_t idx;
+        double v;
+        int g;
+        if (!record_unpack(p, n_req, &idx, &v, &g)) break;
+        ll[idx] = v;
+        greedy[idx] = g;
+        done[idx] = 1;
+    }
+    return n;
+}
+
 int gq_journal_open(gq_journal **out, const char *path, const unsigned char key[32], uint64_t n_req, double *ll,
                     int *greedy, unsigned char *done, gq_journal_status *status, gq_error *err)
 {
@@ -126,18 +146,7 @@ int gq_journal_open(gq_journal **out, const char *path, const unsigned char key[
             *status = GQ_JOURNAL_RESTARTED;
         } else {
             *status = GQ_JOURNAL_RESUMED;
-            const unsigned char *p = (const unsigned char *)data + HEADER_SIZE;
-            size_t n_rec = (size - HEADER_SIZE) / RECORD_SIZE;
-            for (size_t i = 0; i < n_rec; i++, p += RECORD_SIZE) {
-                uint64_t idx;
-                double v;
-                int g;
-                if (!record_unpack(p, n_req, &idx, &v, &g)) break; /* the valid part ends here */
-                ll[idx] = v;
-                greedy[idx] = g;
-                done[idx] = 1;
-                keep += RECORD_SIZE;
-            }
+            keep += (off_t)(records_load(data, size, n_req, ll, greedy, done) * RECORD_SIZE);
         }
     }
     if (*status != GQ_JOURNAL_RESUMED && (rc = start_file(path, key, n_req, err)) != GQ_OK) goto fail;
@@ -200,18 +209,7 @@ int gq_journal_read(const char *path, const unsigned char key[32], uint64_t n_re
         return gq_error_set(err, GQ_ERR_INVALID, "%s: not the journal of these requests (%s)", path,
                             size < HEADER_SIZE ? "shorter than its header" : "its header names other requests");
     }
-    const unsigned char *p = (const unsigned char *)data + HEADER_SIZE;
-    size_t n_rec = (size - HEADER_SIZE) / RECORD_SIZE;
-    for (size_t i = 0; i < n_rec; i++, p += RECORD_SIZE) {
-        uint64_t idx;
-        double v;
-        int g;
-        if (!record_unpack(p, n_req, &idx, &v, &g)) break; /* the valid part ends here, as in gq_journal_open */
-        ll[idx] = v;
-        greedy[idx] = g;
-        done[idx] = 1;
-        (*n_loaded)++;
-    }
+    *n_loaded += records_load(data, size, n_req, ll, greedy, done);
     gq_free(data);
     return GQ_OK;
 }
