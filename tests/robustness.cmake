@@ -13,7 +13,7 @@ function(gqla_robust_exe name)
 endfunction()
 
 gqla_robust_exe(test_write_faults)
-foreach(case main convert compare report)
+foreach(case main convert compare report shard merge)
   add_test(NAME write_faults.${case} COMMAND test_write_faults ${case})
   set_tests_properties(write_faults.${case} PROPERTIES ENVIRONMENT "${GQLA_ROBUST_ENV}" TIMEOUT 1500)
 endforeach()

@@ -22,7 +22,10 @@
  *            reports, JUnit)
  *   convert  gqla-eval convert (the converted checkpoint folder)
  *   compare  gqla-eval compare --junit
- *   report   gqla-eval report DIR (report.md/.tex/.csv/.html) */
+ *   report   gqla-eval report DIR (report.md/.tex/.csv/.html)
+ *   shard    the main command's --shard 2/2 (journal, clock, gqla_shard.json)
+ *   merge    gqla-eval merge of shards 1/2 and 2/2 (merged journal, clock,
+ *            results, samples, manifest, reports, JUnit) */
 #define _GNU_SOURCE /* nftw, memmem */
 #include <cjson/cJSON.h>
 #include <ftw.h>
@@ -160,6 +163,51 @@ static int main_same(const char *ref, const char *out, const char *what)
     int ok = mf_same_results(ref, out, what);
     static const char *const names[] = {"junit.xml", NULL};
     return same_files(ref, out, names, what) && ok;
+}
+
+/* The main command without the gate: the shards of one command must not
+ * name their own output folders in it (merge compares the commands). */
+static void shard_base_args(char *buf, size_t n, const char *out)
+{
+    snprintf(buf, n,
+             "--model '%.4200s' --converted '%.4200s' --tasks arc_easy,piqa --limit 4 --data-dir '%.4096s' --quiet "
+             "--output-dir '%.4400s' --log-samples",
+             orig, conv, mf_samples_dir(), out);
+}
+
+static void shard_args(char *buf, size_t n, const char *out)
+{
+    char base[16384];
+    shard_base_args(base, sizeof base, out);
+    snprintf(buf, n, "%s --shard 2/2", base);
+}
+
+static int shard_same(const char *ref, const char *out, const char *what)
+{
+    static const char *const names[] = {"gqla_shard.json", NULL};
+    return same_files(ref, out, names, what);
+}
+
+/* The two shards the merge case merges, scored once (fault-free). */
+static char shards[2][4400];
+
+static void merge_prepare_shards(void)
+{
+    for (int k = 0; k < 2; k++) {
+        char base[16384], args[16400];
+        snprintf(shards[k], sizeof shards[k], "%s/shard%d", root, k + 1);
+        shard_base_args(base, sizeof base, shards[k]);
+        snprintf(args, sizeof args, "%s --shard %d/2", base, k + 1);
+        char *o = NULL;
+        int code = test_run_cli(args, &o);
+        if (!test_cond("a shard for the merge case scores cleanly", code == 0)) printf("%s\n", o ? o : "");
+        free(o);
+    }
+}
+
+static void merge_args(char *buf, size_t n, const char *out)
+{
+    snprintf(buf, n, "merge '%s' '%s' --output-dir '%s' --quiet", shards[0], shards[1], out);
 }
 
 static void convert_args(char *buf, size_t n, const char *out)
@@ -302,7 +350,7 @@ static int sweep(const sweep_case *c)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: test_write_faults main|convert|compare|report\n");
+        fprintf(stderr, "usage: test_write_faults main|convert|compare|report|shard|merge\n");
         return 2;
     }
     case_name = argv[1];
@@ -311,6 +359,8 @@ int main(int argc, char **argv)
     else if (!strcmp(case_name, "convert")) c = (sweep_case){convert_args, NULL, convert_same, 0, 0};
     else if (!strcmp(case_name, "compare")) c = (sweep_case){compare_args, mkdir_out, compare_same, 1, 0};
     else if (!strcmp(case_name, "report")) c = (sweep_case){report_args, report_prepare, report_same, 0, 0};
+    else if (!strcmp(case_name, "shard")) c = (sweep_case){shard_args, NULL, shard_same, 0, 1};
+    else if (!strcmp(case_name, "merge")) c = (sweep_case){merge_args, NULL, mf_same_results, 0, 1};
     else {
         fprintf(stderr, "test_write_faults: unknown case '%s'\n", case_name);
         return 2;
@@ -319,13 +369,14 @@ int main(int argc, char **argv)
     snprintf(dirname, sizeof dirname, "write_faults_%s", case_name);
     snprintf(root, sizeof root, "%s", test_tmpdir(dirname));
     setenv("HF_TOKEN", SECRET, 1);
-    if (!strcmp(case_name, "main")) {
+    if (!strcmp(case_name, "main") || !strcmp(case_name, "shard") || !strcmp(case_name, "merge")) {
         snprintf(orig, sizeof orig, "%s/models/original", root);
         snprintf(conv, sizeof conv, "%s/models/converted", root);
         if (mf_write_original(orig) != 0 || mf_write_gqla(conv, 3, 0) != 0) return 1;
     }
     snprintf(log_all_path, sizeof log_all_path, "%s/logs.txt", root);
     log_all = fopen(log_all_path, "w");
+    if (!strcmp(case_name, "merge")) merge_prepare_shards();
     sweep(&c);
     if (log_all) fclose(log_all);
     char *logs = test_read_file(log_all_path, NULL);
