@@ -170,14 +170,14 @@ static int main_same(const char *ref, const char *out, const char *what)
 static void shard_base_args(char *buf, size_t n, const char *out)
 {
     snprintf(buf, n,
-             "--model '%.4200s' --converted '%.4200s' --tasks arc_easy,piqa --limit 4 --data-dir '%.4096s' --quiet "
-             "--output-dir '%.4400s' --log-samples",
+             "--model '%.2000s' --converted '%.2000s' --tasks arc_easy,piqa --limit 4 --data-dir '%.2000s' --quiet "
+             "--output-dir '%.2000s' --log-samples",
              orig, conv, mf_samples_dir(), out);
 }
 
 static void shard_args(char *buf, size_t n, const char *out)
 {
-    char base[16384];
+    char base[8800];
     shard_base_args(base, sizeof base, out);
     snprintf(buf, n, "%s --shard 2/2", base);
 }
@@ -194,7 +194,7 @@ static char shards[2][4400];
 static void merge_prepare_shards(void)
 {
     for (int k = 0; k < 2; k++) {
-        char base[16384], args[16400];
+        char base[8800], args[8900];
         snprintf(shards[k], sizeof shards[k], "%s/shard%d", root, k + 1);
         shard_base_args(base, sizeof base, shards[k]);
         snprintf(args, sizeof args, "%s --shard %d/2", base, k + 1);
