@@ -3,7 +3,7 @@
 # tests/fuzz/ (clang, ASan+UBSan, a build folder of its own: build/fuzz) and
 # fuzz each for SECONDS (default 60), niced, one after the other (FUZZ_JOBS=N
 # runs N at once).  Targets: safetensors gguf config tokenizer dataset
-# hub_page journal run_clock compare report (default: all).
+# hub_page journal run_clock compare report shard (default: all).
 #
 # Each target starts from its committed seeds (tests/fuzz/corpus/<t>/) and
 # committed crash inputs (tests/fuzz/regressions/<t>/) and grows a working
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-60}
 shift || true
-all=(safetensors gguf config tokenizer dataset hub_page journal run_clock compare report)
+all=(safetensors gguf config tokenizer dataset hub_page journal run_clock compare report shard)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 jobs=${FUZZ_JOBS:-1}

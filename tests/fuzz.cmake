@@ -6,7 +6,7 @@
 #     the ctest fuzz_replay.<name> that runs it over the seed corpus
 #     (tests/fuzz/corpus/<name>/) and every committed crash or bound input
 #     (tests/fuzz/regressions/<name>/), in the release and sanitizer builds.
-set(GQLA_FUZZ_TARGETS safetensors gguf config tokenizer dataset hub_page journal run_clock compare report)
+set(GQLA_FUZZ_TARGETS safetensors gguf config tokenizer dataset hub_page journal run_clock compare report shard)
 set(GQLA_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 
 add_library(gqla_fuzz_util STATIC ${GQLA_FUZZ_DIR}/fuzz_util.c)
