@@ -42,4 +42,11 @@ const char *gq_model_tokenizer_source(const gq_model *m);
 /* Tokenize with the model's tokenizer; add_special as gq_tokenizer_encode. */
 int gq_tokenize(const gq_model *m, const char *text, int add_special, gq_tokens *out, gq_error *err);
 
+/* --device cuda[:index] before a model opens: GQ_ERR_DEVICE with the CUDA
+ * runtime's message when no device is usable ("no CUDA device is
+ * available (...)"), or when this build has no CUDA backend; and, while
+ * the forward pass runs on the CPU backend only, GQ_ERR_UNSUPPORTED saying
+ * so when a device is there.  Never GQ_OK yet: the caller exits 2. */
+int gq_device_check_cuda(int index, gq_error *err);
+
 #endif

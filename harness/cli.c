@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hub.h"
+#include "model.h"
 
 int cli_fail(const gq_error *err)
 {
@@ -57,4 +59,15 @@ int cli_model_resolve(const char *model, int offline, char **path, gq_error *err
 {
     gq_hub_opts o = {.offline = offline};
     return gq_hub_resolve_model(model, &o, path, err);
+}
+
+int cli_device_option(const char *cmd, const char *value)
+{
+    if (!strcmp(value, "cpu")) return 0;
+    long index = 0;
+    if (strncmp(value, "cuda", 4) != 0 || (value[4] && (value[4] != ':' || cli_parse_int(value + 5, 0, 1023, &index))))
+        return cli_usage_error(cmd, "--device takes cpu, cuda or cuda:N (got '%s')", value);
+    gq_error err = {0};
+    gq_device_check_cuda((int)index, &err);
+    return cli_fail(&err);
 }

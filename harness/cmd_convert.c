@@ -78,7 +78,7 @@ static const char *convert_help =
     "  --export-mla-view     write kv_b_proj repeated to one block per query head and\n"
     "                        num_key_value_heads = H: the same function in the stock\n"
     "                        DeepSeek MLA layout (paths absorb / expanded)\n"
-    "  --threads N, --quiet\n"
+    "  --threads N, --quiet, --device cpu|cuda[:N] (cuda exits 2: the calibration forward runs on the CPU)\n"
     "\n"
     "--from mla (MLA source, e.g. DeepSeek-V2/V3; engine/convert/mla.h, §4):\n"
     "  --groups G            KV groups, dividing num_attention_heads (required)\n"
@@ -197,6 +197,9 @@ static int parse_args(int argc, char **argv, convert_args *a)
             if (strcmp(argv[++i], "partial-rope") != 0)
                 return cli_usage_error("convert", "--reference takes 'partial-rope'");
             a->reference = 1;
+        } else if (!strcmp(o, "--device") && has) {
+            int drc = cli_device_option("convert", argv[++i]);
+            if (drc) return drc;
         } else if (!strcmp(o, "--threads")) {
             NEED_INT(0, 1024, a->threads, "--threads takes a count");
         } else if (!strcmp(o, "--quiet")) {

@@ -88,6 +88,8 @@ static const char *eval_help =
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores; under mpirun, a rank's share of them)\n"
+    "  --device cpu|cuda[:N]  where the model runs (default cpu); cuda exits 2 while the\n"
+    "                       forward pass runs on the CPU backend only\n"
     "  --tp N               tensor parallelism along KV groups over mpirun -np N ranks\n"
     "                       (engine/tp.h; groups need not divide evenly, 1 <= N <= G);\n"
     "                       rank 0 prints and writes.  Not yet combined with data\n"
@@ -254,6 +256,9 @@ static int parse_args(int argc, char **argv, eval_args *e)
             e->shard_n = (int)n;
         } else if (!strcmp(a, "--log-samples")) {
             e->log_samples = 1;
+        } else if (!strcmp(a, "--device") && has) {
+            int drc = cli_device_option("eval", argv[++i]);
+            if (drc) return drc;
         } else if (!strcmp(a, "--threads") && has) {
             if (cli_parse_int(argv[++i], 0, 1024, &e->threads)) return cli_usage_error("eval", "--threads takes a count");
         } else if (!strcmp(a, "--tp") && has) {

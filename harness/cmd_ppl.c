@@ -14,6 +14,7 @@
 
 static const char *ppl_help =
     "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet] [--offline]\n"
+    "                      [--device cpu|cuda[:N]] (cuda: exits 2 until the CUDA forward pass lands)\n"
     "\n"
     "Perplexity of the text in F, with the protocol of TransMLA's evaluate_ppl\n"
     "(as the TransMLA and GQLA papers report wikitext-2):\n"
@@ -59,6 +60,9 @@ int cmd_ppl(int argc, char **argv)
             if (cli_parse_int(argv[++i], 2, 1 << 20, &ctx)) return cli_usage_error("ppl", "--ctx takes a length >= 2");
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("ppl", "--threads takes a count");
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            int drc = cli_device_option("ppl", argv[++i]);
+            if (drc) return drc;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else if (!strcmp(argv[i], "--offline")) {

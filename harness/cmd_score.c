@@ -20,7 +20,7 @@
 
 static const char *score_help =
     "Usage: gqla-eval score MODEL (--ids 1,2,3 | --text T) [--from K] [--path P] [--sq N]\n"
-    "                       [--json] [--threads N] [--tp N] [--offline]\n"
+    "                       [--json] [--threads N] [--tp N] [--offline] [--device cpu|cuda[:N]]\n"
     "\n"
     "For each position i >= max(K, 1): log P(token_i | tokens_<i) (natural log,\n"
     "float64 log-softmax over float32 logits) and whether token_i is the argmax.\n"
@@ -108,6 +108,9 @@ int cmd_score(int argc, char **argv)
             if (cli_parse_int(argv[++i], 0, 1 << 30, &from)) return cli_usage_error("score", "--from takes a position >= 0");
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("score", "--threads takes a count");
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            int drc = cli_device_option("score", argv[++i]);
+            if (drc) return drc;
         } else if (!strcmp(argv[i], "--tp") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 1, 4096, &tp)) return cli_usage_error("score", "--tp takes a rank count >= 1");
         } else if (!strcmp(argv[i], "--path") && i + 1 < argc) {

@@ -9,3 +9,7 @@ foreach(case good mla_both mla_both_gate missing_field label_out_of_range empty_
   set_tests_properties(eval_cli.${case} PROPERTIES
     ENVIRONMENT "GQ_FIXTURES=${GQLA_FIXTURES};GQ_CLI=$<TARGET_FILE:gqla-eval>;GQ_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;OMP_WAIT_POLICY=PASSIVE")
 endforeach()
+
+# --device on eval, score, ppl and convert (issue 15's first step: no GPU -> exit 2 with the runtime's reason).
+gqla_add_test(test_device_cli test_device_cli.c)
+add_dependencies(test_device_cli gqla-eval)
