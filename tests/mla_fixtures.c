@@ -1,5 +1,6 @@
 /* mla_fixtures.c — random MLA / GQLA checkpoints (mla_fixtures.h). */
 #include "mla_fixtures.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -102,4 +103,24 @@ int mlafix_write(const mlafix_tensors *t, const char *dir)
     if (gq_safetensors_write(path, t->e, (size_t)t->n, &err) == GQ_OK) return 0;
     fprintf(stderr, "%s\n", err.msg);
     return -1;
+}
+
+int mlafix_write_config(const mlafix_dims *d, int max_positions, const char *dir)
+{
+    char cfg[2048], path[4200], rq[16] = "null";
+    if (d->rq) snprintf(rq, sizeof rq, "%d", d->rq);
+    snprintf(cfg, sizeof cfg,
+             "{\"architectures\": [\"DeepseekV3ForCausalLM\"], \"model_type\": \"deepseek_v3\", "
+             "\"hidden_size\": %d, \"intermediate_size\": %d, \"num_hidden_layers\": %d, "
+             "\"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"vocab_size\": %d, "
+             "\"q_lora_rank\": %s, \"kv_lora_rank\": %d, \"qk_nope_head_dim\": %d, \"qk_rope_head_dim\": %d, "
+             "\"v_head_dim\": %d, \"head_dim\": %d, \"rope_theta\": 10000.0, \"rope_interleave\": true, "
+             "\"qk_latent_layernorm\": %s, \"rms_norm_eps\": 1e-6, \"attention_bias\": %s, "
+             "\"first_k_dense_replace\": %d, \"n_routed_experts\": null, \"n_shared_experts\": null, "
+             "\"max_position_embeddings\": %d, \"tie_word_embeddings\": false, \"bos_token_id\": 0, "
+             "\"eos_token_id\": 1}\n",
+             d->D, d->I, d->L, d->H, d->kv_heads, d->V, rq, d->r, d->dn, d->dr, d->dv, d->dr,
+             d->norms ? "true" : "false", d->bias ? "true" : "false", d->L, max_positions);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return test_write_file(path, cfg, strlen(cfg)) == 0 ? 0 : -1;
 }

@@ -56,5 +56,9 @@ typedef struct mlafix_model {
 int mlafix_add_model(mlafix_tensors *t, const mlafix_dims *d, mlafix_model *m);
 /* dir/model.safetensors from the list (0 or -1, message on stderr). */
 int mlafix_write(const mlafix_tensors *t, const char *dir);
+/* dir/config.json of d's shape: a deepseek_v3 GQLA/MLA config (dense
+ * layers, interleaved RoPE, theta 10000, BOS 0, EOS 1) with
+ * max_position_embeddings = max_positions (0, or -1 on a write error). */
+int mlafix_write_config(const mlafix_dims *d, int max_positions, const char *dir);
 
 #endif

@@ -124,23 +124,8 @@ static int write_source(const shape *s, const char *dir)
     if (rc == 0) rc = mlafix_write(&tensors, dir);
     mlafix_clear(&tensors);
     if (rc != 0) return -1;
-    char path[4200], cfg[4096], rq[32];
-    if (s->rq) snprintf(rq, sizeof rq, "%d", s->rq);
-    else snprintf(rq, sizeof rq, "null");
-    snprintf(cfg, sizeof cfg,
-             "{\"architectures\": [\"DeepseekV3ForCausalLM\"], \"model_type\": \"deepseek_v3\", "
-             "\"hidden_size\": %d, \"intermediate_size\": %d, \"num_hidden_layers\": %d, "
-             "\"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"vocab_size\": %d, "
-             "\"q_lora_rank\": %s, \"kv_lora_rank\": %d, \"qk_nope_head_dim\": %d, \"qk_rope_head_dim\": %d, "
-             "\"v_head_dim\": %d, \"head_dim\": %d, \"rope_theta\": 10000.0, \"rope_interleave\": true, "
-             "\"qk_latent_layernorm\": %s, \"rms_norm_eps\": 1e-6, \"attention_bias\": %s, "
-             "\"first_k_dense_replace\": %d, \"n_routed_experts\": null, \"n_shared_experts\": null, "
-             "\"max_position_embeddings\": 256, \"tie_word_embeddings\": false, \"bos_token_id\": 0, "
-             "\"eos_token_id\": 1}\n",
-             s->D, s->I, s->L, s->H, s->H, s->V, rq, s->r, s->dn, s->dr, s->dv, s->dr, s->norms ? "true" : "false",
-             s->bias ? "true" : "false", s->L);
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (test_write_file(path, cfg, strlen(cfg)) != 0) return -1;
+    if (mlafix_write_config(&d, 256, dir) != 0) return -1;
+    char path[4200];
     /* a tokenizer-side file the converter must copy */
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     return test_write_file(path, "{\"model_max_length\": 256}\n", 26);
