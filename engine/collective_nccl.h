@@ -3,8 +3,9 @@
  * (collective_nccl.cu).  Compiled and linked only when CMake finds NCCL
  * beside the CUDA toolkit (GQLA_WITH_NCCL); MPI on the CPU stays in
  * harness/world.c, and this file knows nothing of MPI either: the caller
- * creates the unique id on rank 0 and broadcasts its bytes (world.h's
- * gq_world_bcast) before every rank calls gq_nccl_comm_init.
+ * creates the unique id on rank 0 and broadcasts its bytes over MPI
+ * (a broadcast harness/world.c will gain with the CUDA forward pass, the
+ * first caller) before every rank calls gq_nccl_comm_init.
  *
  * Why the ranks agree bit for bit: NCCL's ring and tree all-reduce reduce
  * each element once and then broadcast the result, so every rank receives

@@ -31,7 +31,6 @@
 #include "results.h"
 #include "run_lock.h"
 #include "eval_ranks.h"
-#include "world.h"
 #include "score.h"
 #include "shard.h"
 #include "world.h"
@@ -628,27 +627,24 @@ static int eval_main(int argc, char **argv, eval_args e, const eval_merge *merge
     }
     const gq_world *w = gq_world_get();
     const int tp_on = e.tpc.size > 1;
+    if (w->size > 1 && !e.threads) e.threads = gq_eval_ranks_default_threads();
     if (w->size > 1 && !tp_on) {
         /* Data parallel: rank r scores the batches dealt to part r, rank 0
          * gathers, prints and writes; the others stay quiet. */
         e.o.part_index = w->rank;
         e.o.n_parts = w->size;
         e.o.gather = gq_eval_ranks_gather;
-        if (!e.threads) e.threads = gq_eval_ranks_default_threads();
         if (w->rank > 0) e.o.quiet = e.o.data.quiet = 1;
     } else if (tp_on && w->rank > 0) {
         /* --tp: every rank computes every score; rank 0 alone prints and
          * writes.  No journal: a resumed rank 0 would skip batches the other
          * ranks still run, and the all-reduces would no longer pair up. */
-        if (!e.threads) e.threads = gq_eval_ranks_default_threads();
         e.out_dir = NULL;
         e.junit = NULL;
         e.gate = 0;
         e.log_samples = 0;
         e.o.quiet = 1;
         e.o.data.quiet = 1;
-    } else if (tp_on && !e.threads) {
-        e.threads = gq_eval_ranks_default_threads();
     }
     if (gq_report_date_id((int64_t)now.tv_sec, now.tv_nsec / 1000, date_id, &err) != GQ_OK) goto fail;
     if (plan_runs(&e, &plan, &usage_rc, &err) != GQ_OK) {

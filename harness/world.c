@@ -92,34 +92,6 @@ void gq_world_barrier(void)
 #endif
 }
 
-int gq_world_bcast(void *buf, size_t n, gq_error *err)
-{
-#ifdef GQLA_WITH_MPI
-    if (!world.mpi || world.size == 1) return GQ_OK;
-    if (n > (size_t)0x7fffffff) return gq_error_set(err, GQ_ERR_INVALID, "MPI broadcast of %zu bytes: too large", n);
-    int rc = MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
-    return rc == MPI_SUCCESS ? GQ_OK : mpi_fail(rc, "broadcast", err);
-#else
-    (void)buf;
-    (void)n;
-    (void)err;
-    return GQ_OK;
-#endif
-}
-
-int gq_world_allgather_int(int v, int *out, gq_error *err)
-{
-#ifdef GQLA_WITH_MPI
-    if (world.mpi && world.size > 1) {
-        int rc = MPI_Allgather(&v, 1, MPI_INT, out, 1, MPI_INT, MPI_COMM_WORLD);
-        return rc == MPI_SUCCESS ? GQ_OK : mpi_fail(rc, "allgather", err);
-    }
-#endif
-    (void)err;
-    out[0] = v;
-    return GQ_OK;
-}
-
 int gq_world_gather_bytes(const void *buf, size_t n, void **out, size_t *counts, gq_error *err)
 {
     *out = NULL;

@@ -41,10 +41,6 @@ void gq_world_abort(int code);
 int gq_world_mpi_compiled(void);
 
 void gq_world_barrier(void);
-/* Broadcast n bytes from rank 0. */
-int gq_world_bcast(void *buf, size_t n, gq_error *err);
-/* Every rank's int; out[size] on every rank. */
-int gq_world_allgather_int(int v, int *out, gq_error *err);
 /* Gather variable-length byte blocks to rank 0: rank r sends n bytes of buf;
  * on rank 0 *out (heap, gq_free) receives all blocks in rank order and
  * counts[r] their sizes (an array of size).  Other ranks: *out NULL. */
