@@ -8,9 +8,6 @@
 #include "gq_alloc.h"
 #include "model_internal.h"
 
-#ifdef GQLA_WITH_CUDA
-#include "backend_cuda.h"
-#endif
 
 static int open_tokenizer_json(gq_model *m, const char *dir, gq_error *err)
 {
@@ -122,23 +119,4 @@ int gq_tokenize(const gq_model *m, const char *text, int add_special, gq_tokens 
                             "%s: no tokenizer found (expected tokenizer.json beside config.json, "
                             "or a GGUF with an embedded tokenizer)", m->path);
     return gq_tokenizer_encode(m->tok, text, strlen(text), add_special, out, err);
-}
-
-int gq_device_check_cuda(int index, gq_error *err)
-{
-#ifdef GQLA_WITH_CUDA
-    const gq_backend_ops *ops = NULL;
-    char msg[512];
-    if (gq_backend_cuda_init(&ops, msg, sizeof msg) != 0)
-        return gq_error_set(err, GQ_ERR_DEVICE, "--device cuda:%d: %s", index, msg);
-    return gq_error_set(err, GQ_ERR_UNSUPPORTED,
-                        "--device cuda:%d: a CUDA device is there, but the forward pass does not run on the CUDA "
-                        "backend yet (weights and caches stay on the host); run with --device cpu",
-                        index);
-#else
-    return gq_error_set(err, GQ_ERR_DEVICE,
-                        "--device cuda:%d: this gqla-eval was built without CUDA (nvcc was not found at build "
-                        "time); run with --device cpu",
-                        index);
-#endif
 }

@@ -33,9 +33,7 @@
 #include "main_fixtures.h"
 #include "testutil.h"
 
-#define BOUND_MB 512.0 /* peak RSS of the whole process: about 230 MB is the linked runtimes alone
-                          * (CUDA, cuBLAS, OpenBLAS, Open MPI: `gqla-eval --version` peaks there);
-                          * the sanitizer build's shadow memory counts too */
+#define BOUND_MB 400.0 /* generous: the sanitizer build's shadow memory counts too */
 #define BOUND_S 120.0
 #define DEEP 200000
 
