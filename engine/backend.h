@@ -9,6 +9,7 @@
 #ifndef GQ_BACKEND_H
 #define GQ_BACKEND_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "kernels.h"
 #include "wmat.h"
@@ -97,6 +98,21 @@ typedef struct gq_backend_ops {
     void (*swiglu)(float *G, const float *U, int T, int n);
     /* X[T, n] += Y[T, n] */
     void (*add)(float *X, const float *Y, int T, int n);
+    /* Y[T, W->cols] = rows tokens[0..T) of W widened to float32 (the token
+     * embedding); tokens in this backend's memory. */
+    void (*embed)(float *Y, const gq_wmat *W, const int32_t *tokens, int T);
+
+    /* The memory the ops above read and write (device.c moves a model
+     * there).  alloc: NULL when it cannot; release accepts NULL; upload and
+     * download copy host <-> backend memory and return when the copy is
+     * done (download after every op queued before it).  mem_info: 0 and
+     * the free and total bytes, or -1 when the backend has no such figure
+     * (the CPU: what the OS will give is not known in advance). */
+    void *(*alloc)(size_t bytes);
+    void (*release)(void *p);
+    void (*upload)(void *dst, const void *src, size_t bytes);
+    void (*download)(void *dst, const void *src, size_t bytes);
+    int (*mem_info)(size_t *free_bytes, size_t *total_bytes);
 } gq_backend_ops;
 
 /* The CPU table; n_threads 0 = all cores. */

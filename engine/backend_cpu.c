@@ -13,6 +13,7 @@
 #endif
 
 #include "backend.h"
+#include "gq_alloc.h"
 #include "gq_error.h"
 #include "kernels.h"
 
@@ -476,6 +477,30 @@ static void add_cpu(float *X, const float *Y, int T, int n)
     for (size_t i = 0; i < total; i++) X[i] += Y[i];
 }
 
+static void embed_cpu(float *Y, const gq_wmat *W, const int32_t *tokens, int T)
+{
+    for (int t = 0; t < T; t++) gq_wmat_widen_rows(W, tokens[t], 1, Y + (size_t)t * W->cols);
+}
+
+/* The CPU's "device" memory is the host's: device.c's moves become copies
+ * (a model moved to the CPU runs on its copies, which is how the tests check
+ * that a move leaves no pointer behind). */
+static void *alloc_cpu(size_t bytes)
+{
+    gq_error err;
+    return gq_malloc(bytes ? bytes : 1, "backend memory", &err);
+}
+static void release_cpu(void *p) { gq_free(p); }
+static void copy_cpu(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) memcpy(dst, src, bytes);
+}
+static int mem_info_cpu(size_t *free_bytes, size_t *total_bytes)
+{
+    *free_bytes = *total_bytes = 0;
+    return -1;
+}
+
 static const gq_backend_ops cpu_ops = {
     .name = "cpu",
     .matmul = matmul_cpu,
@@ -493,6 +518,12 @@ static const gq_backend_ops cpu_ops = {
     .attn_expanded = attn_expanded_cpu,
     .swiglu = swiglu_cpu,
     .add = add_cpu,
+    .embed = embed_cpu,
+    .alloc = alloc_cpu,
+    .release = release_cpu,
+    .upload = copy_cpu,
+    .download = copy_cpu,
+    .mem_info = mem_info_cpu,
 };
 
 const gq_backend_ops *gq_backend_cpu(void) { return &cpu_ops; }

@@ -475,23 +475,90 @@ static void attention_tree_cuda(float *Out, const float *Q, const float *K, cons
     CUDA_CHECK(cudaGetLastError());
 }
 
+/* The token embedding: one thread per block of the encoding of each row. */
+__global__ void embed_kernel(float *Y, const unsigned char *W, size_t row_bytes, int cols, const int32_t *tokens,
+                             int dtype, int blocks_per_row, int block_elems, int block_bytes)
+{
+    int t = blockIdx.y;
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= blocks_per_row) return;
+    const unsigned char *src = W + (size_t)tokens[t] * row_bytes + (size_t)b * block_bytes;
+    gq_dequant_block((gq_dtype)dtype, src, Y + (size_t)t * cols + (size_t)b * block_elems);
+}
+
+static void embed_cuda(float *Y, const gq_wmat *W, const int32_t *tokens, int T)
+{
+    if (T <= 0) return;
+    int be = (int)gq_dtype_block_elems(W->dtype), bb = (int)gq_dtype_block_bytes(W->dtype);
+    int per_row = W->cols / be;
+    dim3 grid((unsigned)((per_row + 127) / 128), (unsigned)T);
+    embed_kernel<<<grid, 128>>>(Y, (const unsigned char *)W->data, W->row_bytes, W->cols, tokens, (int)W->dtype,
+                                per_row, be, bb);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+/* Device memory: alloc returns NULL when cudaMalloc fails (the caller names
+ * what did not fit); the copies are synchronous on the default stream, so a
+ * download sees every kernel queued before it. */
+static void *alloc_cuda(size_t bytes)
+{
+    void *p = NULL;
+    if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess) {
+        (void)cudaGetLastError(); /* clear the sticky-free error so later calls run */
+        return NULL;
+    }
+    return p;
+}
+static void release_cuda(void *p)
+{
+    if (p) CUDA_CHECK(cudaFree(p));
+}
+static void upload_cuda(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+static void download_cuda(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+static int mem_info_cuda(size_t *free_bytes, size_t *total_bytes)
+{
+    return cudaMemGetInfo(free_bytes, total_bytes) == cudaSuccess ? 0 : -1;
+}
+
 /* Positional, in backend.h's field order (C++17 has no designated
  * initialisers): name, matmul, matmul_w, vocab_scores, rmsnorm, rope, attention, rope_rows,
  * attention_tree, rope_slice, copy_rows, attn_absorb, attn_gqa,
- * attn_expanded, swiglu, add. */
+ * attn_expanded, swiglu, add, embed, alloc, release, upload, download,
+ * mem_info. */
 static const gq_backend_ops cuda_ops = {
     "cuda",          matmul_cuda,     matmul_w_cuda,    vocab_scores_cuda, rmsnorm_cuda,     rope_cuda,     attention_cuda,     rope_rows_cuda,
     attention_tree_cuda, rope_slice_cuda, copy_rows_cuda, attn_absorb_cuda, attn_gqa_cuda, attn_expanded_cuda,
-    swiglu_cuda,     add_cuda,
+    swiglu_cuda,     add_cuda,        embed_cuda,       alloc_cuda,        release_cuda,     upload_cuda,   download_cuda,
+    mem_info_cuda,
 };
 
 extern "C" int gq_backend_cuda_init(const gq_backend_ops **ops, char *msg, size_t msg_size)
+{
+    return gq_backend_cuda_open(0, ops, msg, msg_size);
+}
+
+extern "C" int gq_backend_cuda_open(int index, const gq_backend_ops **ops, char *msg, size_t msg_size)
 {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess || n == 0) {
         snprintf(msg, msg_size, "no CUDA device is available (%s); run without --device cuda",
                  e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+        return -1;
+    }
+    if (index < 0 || index >= n) {
+        snprintf(msg, msg_size, "cuda:%d: this machine has %d CUDA device%s (0..%d)", index, n, n == 1 ? "" : "s",
+                 n - 1);
+        return -1;
+    }
+    if ((e = cudaSetDevice(index)) != cudaSuccess) {
+        snprintf(msg, msg_size, "cuda:%d: %s", index, cudaGetErrorString(e));
         return -1;
     }
     if (!cublas_handle && cublasCreate(&cublas_handle) != CUBLAS_STATUS_SUCCESS) {
@@ -517,4 +584,14 @@ extern "C" void gq_cuda_download(void *dst, const void *src, size_t bytes)
 {
     CUDA_CHECK(cudaDeviceSynchronize());
     CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+extern "C" void gq_backend_cuda_device_name(char *buf, size_t size)
+{
+    int dev = 0;
+    cudaDeviceProp prop;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+        snprintf(buf, size, "cuda:%d %s", dev, prop.name);
+    else
+        snprintf(buf, size, "cuda");
 }

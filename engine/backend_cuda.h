@@ -12,8 +12,12 @@
 extern "C" {
 #endif
 
-/* 0 and the table, or -1 with a message in msg (no device, driver error). */
+/* 0 and the table, or -1 with a message in msg (no device, driver error).
+ * open makes device `index` current for the process; init is open(0). */
 int gq_backend_cuda_init(const gq_backend_ops **ops, char *msg, size_t msg_size);
+int gq_backend_cuda_open(int index, const gq_backend_ops **ops, char *msg, size_t msg_size);
+/* The device's name (cudaGetDeviceProperties), for reports. */
+void gq_backend_cuda_device_name(char *buf, size_t size);
 /* Device memory helpers for tests and the model loader (abort tier on failure). */
 void *gq_cuda_malloc(size_t bytes);
 void gq_cuda_free(void *p);

@@ -42,7 +42,8 @@ struct gq_kv_cache {
     int kv_dim;       /* native: Hkv * Dh */
     int row;          /* MLA paths: floats per token per layer (conversion.md §2.4) */
     size_t bytes;     /* the arena's size, as allocated */
-    float *arena;     /* one allocation */
+    float *arena;     /* one allocation, in the model's backend memory */
+    const gq_backend_ops *mem; /* whose alloc made arena: NULL for gq_malloc (host) */
     float *k;         /* native: [L, capacity, kv_dim] */
     float *v;         /* native: [L, capacity, kv_dim] */
     float *rows;      /* MLA paths: [L, capacity, row] */
@@ -157,10 +158,28 @@ int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, gq_path path, int cap
     char what[64];
     snprintf(what, sizeof what, "kv cache (%s path)", gq_path_name(path));
     if (path != GQ_PATH_NATIVE) total = (size_t)c->n_layers * (size_t)capacity * (size_t)c->row;
-    c->arena = gq_malloc(total * sizeof(float), what, err);
-    if (!c->arena) {
-        gq_free(c);
-        return GQ_ERR_NOMEM;
+    if (m->dev.moved) { /* the cache lives where the model runs */
+        size_t free_b = 0, total_b = 0, need = total * sizeof(float);
+        if (m->be->mem_info(&free_b, &total_b) == 0 && need > free_b) {
+            gq_free(c);
+            return gq_error_set(err, GQ_ERR_DEVICE, "%s: the %s of %d positions needs %.1f MiB on %s, %.1f MiB are "
+                                "free (%.1f MiB missing); lower --max-length or --batch-tokens", m->path, what,
+                                capacity, need / 1048576.0, m->dev.device_name, free_b / 1048576.0,
+                                (need - free_b) / 1048576.0);
+        }
+        c->mem = m->be;
+        c->arena = m->be->alloc(need);
+        if (!c->arena) {
+            gq_free(c);
+            return gq_error_set(err, GQ_ERR_DEVICE, "%s: allocating the %s (%.1f MiB) on %s failed", m->path, what,
+                                need / 1048576.0, m->dev.device_name);
+        }
+    } else {
+        c->arena = gq_malloc(total * sizeof(float), what, err);
+        if (!c->arena) {
+            gq_free(c);
+            return GQ_ERR_NOMEM;
+        }
     }
     c->bytes = total * sizeof(float);
     if (path == GQ_PATH_NATIVE) {
@@ -176,7 +195,8 @@ int gq_kv_cache_init(gq_kv_cache **out, const gq_model *m, gq_path path, int cap
 void gq_kv_cache_free(gq_kv_cache *c)
 {
     if (!c) return;
-    gq_free(c->arena);
+    if (c->mem) c->mem->release(c->arena);
+    else gq_free(c->arena);
     gq_free(c);
 }
 
@@ -277,7 +297,9 @@ static void mla_attention(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c,
 /* Run one chunk of T <= max_tokens rows into cache rows c->len ..; leaves
  * the final-layer residual stream in rs.x.  pos NULL: the rows are one
  * causal sequence at positions c->len ..; else row t is at position pos[t]
- * and seqs[0..n_seq) say which rows form which sequence (gq_batch_seq).
+ * and seqs[0..n_seq) say which rows form which sequence (gq_batch_seq);
+ * pos and the seqs' seg arrays in the backend's memory (gq_forward_batch
+ * puts them there), tokens on the host.
  * Fails only when a tensor-parallel all-reduce does (the cache length is
  * then unchanged). */
 static int forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, const int32_t *tokens,
@@ -297,7 +319,8 @@ static int forward_chunk(gq_model *m, const gq_backend_ops *be, gq_kv_cache *c, 
         n_seq = 1;
     }
 
-    for (int t = 0; t < T; t++) gq_wmat_widen_rows(&m->w.embed, tokens[t], 1, rs->x + (size_t)t * D);
+    be->upload(rs->tok, tokens, (size_t)T * sizeof *tokens);
+    be->embed(rs->x, &m->w.embed, rs->tok, T);
 
     for (int l = 0; l < L; l++) {
         const gq_layer_weights *lw = &m->w.layers[l];
@@ -365,7 +388,7 @@ static void score_rows(gq_model *m, const gq_backend_ops *be, const int *rows, c
     int nu = 0;
     for (int j = 0; j < n; j++) {
         if (j == 0 || rows[j] != rows[j - 1]) {
-            memcpy(rs->xb + (size_t)nu * D, rs->x + (size_t)rows[j] * D, (size_t)D * sizeof(float));
+            be->copy_rows(rs->xb + (size_t)nu * D, D, rs->x + (size_t)rows[j] * D, D, 1, D);
             nu++;
         }
         entry_row[j] = nu - 1;
@@ -414,7 +437,7 @@ int gq_forward(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, const 
 {
     int rc = check_feed(m, c, tokens, T, rows, targets, n_score, err);
     if (rc != GQ_OK) return rc;
-    const gq_backend_ops *be = gq_backend_cpu();
+    const gq_backend_ops *be = m->be;
     gq_backend_cpu_set_threads(m->n_threads);
     int j = 0;
     for (int start = 0; start < T; start += m->rs.max_tokens) {
@@ -453,9 +476,23 @@ int gq_forward_batch(gq_model *m, gq_kv_cache *c, const int32_t *tokens, int T, 
     }
     if (keep < 0 || keep > c->len + T)
         return gq_error_set(err, GQ_ERR_USAGE, "cannot keep %d cache rows of %d", keep, c->len + T);
-    const gq_backend_ops *be = gq_backend_cpu();
+    const gq_backend_ops *be = m->be;
     gq_backend_cpu_set_threads(m->n_threads);
-    if ((rc = forward_chunk(m, be, c, tokens, T, pos, seqs, n_seq, err)) != GQ_OK) return rc;
+    /* Positions and tree masks where the backend reads them: each
+     * sequence's seg at rs.seg + its row0 (sequences own disjoint rows). */
+    gq_batch_seq *dseqs = gq_malloc((size_t)(n_seq > 0 ? n_seq : 1) * sizeof *dseqs, "batch sequences", err);
+    if (!dseqs) return GQ_ERR_NOMEM;
+    if (pos) be->upload(m->rs.pos, pos, (size_t)T * sizeof *pos);
+    for (int i = 0; i < n_seq; i++) {
+        dseqs[i] = seqs[i];
+        if (seqs[i].seg) {
+            be->upload(m->rs.seg + seqs[i].row0, seqs[i].seg, (size_t)seqs[i].n_rows * sizeof *seqs[i].seg);
+            dseqs[i].seg = m->rs.seg + seqs[i].row0;
+        }
+    }
+    rc = forward_chunk(m, be, c, tokens, T, pos ? m->rs.pos : NULL, dseqs, n_seq, err);
+    gq_free(dseqs);
+    if (rc != GQ_OK) return rc;
     score_rows(m, be, rows, targets, n_score, out);
     c->len = keep;
     return GQ_OK;

@@ -87,6 +87,7 @@ int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq
     }
     if (m->cfg && opts->load_weights) {
         rc = gq_model_load_weights(m, opts, err);
+        if (rc == GQ_OK) rc = gq_model_use_device(m, opts, err);
         if (rc != GQ_OK) goto fail;
     }
     *out = m;

@@ -27,7 +27,18 @@ typedef struct gq_open_opts {
                            need that); 0: keep them in the checkpoint's encoding (wmat.h) */
     const gq_tp_comm *tp; /* tensor parallelism (tp.h): this rank's share of the model; NULL or
                              size 1: the whole model.  Copied; tp->ctx must outlive the model */
+    int device;         /* GQ_DEVICE_CPU (0, the default) or GQ_DEVICE_CUDA: where the weights,
+                           the run state and the KV caches live and the forward pass runs */
+    int device_index;   /* cuda:N */
 } gq_open_opts;
+
+enum { GQ_DEVICE_CPU = 0, GQ_DEVICE_CUDA = 1 };
+
+/* "cpu", or "cuda:0 NVIDIA H100 80GB HBM3": where the model runs. */
+const char *gq_model_device(const gq_model *m);
+/* Bytes the model holds on its device (weights, activations); 0 on the CPU. */
+size_t gq_model_device_weight_bytes(const gq_model *m);
+size_t gq_model_device_activation_bytes(const gq_model *m);
 
 int gq_model_open(gq_model **out, const char *path, const gq_open_opts *opts, gq_error *err);
 void gq_model_close(gq_model *m);
@@ -44,9 +55,8 @@ int gq_tokenize(const gq_model *m, const char *text, int add_special, gq_tokens 
 
 /* --device cuda[:index] before a model opens: GQ_ERR_DEVICE with the CUDA
  * runtime's message when no device is usable ("no CUDA device is
- * available (...)"), or when this build has no CUDA backend; and, while
- * the forward pass runs on the CPU backend only, GQ_ERR_UNSUPPORTED saying
- * so when a device is there.  Never GQ_OK yet: the caller exits 2. */
+ * available (...)"), or when this build has no CUDA backend, or the index
+ * is past the last device.  GQ_OK when device `index` can be used. */
 int gq_device_check_cuda(int index, gq_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #define GQ_MODEL_INTERNAL_H
 
 #include <stddef.h>
+#include "backend.h"
 #include "model.h"
 #include "score.h"
 #include "wmat.h"
@@ -62,7 +63,12 @@ typedef struct gq_weights {
 /* Activations for up to max_tokens rows, one allocation, carved at load. */
 typedef struct gq_run_state {
     float *arena;
+    size_t arena_floats;
     int max_tokens;          /* rows per forward chunk */
+    int *ints;               /* one allocation for the three below */
+    int32_t *tok;            /* [T] the chunk's token ids, where the backend reads them */
+    int *pos;                /* [T] a tree batch's positions, likewise */
+    int *seg;                /* [T] a tree batch's mask starts, likewise */
     float *x;                /* [T, D] residual stream */
     float *xb;               /* [T, D] normed input / attention output proj */
     float *q;                /* [T, H*Dh]; MLA: [T, H*(d_n+d_r)] */
@@ -91,6 +97,19 @@ typedef struct gq_tp_share {
     int i0, ni;              /* MLP intermediate rows [i0, i0 + ni) */
 } gq_tp_share;
 
+/* A model moved onto a backend's memory (device.c): the allocations there.
+ * While moved, every pointer in gq_weights and gq_run_state (the arenas
+ * too) points into them, and the host copies are freed. */
+typedef struct gq_device_copy {
+    int moved;
+    const gq_backend_ops *be;  /* whose alloc made these */
+    void *weights;             /* the float32 arena, then the encoded copies, then the matrices that were views */
+    size_t weight_bytes;
+    void *activations;         /* the run state's arena and ints */
+    size_t activation_bytes;
+    char device_name[128];     /* "cuda:0 NVIDIA H100 80GB HBM3", or the backend's name */
+} gq_device_copy;
+
 struct gq_model {
     char *path;
     gq_checkpoint *ck;       /* NULL for a tokenizer-only folder */
@@ -104,6 +123,8 @@ struct gq_model {
     gq_run_state rs;
     gq_tp_comm tp;           /* size 1 without tensor parallelism */
     gq_tp_share share;       /* set by gq_model_load_weights */
+    const gq_backend_ops *be;/* where the forward pass runs: the CPU, or where dev says */
+    gq_device_copy dev;
 };
 
 /* One sequence (a document's tree) of a batched forward.  Its rows are
@@ -136,6 +157,16 @@ void gq_model_free_weights(gq_model *m);
  * kept encoded: the converter's entry points call it.  Pointers into the
  * old weights or run state are invalid afterwards. */
 int gq_model_widen_weights(gq_model *m, gq_error *err);
+/* Move the loaded weights and run state into be's memory (device.c); the
+ * forward pass then runs on be.  Checks the bytes against be's free memory
+ * first (naming what is missing).  Not under tensor parallelism, not for
+ * float32-widened (converter) weights. */
+int gq_model_move_to(gq_model *m, const gq_backend_ops *be, const char *device_name, gq_error *err);
+/* Release what gq_model_move_to allocated (gq_model_free_weights calls it). */
+void gq_model_release_device(gq_model *m);
+/* Open --device's backend (CUDA: the module libgqla_cuda.so, device.c) and
+ * move the model there; GQ_OK without doing anything for the CPU. */
+int gq_model_use_device(gq_model *m, const gq_open_opts *opts, gq_error *err);
 /* Fill the RoPE cos/sin tables from the config (forward.c). */
 int gq_forward_init_rope(gq_model *m, gq_error *err);
 

@@ -321,10 +321,15 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     size_t act = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) act += sizes[i];
     rs->arena = gq_malloc(act * sizeof(float), "activations", err);
-    if (!rs->arena) {
+    rs->ints = gq_malloc(3 * T * sizeof(int), "batch token ids and positions", err);
+    if (!rs->arena || !rs->ints) {
         rc = GQ_ERR_NOMEM;
         goto done;
     }
+    rs->arena_floats = act;
+    rs->tok = (int32_t *)rs->ints;
+    rs->pos = rs->ints + T;
+    rs->seg = rs->ints + 2 * T;
     act = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *ptrs[i] = sizes[i] ? rs->arena + act : NULL;
@@ -337,6 +342,7 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
     m->share = (gq_tp_share){(int)h0, (int)Hl, (int)g0, (int)Gl, (int)i0, (int)Il};
     m->weights_loaded = 1;
     m->weights_f32 = widen_all;
+    m->be = gq_backend_cpu();
 done:
     gq_free(scratch);
     gq_free(slots);
@@ -348,6 +354,9 @@ int gq_model_widen_weights(gq_model *m, gq_error *err)
     if (!m->weights_loaded)
         return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
     if (m->weights_f32) return GQ_OK;
+    if (m->dev.moved)
+        return gq_error_set(err, GQ_ERR_UNSUPPORTED, "%s: the converter's float32 weights stay on the host; open "
+                            "the model without --device %s", m->path, m->dev.be->name);
     gq_tp_comm tp = m->tp;
     gq_open_opts o = {.load_weights = 1, .n_threads = m->n_threads, .max_tokens = m->rs.max_tokens,
                       .weights_f32 = 1, .tp = &tp};
@@ -359,10 +368,15 @@ int gq_model_widen_weights(gq_model *m, gq_error *err)
 
 void gq_model_free_weights(gq_model *m)
 {
-    gq_free(m->w.arena);
-    gq_free(m->w.owned);
+    if (m->dev.moved) {
+        gq_model_release_device(m); /* the arenas live there; the host ones are gone */
+    } else {
+        gq_free(m->w.arena);
+        gq_free(m->w.owned);
+        gq_free(m->rs.arena);
+        gq_free(m->rs.ints);
+    }
     gq_free(m->w.layers);
-    gq_free(m->rs.arena);
     memset(&m->w, 0, sizeof m->w);
     memset(&m->rs, 0, sizeof m->rs);
     m->weights_loaded = 0;

@@ -61,13 +61,17 @@ int cli_model_resolve(const char *model, int offline, char **path, gq_error *err
     return gq_hub_resolve_model(model, &o, path, err);
 }
 
-int cli_device_option(const char *cmd, const char *value)
+int cli_device_option(const char *cmd, const char *value, int *device, int *device_index)
 {
+    *device = GQ_DEVICE_CPU;
+    *device_index = 0;
     if (!strcmp(value, "cpu")) return 0;
     long index = 0;
     if (strncmp(value, "cuda", 4) != 0 || (value[4] && (value[4] != ':' || cli_parse_int(value + 5, 0, 1023, &index))))
         return cli_usage_error(cmd, "--device takes cpu, cuda or cuda:N (got '%s')", value);
     gq_error err = {0};
-    gq_device_check_cuda((int)index, &err);
-    return cli_fail(&err);
+    if (gq_device_check_cuda((int)index, &err) != GQ_OK) return cli_fail(&err);
+    *device = GQ_DEVICE_CUDA;
+    *device_index = (int)index;
+    return 0;
 }

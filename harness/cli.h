@@ -47,10 +47,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * failure. */
 int cli_model_resolve(const char *model, int offline, char **path, gq_error *err);
 
-/* --device VALUE of command cmd: 0 for cpu; for cuda[:N] the exit status
- * after printing why it cannot run (gq_device_check_cuda); a usage error
+/* --device VALUE of command cmd: 0 and *device (GQ_DEVICE_CPU or
+ * GQ_DEVICE_CUDA) and *device_index set; for a cuda[:N] that cannot run,
+ * the exit status after printing why (gq_device_check_cuda); a usage error
  * for anything else. */
-int cli_device_option(const char *cmd, const char *value);
+int cli_device_option(const char *cmd, const char *value, int *device, int *device_index);
 
 /* Parse a whole non-negative int; returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);

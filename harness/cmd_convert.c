@@ -198,8 +198,14 @@ static int parse_args(int argc, char **argv, convert_args *a)
                 return cli_usage_error("convert", "--reference takes 'partial-rope'");
             a->reference = 1;
         } else if (!strcmp(o, "--device") && has) {
-            int drc = cli_device_option("convert", argv[++i]);
+            int device, device_index;
+            int drc = cli_device_option("convert", argv[++i], &device, &device_index);
             if (drc) return drc;
+            if (device != GQ_DEVICE_CPU) {
+                fprintf(stderr, "gqla-eval convert: --device cuda: the calibration forward runs on the CPU (the "
+                        "decompositions need the float32 weights on the host); run with --device cpu\n");
+                return GQ_EXIT_ERROR;
+            }
         } else if (!strcmp(o, "--threads")) {
             NEED_INT(0, 1024, a->threads, "--threads takes a count");
         } else if (!strcmp(o, "--quiet")) {

@@ -87,8 +87,9 @@ static const char *eval_help =
     "  --log-samples        also write the per-document sample logs\n"
     "  --note TEXT          a note for the manifest and the report\n"
     "  --threads N          CPU threads (default: all cores; under mpirun, a rank's share of them)\n"
-    "  --device cpu|cuda[:N]  where the model runs (default cpu); cuda exits 2 while the\n"
-    "                       forward pass runs on the CPU backend only\n"
+    "  --device cpu|cuda[:N]  where the model runs (default cpu): cuda puts the weights, the\n"
+    "                       activations and the KV caches on GPU N; exits 2 saying why when\n"
+    "                       there is none or the model does not fit\n"
     "  --tp N               tensor parallelism along KV groups over mpirun -np N ranks\n"
     "                       (engine/tp.h; groups need not divide evenly, 1 <= N <= G);\n"
     "                       rank 0 prints and writes.  Not yet combined with data\n"
@@ -179,6 +180,8 @@ typedef struct eval_args {
     const char *model, *converted, *out_dir, *path_arg, *paths_arg, *junit, *note;
     long threads;
     long tp;                  /* --tp N (1: none) */
+    int device, device_index; /* --device (GQ_DEVICE_CPU: 0) */
+    char device_text[32];     /* as given, for the results: "cuda:0" */
     gq_tp_comm tpc;           /* filled from the world by eval_main */
     int log_samples, arc_split, has_max_path_diff, has_max_drop;
     int gate;                 /* a gate option was given */
@@ -256,8 +259,9 @@ static int parse_args(int argc, char **argv, eval_args *e)
         } else if (!strcmp(a, "--log-samples")) {
             e->log_samples = 1;
         } else if (!strcmp(a, "--device") && has) {
-            int drc = cli_device_option("eval", argv[++i]);
+            int drc = cli_device_option("eval", argv[++i], &e->device, &e->device_index);
             if (drc) return drc;
+            snprintf(e->device_text, sizeof e->device_text, "%s", argv[i]);
         } else if (!strcmp(a, "--threads") && has) {
             if (cli_parse_int(argv[++i], 0, 1024, &e->threads)) return cli_usage_error("eval", "--threads takes a count");
         } else if (!strcmp(a, "--tp") && has) {
@@ -287,6 +291,10 @@ static int parse_args(int argc, char **argv, eval_args *e)
     o->n_parts = e->shard_n;
     o->sq = (int)sq;
     o->batch_tokens = (int)batch_tokens;
+    o->device = e->device == GQ_DEVICE_CPU ? "cpu" : e->device_text;
+    if (e->device != GQ_DEVICE_CPU && e->tp > 1)
+        return cli_usage_error("eval", "--tp with --device cuda is not supported yet (the all-reduce runs on host "
+                               "memory)");
     return 0;
 }
 
@@ -324,9 +332,13 @@ static int plan_runs(const eval_args *e, eval_plan *p, int *usage_rc, gq_error *
     *usage_rc = 0;
     if ((rc = gq_eval_model_open(&p->orig, e->model, (int)e->threads, err)) != GQ_OK) return rc;
     p->orig.tp = &e->tpc;
+    p->orig.device = e->device;
+    p->orig.device_index = e->device_index;
     if (e->converted) {
         if ((rc = gq_eval_model_open(&p->conv, e->converted, (int)e->threads, err)) != GQ_OK) return rc;
         p->conv.tp = &e->tpc;
+        p->conv.device = e->device;
+        p->conv.device_index = e->device_index;
         if ((rc = gq_eval_check_same_tokenizer(&p->orig, &p->conv, err)) != GQ_OK) return rc;
     }
     const gq_config *ocfg = gq_model_config(p->orig.info);

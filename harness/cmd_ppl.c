@@ -14,7 +14,7 @@
 
 static const char *ppl_help =
     "Usage: gqla-eval ppl MODEL --file F [--ctx 512] [--threads N] [--quiet] [--offline]\n"
-    "                      [--device cpu|cuda[:N]] (cuda: exits 2 until the CUDA forward pass lands)\n"
+    "                      [--device cpu|cuda[:N]] (where the model runs; default cpu)\n"
     "\n"
     "Perplexity of the text in F, with the protocol of TransMLA's evaluate_ppl\n"
     "(as the TransMLA and GQLA papers report wikitext-2):\n"
@@ -48,6 +48,7 @@ int cmd_ppl(int argc, char **argv)
 {
     const char *path = NULL, *file = NULL;
     long ctx = 512, threads = 0;
+    int device = GQ_DEVICE_CPU, device_index = 0;
     int quiet = 0, offline = 0;
     char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
@@ -61,7 +62,7 @@ int cmd_ppl(int argc, char **argv)
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("ppl", "--threads takes a count");
         } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            int drc = cli_device_option("ppl", argv[++i]);
+            int drc = cli_device_option("ppl", argv[++i], &device, &device_index);
             if (drc) return drc;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
@@ -83,7 +84,8 @@ int cmd_ppl(int argc, char **argv)
     gq_tokens ids = {0};
     char *text = NULL;
     int rc = GQ_EXIT_ERROR;
-    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = (int)ctx};
+    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = (int)ctx, .device = device,
+                         .device_index = device_index};
     if (gq_file_read_all(file, &text, NULL, &err) != GQ_OK) goto fail;
     if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
     path = resolved;

@@ -94,6 +94,7 @@ int cmd_score(int argc, char **argv)
 {
     const char *path = NULL, *ids_arg = NULL, *text = NULL, *path_arg = NULL;
     long from = 0, threads = 0, sq = -1, tp = 1;
+    int device = GQ_DEVICE_CPU, device_index = 0;
     int json = 0, offline = 0;
     char *resolved = NULL;
     for (int i = 0; i < argc; i++) {
@@ -109,7 +110,7 @@ int cmd_score(int argc, char **argv)
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 0, 1024, &threads)) return cli_usage_error("score", "--threads takes a count");
         } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            int drc = cli_device_option("score", argv[++i]);
+            int drc = cli_device_option("score", argv[++i], &device, &device_index);
             if (drc) return drc;
         } else if (!strcmp(argv[i], "--tp") && i + 1 < argc) {
             if (cli_parse_int(argv[++i], 1, 4096, &tp)) return cli_usage_error("score", "--tp takes a rank count >= 1");
@@ -152,7 +153,8 @@ int cmd_score(int argc, char **argv)
         if (rank0) cli_fail(&err);
         return GQ_EXIT_ERROR;
     }
-    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0, .tp = &tpc};
+    gq_open_opts opts = {.load_weights = 1, .n_threads = (int)threads, .max_tokens = 0, .tp = &tpc,
+                         .device = device, .device_index = device_index};
     if (cli_model_resolve(path, offline, &resolved, &err) != GQ_OK) goto fail;
     path = resolved;
     if (gq_model_open(&m, path, &opts, &err) != GQ_OK) goto fail;

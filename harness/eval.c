@@ -165,7 +165,8 @@ int gq_eval_model_open(gq_eval_model *em, const char *path, int n_threads, gq_er
 static int eval_model_load_weights(gq_eval_model *em, gq_error *err)
 {
     if (em->weights) return GQ_OK;
-    gq_open_opts mo = {.load_weights = 1, .n_threads = em->n_threads, .max_tokens = 0, .tp = em->tp};
+    gq_open_opts mo = {.load_weights = 1, .n_threads = em->n_threads, .max_tokens = 0, .tp = em->tp,
+                       .device = em->device, .device_index = em->device_index};
     return gq_model_open(&em->weights, em->path, &mo, err);
 }
 

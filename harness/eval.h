@@ -69,6 +69,7 @@ typedef struct gq_eval_opts {
     int (*gather)(void *ctx, const struct gq_prepared_task *t, const int *owner, struct gq_task_scores *s,
                   gq_error *err);
     void *gather_ctx;
+    const char *device;      /* "cpu" (NULL too) or "cuda:N": for the results' config block */
 } gq_eval_opts;
 
 /* One leaf task, prepared: documents and tokenized requests. */
@@ -149,6 +150,7 @@ typedef struct gq_eval_model {
     gq_model *weights;       /* NULL until needed; gq_eval_model_release frees it */
     int n_threads;
     const gq_tp_comm *tp;    /* tensor parallelism for the weights (borrowed); NULL: none */
+    int device, device_index;/* where the weights go (gq_open_opts); GQ_DEVICE_CPU: 0 */
     char identity[512];      /* what names this checkpoint in journal keys: path, sizes, mtimes */
 } gq_eval_model;
 

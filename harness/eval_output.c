@@ -263,7 +263,7 @@ int gq_eval_write_run(const char *out_dir, const gq_eval_run *run, const gq_eval
     rr.dtype = gq_eval_model_dtype(m);
     rr.model_dtype = "torch.float32"; /* the arithmetic: weights are widened to float32 */
     rr.decoding_path = gq_path_name(run->path);
-    rr.device = "cpu";
+    rr.device = o->device ? o->device : "cpu";
     rr.add_bos = gq_add_bos_name(o->add_bos);
     rr.bos_id = tok ? gq_tokenizer_bos(tok) : -1;
     rr.eos_id = tok ? gq_tokenizer_eos(tok) : -1;

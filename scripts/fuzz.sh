@@ -14,6 +14,11 @@
 # fuzz_replay.<t> replays it in the normal builds), and rerun.
 # Prints one line per target: seconds, executions, edges (cov), features,
 # corpus size; exits 1 when any target found something.
+#
+# FUZZ_CPU_MIN=M makes it a campaign measured in CPU time: each target is
+# fuzzed again (SECONDS wall at most per round) until its campaign total in
+# build/fuzz/logs/<t>.history reaches M CPU-minutes.  On a shared 2-core
+# machine a niced fuzzer gets less CPU than wall time, so wall is no measure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +46,8 @@ max_len() {
   esac
 }
 
-run_one() {
-  local t=$1
+run_round() {
+  local t=$1 secs=$2
   local corpus=$build/corpus/$t crashes=$build/crashes/$t log=$build/logs/$t.log
   mkdir -p "$corpus" "$crashes" "$build/logs" "$build/tmp"
   # Scratch files on tmpfs when there is one: the journal and every atomic
@@ -62,6 +67,29 @@ run_one() {
   local execs
   execs=$( (grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk "{print \$2}") || true)
   awk -v e="${execs:-0}" '{printf "%.1f %s\n", $1 + $2, e}' "$build/logs/$t.cpu" >>"$build/logs/$t.history"
+  # Keep every round's log: the campaign's figures come from all of them.
+  cat "$log" >>"$build/logs/$t.all.log"
+}
+
+campaign_cpu_s() {
+  [ -f "$build/logs/$1.history" ] || { echo 0; return; }
+  awk '{c += $1} END {printf "%d", c}' "$build/logs/$1.history"
+}
+
+run_one() {
+  local t=$1
+  if [ -z "${FUZZ_CPU_MIN:-}" ]; then run_round "$t" "$secs"; return; fi
+  local goal=$((FUZZ_CPU_MIN * 60)) done_s left
+  while :; do
+    done_s=$(campaign_cpu_s "$t")
+    [ "$done_s" -ge "$goal" ] && break
+    # CPU time never exceeds wall time for this one-thread fuzzer, so the
+    # CPU still missing is the shortest round that can reach the goal.
+    left=$((goal - done_s + 5))
+    [ "$left" -gt "$secs" ] && left=$secs
+    run_round "$t" "$left"
+    [ "$(find "$build/crashes/$t" -type f | wc -l)" -gt 0 ] && break
+  done
 }
 
 running=0

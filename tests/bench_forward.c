@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     int T = atoi(argv[2]), threads = atoi(argv[3]), reps = argc > 4 ? atoi(argv[4]) : 3;
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts o = {1, threads, T, 0, NULL};
+    gq_open_opts o = {1, threads, T, 0, NULL, GQ_DEVICE_CPU, 0};
     if (gq_model_open(&m, argv[1], &o, &err) != GQ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;

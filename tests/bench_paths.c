@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     if (write_model(argv[1]) != 0) return 2;
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts o = {1, threads, 512, 0, NULL};
+    gq_open_opts o = {1, threads, 512, 0, NULL, GQ_DEVICE_CPU, 0};
     if (gq_model_open(&m, argv[1], &o, &err) != GQ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;

@@ -199,7 +199,7 @@ static int logprobs(const char *dir, gq_path path, double *out)
     gq_model *m = NULL;
     gq_kv_cache *c = NULL;
     gq_error err = {0};
-    gq_open_opts oo = {1, 1, 128, 0, NULL};
+    gq_open_opts oo = {1, 1, 128, 0, NULL, GQ_DEVICE_CPU, 0};
     int rows[EVAL_T];
     gq_score sc[EVAL_T];
     for (int t = 0; t < EVAL_T - 1; t++) rows[t] = t;
@@ -489,7 +489,7 @@ static void test_freqfold_auto(const char *src)
         gq_model *m = NULL;
         gq_kv_cache *c = NULL;
         gq_error err = {0};
-        gq_open_opts oo = {1, 1, 128, 0, NULL};
+        gq_open_opts oo = {1, 1, 128, 0, NULL, GQ_DEVICE_CPU, 0};
         int rows[64];
         gq_score sc[64];
         for (int t = 0; t < nh - 1; t++) rows[t] = t;
@@ -803,7 +803,7 @@ static void test_text_calibration(void)
     test_write_file(path, text, at);
     gq_model *m = NULL;
     gq_error err = {0};
-    gq_open_opts oo = {0, 1, 0, 0, NULL};
+    gq_open_opts oo = {0, 1, 0, 0, NULL, GQ_DEVICE_CPU, 0};
     if (!test_cond("tokenizer source opens", gq_model_open(&m, src, &oo, &err) == 0)) return;
     gq_calib_set a = {0}, b = {0}, c = {0}, shortset = {0};
     int ra = gq_calib_from_text(&a, m, path, 6, 32, 42, &err);

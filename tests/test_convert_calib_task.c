@@ -124,7 +124,7 @@ static void test_cli(void)
     /* The same sampler over the rows built here from the file. */
     gq_model *m = NULL;
     gq_error err = {0};
-    gq_open_opts oo = {0, 1, 0, 0, NULL};
+    gq_open_opts oo = {0, 1, 0, 0, NULL, GQ_DEVICE_CPU, 0};
     const char *rows[N_OBQA];
     size_t lens[N_OBQA];
     for (int i = 0; i < N_OBQA; i++) {

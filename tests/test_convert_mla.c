@@ -253,7 +253,7 @@ static conv_outcome convert_and_check(const shape *s, const char *src_dir, const
     gq_model *m = NULL, *cm = NULL;
     gq_calib_set set = {0};
     gq_convert_mla_result res = {0};
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     snprintf(out_dir, sizeof out_dir, "%s/../%s-%s", src_dir, s->name, cc->label);
     if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK ||
         gq_calib_from_tokens_file(&set, calib_path, s->V, &err) != GQ_OK) {
@@ -373,7 +373,7 @@ static void source_scores(const char *dir, scores *out, int *ok)
 {
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     *ok = gq_model_open(&m, dir, &opts, &err) == GQ_OK && score_model(m, GQ_PATH_ABSORB, out) == 0;
     if (!*ok) fprintf(stderr, "source: %s\n", err.msg);
     gq_model_close(m);
@@ -477,7 +477,7 @@ static void check_refusals(void)
     gq_error err = {0};
     gq_model *m = NULL;
     gq_calib_set set = {0};
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     if (gq_model_open(&m, src_dir, &opts, &err) != GQ_OK ||
         gq_calib_from_tokens_file(&set, calib, s->V, &err) != GQ_OK) {
         test_cond("refusals: source opens", 0);
@@ -606,7 +606,7 @@ static void check_layer0_statistic(void)
     /* the calibration tokens and, for the NLL weights, the source's next-token log-probs */
     gq_calib_set set = {0};
     gq_model *m = NULL;
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     int ok = gq_calib_from_tokens_file(&set, calib, s->V, &err) == GQ_OK &&
              gq_model_open(&m, src_dir, &opts, &err) == GQ_OK;
     double *w = calloc((size_t)set.n_tokens, sizeof *w);
@@ -747,7 +747,7 @@ static void check_mla_view(void)
     test_cond("view: MLA view written", system(cmd) == 0 && write_mla_view(gqla_dir, view_dir, s->H, 2) == 0);
     gq_model *gm = NULL, *vm = NULL;
     gq_error err = {0};
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     scores g[2], v[2];
     int ok = gq_model_open(&gm, gqla_dir, &opts, &err) == GQ_OK && gq_model_open(&vm, view_dir, &opts, &err) == GQ_OK &&
              gq_model_config(vm)->arch == GQ_ARCH_DEEPSEEK_MLA && score_model(gm, GQ_PATH_GQA, &g[0]) == 0 &&
@@ -814,7 +814,7 @@ static void check_cli(void)
     free(text);
     gq_model *cm = NULL;
     gq_error err = {0};
-    gq_open_opts opts = {1, 0, 16, 0, NULL};
+    gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
     scores sc;
     int ok = gq_model_open(&cm, out, &opts, &err) == GQ_OK && score_model(cm, GQ_PATH_GQA, &sc) == 0;
     double d = ok ? max_diff(&sc, &src) : 1e9;
@@ -895,7 +895,7 @@ static void check_hf_fixture(void)
         gq_error err = {0};
         gq_model *m = NULL, *cm = NULL;
         gq_calib_set set = {0};
-        gq_open_opts opts = {1, 0, 16, 0, NULL};
+        gq_open_opts opts = {1, 0, 16, 0, NULL, GQ_DEVICE_CPU, 0};
         gq_convert_mla_opts o = {0};
         o.groups = Gs[k];
         o.grouping = GQ_MLA_GROUPING_SIMILARITY;

@@ -26,7 +26,7 @@ static int logprobs(const char *dir, gq_path path, const int32_t *ids, double *o
     gq_model *m = NULL;
     gq_kv_cache *c = NULL;
     gq_error err = {0};
-    gq_open_opts oo = {1, 0, N_EVAL, 0, NULL};
+    gq_open_opts oo = {1, 0, N_EVAL, 0, NULL, GQ_DEVICE_CPU, 0};
     static int rows[N_EVAL];
     static gq_score sc[N_EVAL];
     for (int t = 0; t < N_EVAL - 1; t++) rows[t] = t;
@@ -81,7 +81,7 @@ int main(void)
     char *text = test_read_file(test_fixture("convert/eval_text.txt"), NULL);
     gq_model *src = NULL;
     gq_error err = {0};
-    gq_open_opts oo = {0, 0, 0, 0, NULL};
+    gq_open_opts oo = {0, 0, 0, 0, NULL, GQ_DEVICE_CPU, 0};
     gq_tokens ids = {0};
     if (!test_cond("eval text and source tokenizer", text && gq_model_open(&src, model_path, &oo, &err) == 0 &&
                                                          gq_tokenize(src, text, 1, &ids, &err) == 0 && ids.n >= N_EVAL))

@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts opts = {1, 0, 64, 0, NULL}; /* max_tokens 64: long sequences run in several chunks */
+    gq_open_opts opts = {1, 0, 64, 0, NULL, GQ_DEVICE_CPU, 0}; /* max_tokens 64: long sequences run in several chunks */
     test_cond("model opens", gq_model_open(&m, dir, &opts, &err) == GQ_OK);
     if (!m) {
         fprintf(stderr, "%s\n", err.msg);
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
     if (gq_model_open(&m, dir, &opts, &err) == GQ_OK && n_seq > 0) {
         static gq_score t1[MAX_T];
         gq_model *m2 = NULL;
-        gq_open_opts o2 = {1, 2, 64, 0, NULL};
+        gq_open_opts o2 = {1, 2, 64, 0, NULL, GQ_DEVICE_CPU, 0};
         gq_model_open(&m2, dir, &o2, &err);
         test_cond("1-thread pass runs", score_seq(m, &seqs[0], seqs[0].T - 1, 0, t1) == 0);
         test_cond("2-thread pass runs", m2 && score_seq(m2, &seqs[0], seqs[0].T - 1, 0, one) == 0);

@@ -83,7 +83,7 @@ static void arch_refusal(const char *arch5, const char *needle)
         test_write_file(dst, b, n);
         gq_model *m = NULL;
         gq_error err = {0};
-        gq_open_opts o = {1, 1, 16, 0, NULL};
+        gq_open_opts o = {1, 1, 16, 0, NULL, GQ_DEVICE_CPU, 0};
         int rc = gq_model_open(&m, dst, &o, &err);
         snprintf(what, sizeof what, "%s GGUF refused (unsupported) naming '%s'", arch5, needle);
         test_cond(what, rc == GQ_ERR_UNSUPPORTED && strstr(err.msg, needle) && strstr(err.msg, arch5));

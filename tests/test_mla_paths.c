@@ -278,7 +278,7 @@ static void check_shape(const shape *s)
     }
     gq_model *m = NULL;
     gq_error err = {0};
-    gq_open_opts opts = {1, 0, 8, 0, NULL}; /* max_tokens 8: the prefill runs in several chunks */
+    gq_open_opts opts = {1, 0, 8, 0, NULL, GQ_DEVICE_CPU, 0}; /* max_tokens 8: the prefill runs in several chunks */
     snprintf(what, sizeof what, "%s: model opens", s->name);
     test_cond(what, gq_model_open(&m, dirbuf, &opts, &err) == GQ_OK);
     if (!m) {
@@ -396,7 +396,7 @@ static void check_refusals(void)
     mlafix_model w;
     gq_model *m = NULL;
     gq_error err = {0};
-    gq_open_opts opts = {1, 0, 8, 0, NULL};
+    gq_open_opts opts = {1, 0, 8, 0, NULL, GQ_DEVICE_CPU, 0};
     char dir[4096];
     const shape *s = &shapes[0];
 

@@ -115,7 +115,7 @@ static int run(int max_tokens)
     snprintf(dir, sizeof dir, "%s", test_fixture("forward/llama-gqa-f32"));
     gq_error err = {0};
     gq_model *m = NULL;
-    gq_open_opts o = {1, 0, max_tokens, 0, NULL};
+    gq_open_opts o = {1, 0, max_tokens, 0, NULL, GQ_DEVICE_CPU, 0};
     if (gq_model_open(&m, dir, &o, &err) != GQ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         test_cond("model opens", 0);
