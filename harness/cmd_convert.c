@@ -78,7 +78,7 @@ static const char *convert_help =
     "  --export-mla-view     write kv_b_proj repeated to one block per query head and\n"
     "                        num_key_value_heads = H: the same function in the stock\n"
     "                        DeepSeek MLA layout (paths absorb / expanded)\n"
-    "  --threads N, --quiet, --device cpu|cuda[:N] (cuda exits 2: the calibration forward runs on the CPU)\n"
+    "  --threads N, --quiet, --device cpu (cuda exits 2: the calibration forward runs on the CPU)\n"
     "\n"
     "--from mla (MLA source, e.g. DeepSeek-V2/V3; engine/convert/mla.h, §4):\n"
     "  --groups G            KV groups, dividing num_attention_heads (required)\n"
