@@ -69,7 +69,9 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
 
     /* The id space covers the model vocab and the added tokens. */
     double max_id = -1;
+    size_t n_defined = 0;
     cJSON_ArrayForEach(it, vocab) {
+        n_defined++;
         if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > INT32_MAX - 1 ||
             it->valuedouble != (double)(int32_t)it->valuedouble)
             return gq_error_set(err, GQ_ERR_INVALID, "%s: model.vocab[\"%s\"] is not a valid token id", path,
@@ -79,12 +81,22 @@ static int load_model(gq_tokenizer *t, const cJSON *root, const char *path, gq_e
     if (added && !cJSON_IsArray(added))
         return gq_error_set(err, GQ_ERR_INVALID, "%s: added_tokens is not an array", path);
     cJSON_ArrayForEach(it, added) {
+        n_defined++;
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
         if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > INT32_MAX - 1 || !gq_json_str(it, "content"))
             return gq_error_set(err, GQ_ERR_INVALID, "%s: an added_tokens entry lacks a valid id or content", path);
         if (id->valuedouble > max_id) max_id = id->valuedouble;
     }
     if (max_id < 0) return gq_error_set(err, GQ_ERR_INVALID, "%s: model.vocab is empty", path);
+    /* The tables are indexed by id (13 bytes an id): a kilobyte file naming
+     * id 2e9 must not make us allocate 27 GB (found by fuzz_tokenizer).
+     * Ids up to 2^22 (54 MB of tables; the largest real vocabularies have
+     * about 256k) are taken however sparse, beyond that only a vocabulary
+     * that fills a quarter of its id space. */
+    if (max_id + 1 > 4194304.0 && max_id + 1 > 4.0 * (double)n_defined)
+        return gq_error_set(err, GQ_ERR_INVALID,
+                            "%s: token id %.0f is far beyond the %zu tokens the file defines (ids past 4194303 need a "
+                            "vocabulary that fills a quarter of its id space)", path, max_id, n_defined);
     if ((rc = gq_tok_alloc_vocab(t, (size_t)max_id + 1, err))) return rc;
 
     cJSON_ArrayForEach(it, vocab) {

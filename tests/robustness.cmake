@@ -30,7 +30,7 @@ set_tests_properties(main_lock PROPERTIES ENVIRONMENT "${GQLA_ROBUST_ENV}")
 # (wait4's ru_maxrss) and wall time bounded.
 gqla_robust_exe(test_bounds)
 foreach(case st_header_len st_shape_overflow gguf_counts gguf_array json_nesting run_json_nesting tokenizer_nesting
-             tokenizer_regex tokenizer_merges dataset_row dataset_csv_row)
+             tokenizer_regex tokenizer_merges tokenizer_sparse_id dataset_row dataset_csv_row)
   add_test(NAME bounds.${case} COMMAND test_bounds ${case})
   set_tests_properties(bounds.${case} PROPERTIES ENVIRONMENT "${GQLA_ROBUST_ENV}")
 endforeach()

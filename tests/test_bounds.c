@@ -15,6 +15,8 @@
  *   tokenizer_nesting  tokenizer.json nested as deep
  *   tokenizer_regex    a pre-tokenizer regex that backtracks exponentially
  *   tokenizer_merges   a tokenizer.json with 2 million merges (may load: then exit 0)
+ *   tokenizer_sparse_id a tokenizer.json naming token id 2^31 - 2 (id-indexed
+ *                      tables of 27 GB; found by fuzz_tokenizer)
  *   dataset_row        a PIQA file whose single line is 10 MB
  *   dataset_csv_row    an MMLU CSV whose single record is 10 MB */
 #define _DEFAULT_SOURCE /* wait4 */
@@ -198,6 +200,12 @@ static void edit_merges(cJSON *tok)
     cJSON_ReplaceItemInObjectCaseSensitive(model, "merges", merges);
 }
 
+static void edit_sparse_id(cJSON *tok)
+{
+    cJSON *vocab = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tok, "model"), "vocab");
+    cJSON_AddNumberToObject(vocab, "far", 2147483646.0);
+}
+
 /* A data dir holding rel = one line (or record) of ~10 MB. */
 static const char *data_dir_with(const char *rel, const char *head, char fill, const char *tail)
 {
@@ -308,6 +316,11 @@ int main(int argc, char **argv)
         const char *a[] = {"tokenize", dir, "--text", "abab", NULL};
         const char *needles[] = {"tokenizer.json", NULL};
         check(c, run_cli(a), 0, needles);
+    } else if (!strcmp(c, "tokenizer_sparse_id")) {
+        const char *dir = tokenizer_model(edit_sparse_id);
+        const char *a[] = {"tokenize", dir, "--text", "abab", NULL};
+        const char *needles[] = {"tokenizer.json", "2147483646", "far beyond", NULL};
+        check(c, run_cli(a), 2, needles);
     } else if (!strcmp(c, "dataset_row") || !strcmp(c, "dataset_csv_row")) {
         int csv = !strcmp(c, "dataset_csv_row");
         const char *data = csv ? data_dir_with("mmlu/data/test/anatomy_test.csv", "\"", 'x', "\",a,b,c,d,A\n")
