@@ -25,7 +25,12 @@
 #include "model_internal.h"
 #include "tp.h"
 
+/* Rows of one forward chunk (the scorer's --batch-tokens ceiling) when the
+ * caller names none: 512 on the CPU, where larger batches stop paying once
+ * the activations leave the cache; 2048 on a GPU, where a product of 512
+ * rows leaves most of the SMs idle on a small model. */
 #define GQ_DEFAULT_MAX_TOKENS 512
+#define GQ_DEFAULT_MAX_TOKENS_GPU 2048
 
 typedef struct weight_slot {
     char name[160];
@@ -305,7 +310,9 @@ int gq_model_load_weights(gq_model *m, const gq_open_opts *opts, gq_error *err)
 
     /* Run state for max_tokens rows. */
     gq_run_state *rs = &m->rs;
-    rs->max_tokens = opts->max_tokens > 0 ? opts->max_tokens : GQ_DEFAULT_MAX_TOKENS;
+    rs->max_tokens = opts->max_tokens > 0              ? opts->max_tokens
+                     : opts->device == GQ_DEVICE_CUDA ? GQ_DEFAULT_MAX_TOKENS_GPU
+                                                      : GQ_DEFAULT_MAX_TOKENS;
     rs->rope_positions = (int)(c->max_position_embeddings > 0 ? c->max_position_embeddings : 2048);
     if (rs->rope_positions < rs->max_tokens) rs->rope_positions = rs->max_tokens;
     rs->rope_width = (int)(mla ? dr : Dh);

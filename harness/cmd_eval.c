@@ -69,7 +69,8 @@ static const char *eval_help =
     "                       (the lm-eval way: much faster on CPU, same log-likelihoods up\n"
     "                       to float rounding)\n"
     "  --batch-tokens N     with --sq 0: pack documents into forwards of up to N rows\n"
-    "                       (default and maximum 512; 1 = one document per forward)\n"
+    "                       (default and maximum: 512 on the CPU, 2048 with --device cuda;\n"
+    "                       1 = one document per forward)\n"
     "  --max-path-diff X    gate: fail if a request's log-likelihood differs between the\n"
     "                       converted model's paths by more than X (--model alone with\n"
     "                       --path both: always checked, default 1e-4)\n"
@@ -228,8 +229,8 @@ static int parse_args(int argc, char **argv, eval_args *e)
         } else if (!strcmp(a, "--sq") && has) {
             if (cli_parse_int(argv[++i], 0, 4096, &sq)) return cli_usage_error("eval", "--sq takes N >= 0");
         } else if (!strcmp(a, "--batch-tokens") && has) {
-            if (cli_parse_int(argv[++i], 1, 512, &batch_tokens))
-                return cli_usage_error("eval", "--batch-tokens takes N in 1..512");
+            if (cli_parse_int(argv[++i], 1, 2048, &batch_tokens))
+                return cli_usage_error("eval", "--batch-tokens takes N in 1..2048 (512 on the CPU)");
         } else if (!strcmp(a, "--max-path-diff") && has) {
             char *end = NULL;
             e->max_path_diff = strtod(argv[++i], &end);
