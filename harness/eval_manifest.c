@@ -183,6 +183,7 @@ int gq_eval_write_manifest(const char *dir, const gq_manifest_info *mi, gq_error
     add_num(root, "limit", mi->o->limit > 0 ? (double)mi->o->limit : NAN);
     add_num(root, "num_fewshot", mi->o->num_fewshot);
     cJSON_AddBoolToObject(root, "arc_split", mi->arc_split);
+    add_str(root, "device", mi->o->device ? mi->o->device : "cpu"); /* where the forward passes ran */
     cJSON *par = cJSON_AddObjectToObject(root, "parallel");
     if (!par) goto fail;
     const gq_parallel_layout *pl = &mi->parallel;

@@ -58,7 +58,8 @@ static void print_version(void)
 {
     printf("gqla-eval %s\n", GQLA_VERSION);
 #ifdef GQLA_WITH_CUDA
-    printf("backends: cpu, cuda (compiled in; --device cuda needs a GPU at run time)\n");
+    printf("backends: cpu, cuda (the module libgqla_cuda.so beside this executable, opened by --device cuda;\n"
+           "          needs a GPU at run time)\n");
 #else
     printf("backends: cpu (no CUDA: nvcc was not found at build time)\n");
 #endif
