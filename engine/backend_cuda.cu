@@ -126,6 +126,7 @@ __global__ void vocab_gather_kernel(const float *L, int ldl, int v0, int nv, con
 static void vocab_scores_cuda(const float *X, const gq_wmat *W, gq_vocab_scores *s)
 {
     const int V = W->rows, D = W->cols, n = s->n_rows, ne = s->n_entries;
+    /* chunk: engine/device.c counts this scratch (VOCAB_CHUNK_ROWS) in its memory check */
     const int n_blocks = (V + GQ_VOCAB_BLOCK - 1) / GQ_VOCAB_BLOCK, chunk = 64 * GQ_VOCAB_BLOCK;
     if (n <= 0) return;
     size_t np = (size_t)n_blocks * n;

@@ -135,6 +135,29 @@ static size_t activation_bytes(const gq_run_state *rs)
 
 static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
 
+/* The rows of the vocabulary backend_cuda.cu's vocab_scores widens and
+ * projects at a time (64 blocks of GQ_VOCAB_BLOCK). */
+#define VOCAB_CHUNK_ROWS (64 * GQ_VOCAB_BLOCK)
+
+/* What the CUDA backend allocates on first use beyond the two arenas: one
+ * scratch for the largest matrix widened to float32 (the vocabulary a chunk
+ * at a time) and the logits of max_tokens rows against one chunk.  Counted
+ * in the check so that a model that passes it is not refused a scratch
+ * allocation half-way through a run (that would abort). */
+static size_t scratch_bytes(const gq_model *m, const weight_fields *f)
+{
+    size_t widen = 0;
+    for (int i = 0; i < f->n_mats; i++) {
+        const gq_wmat *W = f->mats[i];
+        if (!W->data || W->f32) continue;
+        size_t rows = (size_t)W->rows;
+        if (W == &m->w.lm_head && rows > VOCAB_CHUNK_ROWS) rows = VOCAB_CHUNK_ROWS;
+        if (rows * (size_t)W->cols * sizeof(float) > widen) widen = rows * (size_t)W->cols * sizeof(float);
+    }
+    size_t vocab = (size_t)m->w.lm_head.rows < VOCAB_CHUNK_ROWS ? (size_t)m->w.lm_head.rows : VOCAB_CHUNK_ROWS;
+    return widen + (size_t)m->rs.max_tokens * vocab * sizeof(float);
+}
+
 int gq_model_move_to(gq_model *m, const gq_backend_ops *be, const char *device_name, gq_error *err)
 {
     if (!m->weights_loaded) return gq_error_set(err, GQ_ERR_USAGE, "%s: model opened without weights", m->path);
@@ -156,14 +179,14 @@ int gq_model_move_to(gq_model *m, const gq_backend_ops *be, const char *device_n
     if ((rc = plan_weights(m, &f, &lo, err)) != GQ_OK) goto done;
     for (int i = 0; i < f.n_vecs; i++) /* norms, biases, kv_b_proj: the float32 arena by construction */
         GQ_ASSERT(!*f.vecs[i] || in_range(*f.vecs[i], w->arena, lo.arena_bytes));
-    const size_t act = activation_bytes(rs), need = lo.total + act;
+    const size_t act = activation_bytes(rs), scratch = scratch_bytes(m, &f), need = lo.total + act + scratch;
     size_t free_b = 0, total_b = 0;
     if (be->mem_info(&free_b, &total_b) == 0 && need > free_b) {
         rc = gq_error_set(err, GQ_ERR_DEVICE,
-                          "%s does not fit on %s: weights %.1f MiB + activations %.1f MiB = %.1f MiB, but %.1f MiB "
-                          "of %.1f MiB are free (%.1f MiB missing; the KV caches come on top)",
-                          m->path, device_name, mib(lo.total), mib(act), mib(need), mib(free_b), mib(total_b),
-                          mib(need - free_b));
+                          "%s does not fit on %s: weights %.1f MiB + activations %.1f MiB + product scratch %.1f MiB "
+                          "= %.1f MiB, but %.1f MiB of %.1f MiB are free (%.1f MiB missing; the KV caches come on "
+                          "top)", m->path, device_name, mib(lo.total), mib(act), mib(scratch), mib(need), mib(free_b),
+                          mib(total_b), mib(need - free_b));
         goto done;
     }
     dw = be->alloc(lo.total);
